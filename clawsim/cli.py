@@ -1,0 +1,239 @@
+"""The ``clawsim`` command: a thin layer over the Python API.
+
+Exit codes: 0 success, 1 a check failed (``check-node``), 2 bad input (a scenario, a
+result folder or an option), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .scenario import ScenarioError, load_scenario, plan
+from .store import ResultsError, write_results
+from .sweep import JOURNAL, ResumeError, run_sweep
+
+EXAMPLE = """\
+name: pr90819-harness
+seed: 1
+memo: {policy: lru, capacity: 8, scan_ms: 2.5}
+list: {rows: 200, yield_every: 10, lookups_per_row: 2, row_cost_ms: 0.28}
+registry: {initial_workspace: /gateway, fix: none}
+actors:
+  - {name: flipper, kind: immediate, workspaces: unique}
+sweep:
+  registry.fix: [none, pin]
+"""
+
+HELP = f"""\
+clawsim simulates Node's `sessions.list` racing concurrent `setActivePluginRegistry`
+calls: a memo keyed on a mutable global misses on every yield, and each miss is a
+synchronous full scan. Times are milliseconds of simulated time.
+
+A scenario file looks like this (all fields are in the README's format reference):
+
+\b
+{EXAMPLE}
+\b
+  clawsim validate scenarios/pr90819-harness.yaml   # check a file, print its run plan
+  clawsim run scenarios/pr90819-harness.yaml        # simulate, print a table, write reports/<name>/
+  clawsim run FILE --format json                    # the records as JSON on stdout
+  clawsim report reports/rows-x-concurrency         # redraw the PNG report of a result folder
+"""
+
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  pretty_exceptions_enable=False)
+err = Console(stderr=True, highlight=False)
+
+HEADLINE = ["run", "list_index", "scans", "hits", "lookups", "flips", "changes", "distinct_workspaces", "yields", "list_ms"]
+TABLE_ROW_LIMIT = 60
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"clawsim: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"clawsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    """clawsim: a deterministic discrete-event simulator of sessions.list under concurrency."""
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file.")]) -> None:
+    """Check a scenario file and print its run plan; exit 2 with FILE:LINE: FIELD on errors."""
+    try:
+        scenario = load_scenario(file)
+        runs = plan(scenario)
+    except ScenarioError as exc:
+        fail(str(exc))
+    swept = ", ".join(f"{k} ({len(v)})" for k, v in scenario.sweep.items()) or "nothing"
+    print(f"{file}: ok: scenario {scenario.name!r}, {len(runs)} runs "
+          f"({len(runs) // scenario.replications} points x {scenario.replications} replications; sweeps {swept})")
+
+
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="table: headline columns; json: every record on stdout; csv: every record on stdout.")] = Format.table,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Result folder [default: reports/<scenario name>].")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes for a sweep [default: the machine's cores]; small plans run in-process.")] = os.cpu_count() or 1,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786) to run the sweep on a cluster; needs clawsim[dask].")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Reuse the finished runs of an interrupted sweep in the result folder.")] = False,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="Draw the PNG report after a sweep.")] = True,
+) -> None:
+    """Simulate a scenario (every point of its sweep) and write its result folder.
+
+    Writes runs.parquet, runs.csv, scenario.resolved.yaml and meta.json to the result
+    folder, each atomically; after a sweep, also the PNG report and index.md. Same
+    scenario and seed give byte-identical runs.parquet and runs.csv, whatever --workers.
+    """
+    try:
+        scenario = load_scenario(file)
+    except ScenarioError as exc:
+        fail(str(exc))
+    out = out or Path("reports") / scenario.name
+    total = len(plan(scenario))
+    err.print(f"clawsim: {scenario.name}: {total} runs -> {out}/", markup=False)
+    started = time.perf_counter()
+    try:
+        frame = _run_with_progress(scenario, total, workers, scheduler, out, resume)
+    except ResumeError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        err.print(f"clawsim: interrupted; finished runs are kept: rerun with --resume to continue", markup=False)
+        raise typer.Exit(130)
+    wall_s = time.perf_counter() - started
+    meta = {"scenario": scenario.name, "source": str(file), "seed": scenario.seed, "runs": total,
+            "lists": len(frame), "wall_s": round(wall_s, 3)}
+    write_results(out, scenario, frame, meta)
+    (out / JOURNAL).unlink(missing_ok=True)
+    _print_records(frame, format)
+    if report and scenario.sweep:
+        _draw_report(out)
+    err.print(f"clawsim: {total} runs in {wall_s:.2f} s; results in {out}/", markup=False)
+
+
+def _run_with_progress(scenario, total: int, workers: int, scheduler: str | None, out: Path, resume: bool):
+    journal = out / JOURNAL
+    if resume and not journal.exists():
+        err.print(f"clawsim: nothing to resume in {out}/; running every run", markup=False)
+    executor, client = None, None
+    if scheduler:
+        executor, client = _dask_executor(scheduler)
+    elif total < 16:
+        workers = 1
+    try:
+        if not err.is_terminal:
+            return run_sweep(scenario, workers, executor, journal, resume)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.speed} runs/s"), TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task("runs", total=total)
+            return run_sweep(scenario, workers, executor, journal, resume,
+                             progress=lambda done, _total: bar.update(task, completed=done))
+    finally:
+        if client is not None:
+            client.close()
+
+
+def _dask_executor(address: str):
+    try:
+        from distributed import Client
+    except ImportError:
+        fail("--scheduler needs Dask: pip install 'clawsim[dask]'")
+    try:
+        client = Client(address, timeout=10)
+    except (OSError, TimeoutError) as exc:
+        fail(f"cannot reach the Dask scheduler at {address}: {exc}")
+    return client.get_executor(pure=False), client
+
+
+def _print_records(frame, format: Format) -> None:
+    if format is Format.json:
+        records = frame.to_dict(orient="records")
+        print(json.dumps(records, indent=1, default=_json_default, allow_nan=False))
+        return
+    if format is Format.csv:
+        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+        return
+    params = [c for c in frame.columns if "." in c]
+    columns = ["run", *params, *HEADLINE[1:]]
+    table = Table(show_edge=False, pad_edge=False)
+    for name in columns:
+        table.add_column(name, justify="left" if name in params else "right")
+    for values in frame.head(TABLE_ROW_LIMIT).to_dict(orient="records"):
+        table.add_row(*(_cell(values[c]) for c in columns))
+    Console(highlight=False).print(table)
+    if len(frame) > TABLE_ROW_LIMIT:
+        print(f"... {len(frame) - TABLE_ROW_LIMIT} more lists: see runs.csv (or --format csv)")
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
+
+
+def _json_default(value):
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {value!r}")
+
+
+def _draw_report(out: Path) -> None:
+    from .report import ReportError, write_report
+
+    try:
+        pngs = write_report(out)
+    except ReportError as exc:
+        err.print(f"clawsim: no report: {exc}", markup=False)
+        return
+    err.print(f"clawsim: report: {out / 'index.md'} ({len(pngs)} charts)", markup=False)
+
+
+@app.command("report")
+def report_cmd(folder: Annotated[Path, typer.Argument(help="A result folder written by `clawsim run`.")]) -> None:
+    """Draw the PNG charts and index.md of a result folder; the charts follow what the sweep varies."""
+    from .report import ReportError, write_report
+
+    try:
+        pngs = write_report(folder)
+    except (ReportError, ResultsError) as exc:
+        fail(str(exc))
+    for png in pngs:
+        print(png)
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("clawsim: interrupted", markup=False)
+        sys.exit(130)

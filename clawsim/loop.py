@@ -1,0 +1,227 @@
+"""Node's event loop as one SimPy process: one thread, phases timers -> poll -> check.
+
+JavaScript async functions are modelled as Python generators that the loop drives, the
+way V8 drives coroutines on Node's single thread. A generator yields *operations*:
+
+- ``Work(ms)``: synchronous work; the thread is held and nothing else runs.
+- ``IMMEDIATE``: ``await new Promise(r => setImmediate(r))``; resumes in a check phase.
+- ``Sleep(ms)``: ``await setTimeout(ms)``; resumes in a timers phase (delay >= 1 ms).
+- ``IO(ms)``: an awaited I/O; resumes in the first poll phase after it completes.
+
+A callback runs until its generator awaits or returns (run to completion); the ``await``
+continuation of a resolved promise runs as a microtask inside the same callback, so
+resuming the generator directly is exact. SimPy owns time and the world outside the
+thread: I/O completions and external arrivals are SimPy timeouts and processes that put
+callbacks on the poll queue. See ``../shared/EVENT-LOOP.md`` for the ordering rules.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+MIN_TIMER_MS = 1.0  # Node clamps shorter setTimeout/setInterval delays to 1 ms.
+PROBE_RESOLUTION_MS = 1.0  # monitorEventLoopDelay samples a repeating 1 ms timer.
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """Hold the thread for ``ms`` of synchronous work."""
+
+    ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class Sleep:
+    """Resume in a timers phase at least ``ms`` (>= 1) after now."""
+
+    ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class IO:
+    """Resume in the first poll phase after an I/O of ``ms`` completes."""
+
+    ms: float
+
+
+class _Immediate:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "IMMEDIATE"
+
+
+IMMEDIATE = _Immediate()
+
+Task = Generator[Any, None, None]
+
+
+class Interval:
+    """A ``setInterval`` handle; ``clear()`` stops further ticks."""
+
+    __slots__ = ("period_ms", "factory", "cleared")
+
+    def __init__(self, period_ms: float, factory: Callable[[], Task]):
+        self.period_ms = period_ms
+        self.factory = factory
+        self.cleared = False
+
+    def clear(self) -> None:
+        self.cleared = True
+
+
+class DelayProbe:
+    """What ``monitorEventLoopDelay`` reports: the lateness of a repeating 1 ms timer.
+
+    Computed lazily at each timers phase instead of simulating the timer: while the loop
+    is blocked idle the probe would have fired on time, so idle time resets it.
+    """
+
+    __slots__ = ("due", "max_ms")
+
+    def __init__(self) -> None:
+        self.due = PROBE_RESOLUTION_MS
+        self.max_ms = 0.0
+
+    def timers_phase(self, now: float) -> None:
+        if now >= self.due:
+            self.max_ms = max(self.max_ms, now - self.due)
+            self.due = now + PROBE_RESOLUTION_MS
+
+    def idle_until(self, now: float) -> None:
+        if now >= self.due:
+            fired_last = now - (now - self.due) % PROBE_RESOLUTION_MS
+            self.due = fired_last + PROBE_RESOLUTION_MS
+
+
+class EventLoop:
+    """One thread running callbacks to completion, phase by phase.
+
+    Each iteration: timers due at the iteration's loop time (in due order), then the I/O
+    completions that had arrived when the poll phase began, then the immediates queued
+    before the check phase began (FIFO), then ``iteration_ms`` of loop overhead. With no
+    immediate pending and nothing arrived, the poll phase blocks until the next timer is
+    due or something arrives. ``stop()`` ends the loop after the running callback.
+    """
+
+    def __init__(self, env: simpy.Environment, iteration_ms: float):
+        self.env = env
+        self.iteration_ms = iteration_ms
+        self.stopped = False
+        self.iterations = 0
+        self.probe = DelayProbe()
+        self._timers: list[tuple[float, int, Any]] = []
+        self._seq = itertools.count()
+        self._immediates: deque[Task] = deque()
+        self._arrived: deque[Task] = deque()
+        self._wake: simpy.Event | None = None
+        self.process: simpy.Process | None = None
+
+    def start(self) -> simpy.Process:
+        """Start the loop, as Node does once the main script has run synchronously."""
+        self.process = self.env.process(self._run())
+        return self.process
+
+    @property
+    def now(self) -> float:
+        return self.env.now
+
+    # ---------------------------------------------------------------- scheduling
+
+    def set_immediate(self, task: Task) -> None:
+        """Queue ``task`` for a check phase (the next one that begins after now)."""
+        self._immediates.append(task)
+
+    def set_timeout(self, ms: float, task: Task) -> None:
+        """Run ``task`` in the first timers phase at or after now + max(ms, 1)."""
+        heapq.heappush(self._timers, (self.env.now + max(ms, MIN_TIMER_MS), next(self._seq), task))
+
+    def set_interval(self, period_ms: float, factory: Callable[[], Task], start_ms: float | None = None) -> Interval:
+        """Start ``factory()`` every ``period_ms``, re-armed from each firing (no catch-up)."""
+        handle = Interval(max(period_ms, MIN_TIMER_MS), factory)
+        first = (self.env.now if start_ms is None else start_ms) + handle.period_ms
+        heapq.heappush(self._timers, (first, next(self._seq), handle))
+        return handle
+
+    def deliver(self, task: Task) -> None:
+        """An I/O completion or external arrival: ``task`` runs in the next poll phase."""
+        self._arrived.append(task)
+        if self._wake is not None and not self._wake.triggered:
+            self._wake.succeed()
+
+    def start_io(self, ms: float, task: Task) -> None:
+        """Begin an I/O of ``ms``; ``task`` is delivered when it completes."""
+        self.env.timeout(ms).callbacks.append(lambda _event: self.deliver(task))
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    # ---------------------------------------------------------------- the loop
+
+    def _run(self) -> Iterator[simpy.Event]:
+        while not self.stopped:
+            self.iterations += 1
+            yield from self._timers_phase()
+            yield from self._poll_phase()
+            yield from self._check_phase()
+            if not self.stopped:
+                yield self.env.timeout(self.iteration_ms)
+
+    def _timers_phase(self) -> Iterator[simpy.Event]:
+        loop_time = self.env.now
+        self.probe.timers_phase(loop_time)
+        while self._timers and self._timers[0][0] <= loop_time and not self.stopped:
+            _, _, entry = heapq.heappop(self._timers)
+            if isinstance(entry, Interval):
+                if entry.cleared:
+                    continue
+                heapq.heappush(self._timers, (self.env.now + entry.period_ms, next(self._seq), entry))
+                entry = entry.factory()
+            yield from self._drive(entry)
+
+    def _poll_phase(self) -> Iterator[simpy.Event]:
+        if not self._arrived and not self._immediates:
+            yield from self._block()
+        for _ in range(len(self._arrived)):
+            if self.stopped:
+                return
+            yield from self._drive(self._arrived.popleft())
+
+    def _block(self) -> Iterator[simpy.Event]:
+        wait = self._timers[0][0] - self.env.now if self._timers else None
+        if wait is not None and wait <= 0:
+            return
+        self._wake = self.env.event()
+        yield self._wake if wait is None else self._wake | self.env.timeout(wait)
+        self._wake = None
+        self.probe.idle_until(self.env.now)
+
+    def _check_phase(self) -> Iterator[simpy.Event]:
+        for _ in range(len(self._immediates)):
+            if self.stopped:
+                return
+            yield from self._drive(self._immediates.popleft())
+
+    def _drive(self, task: Task) -> Iterator[simpy.Event]:
+        """Run one callback: resume ``task`` until it awaits something or returns."""
+        for op in task:
+            if type(op) is Work:
+                if op.ms > 0:
+                    yield self.env.timeout(op.ms)
+                continue
+            if op is IMMEDIATE:
+                self.set_immediate(task)
+            elif type(op) is Sleep:
+                self.set_timeout(op.ms, task)
+            elif type(op) is IO:
+                self.start_io(op.ms, task)
+            else:
+                raise TypeError(f"a task yielded {op!r}; expected Work, IMMEDIATE, Sleep or IO")
+            return

@@ -1,0 +1,65 @@
+"""What is measured: one record per list, plus per-run totals copied onto each record."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# Columns of a results table, in order, after the run/point/replication/list_index keys
+# and the swept parameters. The README's "Results" section explains each one.
+LIST_METRICS = (
+    "rows",
+    "scans",
+    "hits",
+    "lookups",
+    "flips",
+    "changes",
+    "distinct_workspaces",
+    "yields",
+    "list_ms",
+    "scan_ms_total",
+    "start_ms",
+    "pinned",
+)
+RUN_METRICS = ("loop_delay_max_ms", "actor_activations", "actor_scans", "sim_ms", "loop_iterations")
+KEY_COLUMNS = ("run", "point", "replication", "list_index")
+
+
+@dataclass(slots=True)
+class ListStats:
+    """Counters of one ``sessions.list`` call while it runs."""
+
+    list_index: int
+    rows: int
+    start_ms: float
+    flips_at_start: int
+    changes_at_start: int
+    pinned: bool
+    scans: int = 0
+    hits: int = 0
+    lookups: int = 0
+    yields: int = 0
+    scan_ms_total: float = 0.0
+    workspaces: set[str] = field(default_factory=set)
+    end_ms: float | None = None
+    flips: int = 0
+    changes: int = 0
+
+    def finish(self, now: float, flips: int, changes: int) -> None:
+        self.end_ms = now
+        self.flips = flips - self.flips_at_start
+        self.changes = changes - self.changes_at_start
+
+    def record(self) -> dict:
+        values = asdict(self)
+        values["distinct_workspaces"] = len(self.workspaces)
+        values["list_ms"] = self.end_ms - self.start_ms
+        return {k: values[k] for k in ("list_index", *LIST_METRICS)}
+
+
+@dataclass(slots=True)
+class RunStats:
+    """Counters of the whole run (the loop and the actors)."""
+
+    actor_activations: int = 0
+    actor_scans: int = 0
+    lists: list[ListStats] = field(default_factory=list)

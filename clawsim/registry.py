@@ -1,0 +1,51 @@
+"""The process-global active workspace and the AsyncLocalStorage pin.
+
+``setActivePluginRegistry`` writes the global; ``getActivePluginRegistryWorkspaceDirFromState``
+reads it. With the fix, a list runs inside ``withPinnedActivePluginRegistryWorkspaceDir``:
+the global is captured once at entry and every read in that async context returns the
+captured value, while other contexts (actors, other lists) read and write the live global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncContext:
+    """An async context; ``pinned`` is the captured workspace, or None outside any pin."""
+
+    pinned: str | None = None
+
+
+ROOT_CONTEXT = AsyncContext()
+
+
+class Registry:
+    """The live global plus counters of setter calls (``flips``) and value changes."""
+
+    __slots__ = ("workspace", "flips", "changes", "changed_at")
+
+    def __init__(self, initial_workspace: str):
+        self.workspace = initial_workspace
+        self.flips = 0
+        self.changes = 0
+        self.changed_at = float("-inf")
+
+    def set(self, workspace: str, now: float) -> None:
+        """``setActivePluginRegistry``: never blocked, pinned or not."""
+        self.flips += 1
+        if workspace != self.workspace:
+            self.changes += 1
+            self.changed_at = now
+            self.workspace = workspace
+
+    def read(self, context: AsyncContext) -> str:
+        """The pinned value inside a pin scope, else the live global."""
+        return context.pinned if context.pinned is not None else self.workspace
+
+    def pin(self, context: AsyncContext) -> AsyncContext:
+        """Enter a pin scope: capture the global now; a nested pin reuses the outer one."""
+        if context.pinned is not None:
+            return context
+        return AsyncContext(pinned=self.workspace)

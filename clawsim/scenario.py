@@ -1,0 +1,416 @@
+"""Scenario files: the strict schema, loading with line numbers, and the run plan.
+
+A scenario is YAML. It is validated by pydantic v2 in strict mode with unknown keys
+rejected, so ``yield_every: no`` (YAML 1.1 reads it as ``False``) is an error rather
+than a silent 0. Every error is reported as ``FILE:LINE: FIELD: message`` by mapping
+pydantic's ``loc`` onto the node marks of ``yaml.compose``.
+
+All times are milliseconds of simulated time.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+# --------------------------------------------------------------------------- schema
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Lognormal(_Strict):
+    """Scan cost drawn from a lognormal with the given median and 95th percentile."""
+
+    dist: Literal["lognormal"]
+    p50: float = Field(gt=0)
+    p95: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _p95_above_p50(self) -> Lognormal:
+        if self.p95 < self.p50:
+            raise ValueError("p95 must be >= p50")
+        return self
+
+
+class Uniform(_Strict):
+    """Scan cost drawn uniformly from [low, high]."""
+
+    dist: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError("high must be >= low")
+        return self
+
+
+class Empirical(_Strict):
+    """Scan cost drawn uniformly from measured values."""
+
+    dist: Literal["empirical"]
+    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+
+
+Distribution = Annotated[Union[Lognormal, Uniform, Empirical], Field(discriminator="dist")]
+CostMs = Union[Annotated[float, Field(ge=0)], Distribution]
+
+
+class PerRowIO(_Strict):
+    """An awaited I/O (the transcript read) after each of the first ``rows`` rows."""
+
+    rows: int = Field(ge=0)
+    latency_ms: float = Field(gt=0)
+
+
+class ListSpec(_Strict):
+    """The ``sessions.list`` calls: their row loop and how they are started."""
+
+    rows: int = Field(default=100, ge=1)
+    yield_every: int = Field(default=10, ge=0)
+    lookups_per_row: int = Field(default=2, ge=0)
+    row_cost_ms: float = Field(default=0.28, ge=0)
+    per_row_io: PerRowIO | None = None
+    count: int = Field(default=1, ge=1)
+    gap_ms: float | None = Field(default=None, ge=0)
+    poll_every_ms: float | None = Field(default=None, gt=0)
+    duration_ms: float | None = Field(default=None, gt=0)
+    start_ms: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_start_mode(self) -> ListSpec:
+        polling = self.poll_every_ms is not None or self.duration_ms is not None
+        if polling and (self.poll_every_ms is None or self.duration_ms is None):
+            raise ValueError("poll_every_ms and duration_ms go together")
+        if polling and (self.count != 1 or self.gap_ms is not None):
+            raise ValueError("use either count/gap_ms or poll_every_ms/duration_ms, not both")
+        return self
+
+
+class RegistrySpec(_Strict):
+    """The process-global active workspace and the fix applied to its readers."""
+
+    initial_workspace: str = Field(default="/gateway", min_length=1)
+    fix: Literal["none", "pin"] = "none"
+
+
+class MemoSpec(_Strict):
+    """The plugin-metadata snapshot memo; a miss is a synchronous full scan."""
+
+    policy: Literal["none", "single", "lru", "ttl"] = "lru"
+    capacity: int | None = Field(default=None, ge=1)
+    ttl_ms: float | None = Field(default=None, gt=0)
+    scan_ms: CostMs = 100.0
+    hit_ms: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _policy_fields(self) -> MemoSpec:
+        if self.policy == "ttl" and self.ttl_ms is None:
+            raise ValueError("policy ttl needs ttl_ms")
+        if self.policy != "ttl" and self.ttl_ms is not None:
+            raise ValueError(f"ttl_ms only applies to policy ttl, not {self.policy}")
+        if self.policy in ("none", "single") and self.capacity is not None:
+            raise ValueError(f"capacity does not apply to policy {self.policy}")
+        return self
+
+    @property
+    def slots(self) -> int | None:
+        """Entries the memo may hold (None = unbounded)."""
+        if self.policy == "lru":
+            return self.capacity or 8
+        return {"none": 0, "single": 1}.get(self.policy, self.capacity)
+
+
+ActorKind = Literal["immediate", "interval", "poisson"]
+_WORKSPACE_FORMS = "unique | cycle:K | random:K | fixed:NAME"
+
+
+class ActorSpec(_Strict):
+    """Concurrent agent turns, crons or the PR's flipper: each activation sets the global."""
+
+    name: str = Field(min_length=1)
+    kind: ActorKind
+    period_ms: float | None = Field(default=None, ge=1)
+    rate_per_s: float | None = Field(default=None, gt=0)
+    count: int = Field(default=1, ge=0)
+    work_ms: float = Field(default=0.0, ge=0)
+    workspaces: str = "unique"
+    lookups: int = Field(default=0, ge=0)
+    start_ms: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> ActorSpec:
+        if self.kind == "interval" and self.period_ms is None:
+            raise ValueError("kind interval needs period_ms")
+        if self.kind == "poisson" and self.rate_per_s is None:
+            raise ValueError("kind poisson needs rate_per_s")
+        if self.kind != "interval" and self.period_ms is not None:
+            raise ValueError(f"period_ms only applies to kind interval, not {self.kind}")
+        if self.kind != "poisson" and self.rate_per_s is not None:
+            raise ValueError(f"rate_per_s only applies to kind poisson, not {self.kind}")
+        parse_workspaces(self.workspaces)
+        return self
+
+
+def parse_workspaces(text: str) -> tuple[str, int | str | None]:
+    """Split ``unique | cycle:K | random:K | fixed:NAME`` into (form, argument)."""
+    form, _, arg = text.partition(":")
+    if form == "unique" and not arg:
+        return "unique", None
+    if form in ("cycle", "random") and arg.isdigit() and int(arg) >= 1:
+        return form, int(arg)
+    if form == "fixed" and arg:
+        return "fixed", arg
+    raise ValueError(f"workspaces must be one of {_WORKSPACE_FORMS}, got {text!r}")
+
+
+class LoopSpec(_Strict):
+    """Costs of the event loop itself."""
+
+    iteration_ms: float = Field(default=0.005, gt=0)
+
+
+# Aliases defined outside Scenario, whose field ``list`` shadows the builtin there.
+ActorList = list[ActorSpec]
+SweepValues = Annotated[list[Any], Field(min_length=1)]
+
+
+class Scenario(_Strict):
+    """One simulated world. ``sweep`` maps dotted paths to values to try."""
+
+    name: str = "scenario"
+    description: str = ""
+    seed: int = Field(default=0, ge=0)
+    replications: int = Field(default=1, ge=1)
+    loop: LoopSpec = LoopSpec()
+    list: ListSpec = ListSpec()
+    registry: RegistrySpec = RegistrySpec()
+    memo: MemoSpec = MemoSpec()
+    actors: ActorList = []
+    sweep: dict[str, SweepValues] = {}
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used; ``str()`` names file, line and field."""
+
+
+def _node_at(root: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """The deepest YAML node along ``loc`` (pydantic's path into the document)."""
+    node = root
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+            if child is None:
+                child = next((k for k, v in node.value if k.value == str(part)), None)
+                return child or node
+            node = child
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return node
+            node = node.value[part]
+        else:
+            return node
+    return node
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop pydantic's union-member tags (``float``, ``lognormal``...) from a loc."""
+    tags = {"float", "int", "lognormal", "uniform", "empirical", "function-after[_p95_above_p50(), Lognormal]"}
+    return tuple(p for p in loc if not (isinstance(p, str) and (p in tags or p.startswith(("function-", "tagged-union")))))
+
+
+def _format_errors(source: str, root: yaml.Node | None, err: ValidationError, prefix=()) -> str:
+    lines = []
+    for e in err.errors(include_url=False):
+        loc = prefix + _clean_loc(tuple(e["loc"]))
+        node = _node_at(root, loc)
+        line = node.start_mark.line + 1 if node is not None else 1
+        field = ".".join(str(p) for p in loc) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown field"
+        lines.append(f"{source}:{line}: {field}: {msg}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    """Validate scenario YAML text; raise ScenarioError naming ``source``, line and field."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(f"{source}:{line}: not valid YAML: {problem}") from None
+    if data is None:
+        raise ScenarioError(f"{source}:1: the file is empty; a scenario needs at least a 'list:' block")
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}:1: a scenario must be a mapping of fields, got {type(data).__name__}")
+    if "name" not in data and source not in ("<scenario>", "<string>"):
+        data["name"] = Path(source).stem
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_format_errors(source, root, err)) from None
+    _check_sweep(scenario, root, source)
+    return scenario
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (see the README's format reference)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc}") from None
+    return parse_scenario(text, str(path))
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def _set_path(data: dict, path: str, value: Any) -> None:
+    """Set ``value`` at a dotted path (``actors.0.rate_per_s``) in plain data."""
+    parts = path.split(".")
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise KeyError(".".join(parts[: i + 1]))
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                if part not in node or node[part] is None:
+                    if part not in _submodel_fields(data, parts[:i]):
+                        raise KeyError(".".join(parts[: i + 1]))
+                    node[part] = {}
+                node = node[part]
+        else:
+            raise KeyError(".".join(parts[: i + 1]))
+
+
+def _submodel_fields(data: dict, parts: list[str]) -> set[str]:
+    model: Any = Scenario
+    for part in parts:
+        if part.isdigit():
+            continue
+        model = _field_model(model, part)
+    return set(model.model_fields) if model else set()
+
+
+def _field_model(model: Any, name: str) -> Any:
+    field = model.model_fields.get(name) if model else None
+    if field is None:
+        return None
+    ann = field.annotation
+    for cand in (ann, *getattr(ann, "__args__", ())):
+        for sub in (cand, *getattr(cand, "__args__", ())):
+            if isinstance(sub, type) and issubclass(sub, BaseModel):
+                return sub
+    return None
+
+
+def _valid_path(path: str) -> bool:
+    model: Any = Scenario
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if part.isdigit():
+            continue
+        if model is None or part not in model.model_fields or part == "sweep":
+            return False
+        if i < len(parts) - 1:
+            model = _field_model(model, part)
+    return True
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a plan: a fully resolved scenario and where it sits in the plan."""
+
+    run: int
+    point: int
+    replication: int
+    params: tuple[tuple[str, Any], ...]
+    scenario: Scenario
+
+
+def _point_scenario(base: Scenario, assignment: dict[str, Any]) -> Scenario:
+    data = base.model_dump(mode="python", exclude={"sweep"})
+    data = _to_plain(data)
+    for path, value in assignment.items():
+        _set_path(data, path, copy.deepcopy(value))
+    return Scenario.model_validate(data)
+
+
+def _to_plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_plain(v) for v in value]
+    return value
+
+
+def _check_sweep(scenario: Scenario, root: yaml.Node | None, source: str) -> None:
+    for path, values in scenario.sweep.items():
+        where = _node_at(root, ("sweep", path))
+        line = where.start_mark.line + 1 if where is not None else 1
+        if not _valid_path(path):
+            raise ScenarioError(f"{source}:{line}: sweep.{path}: not a scenario field that can be swept")
+        for i, value in enumerate(values):
+            try:
+                _point_scenario(scenario, {path: value})
+            except KeyError as exc:
+                raise ScenarioError(f"{source}:{line}: sweep.{path}: no such element {exc.args[0]!r}") from None
+            except ValidationError as err:
+                vnode = _node_at(root, ("sweep", path, i))
+                vline = vnode.start_mark.line + 1 if vnode is not None else line
+                msgs = "; ".join(
+                    f"{'.'.join(map(str, _clean_loc(tuple(e['loc']))))}: {e['msg'].removeprefix('Value error, ')}"
+                    for e in err.errors(include_url=False)
+                )
+                raise ScenarioError(f"{source}:{vline}: sweep.{path}[{i}] = {value!r}: {msgs}") from None
+
+
+def plan(scenario: Scenario) -> list[RunSpec]:
+    """The run plan: the cartesian product of the sweep, in file order, times replications.
+
+    Run ``r`` is point ``r // replications``, replication ``r % replications``; the last
+    sweep key varies fastest. The order never depends on anything but the file.
+    """
+    paths = list(scenario.sweep)
+    runs = []
+    for point, combo in enumerate(itertools.product(*(scenario.sweep[p] for p in paths))):
+        assignment = dict(zip(paths, combo))
+        resolved = _point_scenario(scenario, assignment) if paths else scenario
+        for rep in range(scenario.replications):
+            runs.append(RunSpec(len(runs), point, rep, tuple(assignment.items()), resolved))
+    return runs
+
+
+def resolved_yaml(scenario: Scenario) -> str:
+    """The scenario with every default filled in, as YAML (written beside results)."""
+    return yaml.safe_dump(_to_plain(scenario.model_dump(mode="json")), sort_keys=False)
