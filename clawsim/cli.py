@@ -189,7 +189,7 @@ def _print_records(frame, format: Format) -> None:
         table.add_column(name, justify="left" if name in params else "right")
     for values in frame.head(TABLE_ROW_LIMIT).to_dict(orient="records"):
         table.add_row(*(_cell(values[c]) for c in columns))
-    Console(highlight=False).print(table)
+    Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
     if len(frame) > TABLE_ROW_LIMIT:
         print(f"... {len(frame) - TABLE_ROW_LIMIT} more lists: see runs.csv (or --format csv)")
 
