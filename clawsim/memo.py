@@ -3,6 +3,8 @@
 Policies: ``none`` (every lookup scans), ``single`` (one slot for all keys), ``lru``
 (``capacity`` entries, least recently used evicted) and ``ttl`` (an entry serves for
 ``ttl_ms`` after it was stored, optionally bounded by ``capacity`` like an LRU).
+Each entry remembers when it was stored and for which workspace it was computed, so
+a caller can tell whether a hit served stale metadata.
 """
 
 from __future__ import annotations
@@ -41,24 +43,25 @@ class Memo:
     def __init__(self, spec: MemoSpec):
         self.slots = spec.slots
         self.ttl_ms = spec.ttl_ms
-        self.entries: OrderedDict[Hashable, float] = OrderedDict()  # key -> stored at (ms)
+        # key -> (stored at ms, workspace the scan was for)
+        self.entries: OrderedDict[Hashable, tuple[float, str]] = OrderedDict()
 
-    def lookup(self, key: Hashable, now: float) -> bool:
-        """True on a hit (the entry becomes most recent); False on a miss (nothing stored)."""
-        stored_at = self.entries.get(key)
-        if stored_at is None:
-            return False
-        if self.ttl_ms is not None and now - stored_at >= self.ttl_ms:
+    def lookup(self, key: Hashable, now: float) -> tuple[float, str] | None:
+        """The entry on a hit (it becomes most recent); None on a miss (nothing stored)."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        if self.ttl_ms is not None and now - entry[0] >= self.ttl_ms:
             del self.entries[key]
-            return False
+            return None
         self.entries.move_to_end(key)
-        return True
+        return entry
 
-    def store(self, key: Hashable, now: float) -> None:
+    def store(self, key: Hashable, now: float, workspace: str) -> None:
         """Remember a scan's result, evicting the least recently used past capacity."""
         if self.slots == 0:
             return
-        self.entries[key] = now
+        self.entries[key] = (now, workspace)
         self.entries.move_to_end(key)
         if self.slots is not None and len(self.entries) > self.slots:
             self.entries.popitem(last=False)
@@ -67,4 +70,4 @@ class Memo:
         """Whether ``keys`` stay hits from ``now`` to ``until`` if nothing else is looked up."""
         if self.ttl_ms is None:
             return all(k in self.entries for k in keys)
-        return all(k in self.entries and until - self.entries[k] < self.ttl_ms for k in keys)
+        return all(k in self.entries and until - self.entries[k][0] < self.ttl_ms for k in keys)

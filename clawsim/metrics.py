@@ -10,6 +10,7 @@ LIST_METRICS = (
     "rows",
     "scans",
     "hits",
+    "stale_hits",
     "lookups",
     "flips",
     "changes",
@@ -36,6 +37,7 @@ class ListStats:
     pinned: bool
     scans: int = 0
     hits: int = 0
+    stale_hits: int = 0
     lookups: int = 0
     yields: int = 0
     scan_ms_total: float = 0.0

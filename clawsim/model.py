@@ -40,6 +40,9 @@ def simulate_once(scenario: Scenario, run: int = 0) -> list[dict]:
         scan_cost=cost_sampler(scenario.memo.scan_ms, streams[0]),
         hit_ms=scenario.memo.hit_ms,
         fix=scenario.registry.fix,
+        memo_key=scenario.memo.key,
+        fingerprinted=scenario.memo.fingerprinted,
+        current_snapshot=scenario.registry.initial_workspace if scenario.memo.current_snapshot else None,
     )
     for (actor, copy), rng in zip(copies, streams[1:]):
         start_actor(world, actor, copy, rng)

@@ -79,6 +79,7 @@ class ListSpec(_Strict):
     yield_every: int = Field(default=10, ge=0)
     lookups_per_row: int = Field(default=2, ge=0)
     row_cost_ms: float = Field(default=0.28, ge=0)
+    lookup_mode: Literal["per_row", "hoisted", "prepared"] = "per_row"
     per_row_io: PerRowIO | None = None
     count: int = Field(default=1, ge=1)
     gap_ms: float | None = Field(default=None, ge=0)
@@ -107,6 +108,8 @@ class MemoSpec(_Strict):
     """The plugin-metadata snapshot memo; a miss is a synchronous full scan."""
 
     policy: Literal["none", "single", "lru", "ttl"] = "lru"
+    key: Literal["workspace", "global"] = "workspace"
+    current_snapshot: bool = False
     capacity: int | None = Field(default=None, ge=1)
     ttl_ms: float | None = Field(default=None, gt=0)
     scan_ms: CostMs = 100.0
@@ -121,6 +124,11 @@ class MemoSpec(_Strict):
         if self.policy in ("none", "single") and self.capacity is not None:
             raise ValueError(f"capacity does not apply to policy {self.policy}")
         return self
+
+    @property
+    def fingerprinted(self) -> bool:
+        """Whether an entry is valid by construction: its key holds every input it depends on."""
+        return self.key == "workspace" and self.policy != "ttl"
 
     @property
     def slots(self) -> int | None:

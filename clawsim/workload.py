@@ -29,17 +29,37 @@ class World:
     scan_cost: Callable[[], float]
     hit_ms: float
     fix: str
+    memo_key: str = "workspace"
+    fingerprinted: bool = True
+    current_snapshot: str | None = None  # the workspace the gateway's published snapshot serves
     stats: RunStats = field(default_factory=RunStats)
     open_lists: int = 0
     more_lists: bool = True
 
-    def lookup(self, key: Hashable, now: float) -> tuple[bool, float]:
-        """One memo lookup at ``now``: (hit, ms it holds the thread)."""
-        if self.memo.lookup(key, now):
-            return True, self.hit_ms
+    def key(self, workspace: str, j: int) -> Hashable:
+        """Memo key of lookup j: (workspace, j), or (j,) for an unkeyed process-wide cache."""
+        return (workspace, j) if self.memo_key == "workspace" else (j,)
+
+    def lookup(self, workspace: str, key: Hashable, now: float) -> tuple[bool, bool, float]:
+        """One lookup at ``now``: (hit, stale, ms it holds the thread).
+
+        A hit is stale when the memo cannot vouch for its entry (a TTL or unkeyed cache)
+        and the entry was computed for another workspace or before the registry last
+        changed: the metadata maintainers refused to serve.
+        """
+        if self.current_snapshot == workspace:
+            return True, False, 0.0
+        entry = self.memo.lookup(key, now)
+        if entry is not None:
+            stale = not self.fingerprinted and (entry[1] != workspace or entry[0] < self.registry.changed_at)
+            return True, stale, self.hit_ms
         cost = self.scan_cost()
-        self.memo.store(key, now + cost)
-        return False, cost
+        self.memo.store(key, now + cost, workspace)
+        return False, False, cost
+
+    def steady(self, workspace: str, keys: tuple[Hashable, ...], now: float, until: float) -> bool:
+        """Whether these lookups keep hitting until ``until`` if nothing else runs."""
+        return self.current_snapshot == workspace or self.memo.stable_for(keys, now, until)
 
     def list_finished(self) -> None:
         self.open_lists -= 1
@@ -53,34 +73,41 @@ class World:
 def build_rows(world: World, stats: ListStats, workspace: str, n: int, lookups_per_row: int, row_cost_ms: float) -> float:
     """Synchronous cost in ms of ``n`` consecutive rows that all read ``workspace``.
 
-    Lookup j of a row uses memo key (workspace, j). Once a row hits on every lookup and
-    the memo guarantees those keys stay put, the remaining rows are hits too: they are
-    counted in one step, so a batch costs O(lookups) Python work, not O(rows).
+    Once a row hits on every lookup and the memo guarantees those keys stay put, the
+    remaining rows repeat that row exactly: they are counted in one step, so a batch
+    costs O(lookups) Python work, not O(rows).
     """
-    keys = tuple((workspace, j) for j in range(lookups_per_row))
+    keys = tuple(world.key(workspace, j) for j in range(lookups_per_row))
     start = t = world.loop.now
     for done in range(1, n + 1):
-        all_hit = True
-        for key in keys:
-            hit, cost = world.lookup(key, t)
-            t += cost
-            if hit:
-                stats.hits += 1
-            else:
-                all_hit = False
-                stats.scans += 1
-                stats.scan_ms_total += cost
-        stats.lookups += len(keys)
-        t += row_cost_ms
+        before_hits, before_stale = stats.hits, stats.stale_hits
+        t += look_up(world, stats, workspace, keys, t) + row_cost_ms
         rest = n - done
-        if all_hit and rest:
+        if rest and stats.hits - before_hits == len(keys):
             row_ms = row_cost_ms + len(keys) * world.hit_ms
-            if world.memo.stable_for(keys, t, t + rest * row_ms):
+            if world.steady(workspace, keys, t, t + rest * row_ms):
                 stats.hits += rest * len(keys)
                 stats.lookups += rest * len(keys)
+                stats.stale_hits += rest * (stats.stale_hits - before_stale)
                 t += rest * row_ms
                 break
     return t - start
+
+
+def look_up(world: World, stats: ListStats, workspace: str, keys: tuple[Hashable, ...], now: float) -> float:
+    """The lookups of one row (or one hoisted preparation); their cost in ms."""
+    t = now
+    for key in keys:
+        hit, stale, cost = world.lookup(workspace, key, t)
+        t += cost
+        if hit:
+            stats.hits += 1
+            stats.stale_hits += stale
+        else:
+            stats.scans += 1
+            stats.scan_ms_total += cost
+    stats.lookups += len(keys)
+    return t - now
 
 
 def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext = ROOT_CONTEXT) -> Task:
@@ -92,6 +119,11 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
     world.stats.lists.append(stats)
     io_rows = spec.per_row_io.rows if spec.per_row_io else 0
     every = spec.yield_every
+    per_row = spec.lookups_per_row if spec.lookup_mode == "per_row" else 0
+    if spec.lookup_mode == "hoisted":  # resolved once before the row loop, reused by every row
+        workspace = registry.read(context)
+        keys = tuple(world.key(workspace, j) for j in range(spec.lookups_per_row))
+        yield Work(look_up(world, stats, workspace, keys, loop.now))
     i = 0
     while i < spec.rows:
         if i and every and i % every == 0:
@@ -100,7 +132,7 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
         end = i + 1 if i < io_rows else (min(spec.rows, (i // every + 1) * every) if every else spec.rows)
         workspace = registry.read(context)
         stats.workspaces.add(workspace)
-        yield Work(build_rows(world, stats, workspace, end - i, spec.lookups_per_row, spec.row_cost_ms))
+        yield Work(build_rows(world, stats, workspace, end - i, per_row, spec.row_cost_ms))
         if i < io_rows:
             yield IO(spec.per_row_io.latency_ms)
         i = end
@@ -178,7 +210,7 @@ def activation(world: World, actor: ActorSpec, names: Iterator[str]) -> Task:
     world.stats.actor_activations += 1
     t = now
     for j in range(actor.lookups):
-        hit, cost = world.lookup((workspace, j), t)
+        hit, _stale, cost = world.lookup(workspace, world.key(workspace, j), t)
         t += cost
         world.stats.actor_scans += not hit
     yield Work(t - now + actor.work_ms)
