@@ -193,7 +193,8 @@ SweepValues = Annotated[list[Any], Field(min_length=1)]
 
 
 class Scenario(_Strict):
-    """One simulated world. ``sweep`` maps dotted paths to values to try."""
+    """One simulated world. ``sweep`` maps dotted paths to values to try; ``variants``
+    names alternative worlds, each a mapping of dotted paths to values."""
 
     name: str = "scenario"
     description: str = ""
@@ -204,6 +205,7 @@ class Scenario(_Strict):
     registry: RegistrySpec = RegistrySpec()
     memo: MemoSpec = MemoSpec()
     actors: ActorList = []
+    variants: dict[str, dict[str, Any]] = {}
     sweep: dict[str, SweepValues] = {}
 
 
@@ -348,7 +350,7 @@ def _valid_path(path: str) -> bool:
     for i, part in enumerate(parts):
         if part.isdigit():
             continue
-        if model is None or part not in model.model_fields or part == "sweep":
+        if model is None or part not in model.model_fields or part in ("sweep", "variants"):
             return False
         if i < len(parts) - 1:
             model = _field_model(model, part)
@@ -367,7 +369,7 @@ class RunSpec:
 
 
 def _point_scenario(base: Scenario, assignment: dict[str, Any]) -> Scenario:
-    data = base.model_dump(mode="python", exclude={"sweep"})
+    data = base.model_dump(mode="python", exclude={"sweep", "variants"})
     data = _to_plain(data)
     for path, value in assignment.items():
         _set_path(data, path, copy.deepcopy(value))
@@ -383,6 +385,20 @@ def _to_plain(value: Any) -> Any:
 
 
 def _check_sweep(scenario: Scenario, root: yaml.Node | None, source: str) -> None:
+    for name, overrides in scenario.variants.items():
+        for path in overrides:
+            if not _valid_path(path):
+                node = _node_at(root, ("variants", name, path))
+                line = node.start_mark.line + 1 if node is not None else 1
+                raise ScenarioError(f"{source}:{line}: variants.{name}.{path}: not a scenario field that a variant can set")
+        node = _node_at(root, ("variants", name))
+        where = f"{source}:{node.start_mark.line + 1 if node is not None else 1}: variants.{name}"
+        try:
+            _point_scenario(scenario, overrides)
+        except KeyError as exc:
+            raise ScenarioError(f"{where}: no such element {exc.args[0]!r}") from None
+        except ValidationError as err:
+            raise ScenarioError(f"{where}: {_messages(err)}") from None
     for path, values in scenario.sweep.items():
         where = _node_at(root, ("sweep", path))
         line = where.start_mark.line + 1 if where is not None else 1
@@ -396,26 +412,36 @@ def _check_sweep(scenario: Scenario, root: yaml.Node | None, source: str) -> Non
             except ValidationError as err:
                 vnode = _node_at(root, ("sweep", path, i))
                 vline = vnode.start_mark.line + 1 if vnode is not None else line
-                msgs = "; ".join(
-                    f"{'.'.join(map(str, _clean_loc(tuple(e['loc']))))}: {e['msg'].removeprefix('Value error, ')}"
-                    for e in err.errors(include_url=False)
-                )
-                raise ScenarioError(f"{source}:{vline}: sweep.{path}[{i}] = {value!r}: {msgs}") from None
+                raise ScenarioError(f"{source}:{vline}: sweep.{path}[{i}] = {value!r}: {_messages(err)}") from None
+
+
+def _messages(err: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, _clean_loc(tuple(e['loc']))))}: {e['msg'].removeprefix('Value error, ')}"
+        for e in err.errors(include_url=False)
+    )
 
 
 def plan(scenario: Scenario) -> list[RunSpec]:
-    """The run plan: the cartesian product of the sweep, in file order, times replications.
+    """The run plan: variants x the cartesian product of the sweep x replications.
 
-    Run ``r`` is point ``r // replications``, replication ``r % replications``; the last
-    sweep key varies fastest. The order never depends on anything but the file.
+    Variants and sweep keys are taken in file order, the last sweep key varying
+    fastest; run ``r`` is point ``r // replications``, replication ``r % replications``.
+    The order never depends on anything but the file.
     """
     paths = list(scenario.sweep)
+    variants = list(scenario.variants.items()) or [(None, {})]
     runs = []
-    for point, combo in enumerate(itertools.product(*(scenario.sweep[p] for p in paths))):
-        assignment = dict(zip(paths, combo))
-        resolved = _point_scenario(scenario, assignment) if paths else scenario
-        for rep in range(scenario.replications):
-            runs.append(RunSpec(len(runs), point, rep, tuple(assignment.items()), resolved))
+    combos = list(itertools.product(*(scenario.sweep[p] for p in paths)))
+    for variant, overrides in variants:
+        for combo in combos:
+            assignment = {**overrides, **dict(zip(paths, combo))}
+            resolved = _point_scenario(scenario, assignment) if assignment else _point_scenario(scenario, {})
+            params = (("variant", variant),) if variant is not None else ()
+            params += tuple(zip(paths, combo))
+            point = len(runs) // scenario.replications
+            for rep in range(scenario.replications):
+                runs.append(RunSpec(len(runs), point, rep, params, resolved))
     return runs
 
 

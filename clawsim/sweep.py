@@ -38,7 +38,8 @@ def fingerprint(scenario: Scenario) -> str:
 def records_frame(records: Iterable[dict], scenario: Scenario) -> pd.DataFrame:
     """The results table: keys, swept parameters, list metrics, run metrics, by run."""
     rows = sorted(records, key=lambda r: (r["run"], r["list_index"]))
-    columns = [*KEY_COLUMNS, *scenario.sweep, *LIST_METRICS, *RUN_METRICS]
+    variant = ["variant"] if scenario.variants else []
+    columns = [*KEY_COLUMNS, *variant, *scenario.sweep, *LIST_METRICS, *RUN_METRICS]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.reset_index(drop=True)
 

@@ -122,6 +122,7 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
     per_row = spec.lookups_per_row if spec.lookup_mode == "per_row" else 0
     if spec.lookup_mode == "hoisted":  # resolved once before the row loop, reused by every row
         workspace = registry.read(context)
+        stats.workspaces.add(workspace)
         keys = tuple(world.key(workspace, j) for j in range(spec.lookups_per_row))
         yield Work(look_up(world, stats, workspace, keys, loop.now))
     i = 0
@@ -131,7 +132,8 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
             yield IMMEDIATE
         end = i + 1 if i < io_rows else (min(spec.rows, (i // every + 1) * every) if every else spec.rows)
         workspace = registry.read(context)
-        stats.workspaces.add(workspace)
+        if per_row:
+            stats.workspaces.add(workspace)
         yield Work(build_rows(world, stats, workspace, end - i, per_row, spec.row_cost_ms))
         if i < io_rows:
             yield IO(spec.per_row_io.latency_ms)
