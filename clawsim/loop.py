@@ -95,6 +95,10 @@ class DelayProbe:
             self.max_ms = max(self.max_ms, now - self.due)
             self.due = now + PROBE_RESOLUTION_MS
 
+    def finish(self, now: float) -> None:
+        """At the end of a run, the probe still waiting has waited at least this long."""
+        self.timers_phase(now)
+
     def idle_until(self, now: float) -> None:
         if now >= self.due:
             fired_last = now - (now - self.due) % PROBE_RESOLUTION_MS

@@ -51,6 +51,7 @@ def simulate_once(scenario: Scenario, run: int = 0) -> list[dict]:
         env.run(until=loop.start())
     except RuntimeError as exc:  # SimPy: no events left before the loop stopped
         raise SimulationError(f"the simulation stalled at {env.now} ms: {exc}") from None
+    loop.probe.finish(env.now)
     run_values = {
         "loop_delay_max_ms": loop.probe.max_ms,
         "actor_activations": world.stats.actor_activations,
