@@ -66,7 +66,8 @@ class Format(str, Enum):
 
 
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"clawsim: {message}", markup=False)
+    """Print ``clawsim: message`` on stderr (unwrapped: it names FILE:LINE) and exit."""
+    print(f"clawsim: {message}", file=sys.stderr)
     raise typer.Exit(code)
 
 

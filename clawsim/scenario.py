@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # --------------------------------------------------------------------------- schema
 
@@ -165,8 +165,13 @@ class ActorSpec(_Strict):
             raise ValueError(f"period_ms only applies to kind interval, not {self.kind}")
         if self.kind != "poisson" and self.rate_per_s is not None:
             raise ValueError(f"rate_per_s only applies to kind poisson, not {self.kind}")
-        parse_workspaces(self.workspaces)
         return self
+
+    @field_validator("workspaces")
+    @classmethod
+    def _workspaces_form(cls, value: str) -> str:
+        parse_workspaces(value)
+        return value
 
 
 def parse_workspaces(text: str) -> tuple[str, int | str | None]:
@@ -217,41 +222,60 @@ class ScenarioError(Exception):
 
 
 def _node_at(root: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
-    """The deepest YAML node along ``loc`` (pydantic's path into the document)."""
+    """The YAML node along ``loc`` (pydantic's path into the document) that best shows
+    where the problem is: the key of a mapping entry, an element of a sequence, or the
+    deepest node that exists."""
     node = root
-    for part in loc:
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
         if isinstance(node, yaml.MappingNode):
-            child = next((v for k, v in node.value if k.value == str(part)), None)
-            if child is None:
-                child = next((k for k, v in node.value if k.value == str(part)), None)
-                return child or node
-            node = child
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
+            pair = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if pair is None:
                 return node
+            node = pair[0] if last else pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
         else:
             return node
     return node
 
 
+_UNION_TAGS = {"float", "int", "constrained-float", "constrained-int", "lognormal", "uniform", "empirical"}
+
+
+def _is_tag(part: Any) -> bool:
+    return isinstance(part, str) and (part in _UNION_TAGS or part.startswith(("function-", "tagged-union")))
+
+
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Drop pydantic's union-member tags (``float``, ``lognormal``...) from a loc."""
-    tags = {"float", "int", "lognormal", "uniform", "empirical", "function-after[_p95_above_p50(), Lognormal]"}
-    return tuple(p for p in loc if not (isinstance(p, str) and (p in tags or p.startswith(("function-", "tagged-union")))))
+    return tuple(p for p in loc if not _is_tag(p))
 
 
-def _format_errors(source: str, root: yaml.Node | None, err: ValidationError, prefix=()) -> str:
+def _relevant(error: dict) -> bool:
+    """Hide the number branch's complaint about a mapping (a distribution) and vice versa."""
+    tags = [p for p in error["loc"] if _is_tag(p)]
+    number_branch = any(t in ("float", "int", "constrained-float", "constrained-int") for t in tags)
+    return not (number_branch and isinstance(error.get("input"), dict))
+
+
+def _message(error: dict) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    msg = error["msg"].removeprefix("Value error, ")
+    if isinstance(error.get("input"), bool):
+        msg += f" (got {str(error['input']).lower()}: YAML reads yes/no/on/off/true/false as booleans)"
+    return msg
+
+
+def _format_errors(source: str, root: yaml.Node | None, err: ValidationError) -> str:
     lines = []
-    for e in err.errors(include_url=False):
-        loc = prefix + _clean_loc(tuple(e["loc"]))
+    for e in filter(_relevant, err.errors(include_url=False)):
+        loc = _clean_loc(tuple(e["loc"]))
         node = _node_at(root, loc)
         line = node.start_mark.line + 1 if node is not None else 1
         field = ".".join(str(p) for p in loc) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field"
-        lines.append(f"{source}:{line}: {field}: {msg}")
+        lines.append(f"{source}:{line}: {field}: {_message(e)}")
     return "\n".join(dict.fromkeys(lines))
 
 
@@ -289,8 +313,12 @@ def load_scenario(path: str | Path) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read: {exc}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file (not UTF-8); a scenario is YAML text") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a folder; give a scenario YAML file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from None
     return parse_scenario(text, str(path))
 
 
@@ -417,8 +445,8 @@ def _check_sweep(scenario: Scenario, root: yaml.Node | None, source: str) -> Non
 
 def _messages(err: ValidationError) -> str:
     return "; ".join(
-        f"{'.'.join(map(str, _clean_loc(tuple(e['loc']))))}: {e['msg'].removeprefix('Value error, ')}"
-        for e in err.errors(include_url=False)
+        f"{'.'.join(map(str, _clean_loc(tuple(e['loc']))))}: {_message(e)}"
+        for e in filter(_relevant, err.errors(include_url=False))
     )
 
 
