@@ -62,9 +62,9 @@ class ReportError(Exception):
 class Chart:
     """One chart: its PNG file name, labels, and the tidy table of what it plots.
 
-    ``kind`` is ``lines`` (``data`` columns: fix, x, mean, lo, hi, runs, and for growth
-    charts exponent and skipped) or ``heatmap`` (columns: rows, concurrency, none, pin,
-    ratio). ``note`` says what is held and how the line and band are made.
+    ``kind`` is ``lines`` (``data`` columns: [variant,] fix, x, mean, lo, hi, runs, and for
+    growth charts exponent and skipped) or ``heatmap`` (columns: rows, concurrency, none,
+    pin, ratio). ``note`` says what is held and how the line and band are made.
     """
 
     file: str
@@ -100,20 +100,42 @@ def concurrency_path(scenario: Scenario) -> str | None:
     return next((p for p in scenario.sweep if CONCURRENCY.match(p)), None)
 
 
+def dimensions(scenario: Scenario) -> list[str]:
+    """The columns that tell sweep points apart: ``variant`` (if any variants), then the swept paths."""
+    return (["variant"] if scenario.variants else []) + list(scenario.sweep)
+
+
+def line_keys(scenario: Scenario) -> list[str]:
+    """The columns that make one line of a chart: the fix, and the variant if any."""
+    return ["variant", "fix"] if scenario.variants else ["fix"]
+
+
 def per_run(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """One row per run: swept values, a ``fix`` column, and each metric averaged over its lists."""
-    params = list(scenario.sweep)
-    metrics = [m for m in ("scans", "list_ms", "loop_delay_max_ms") if m in frame.columns]
-    spec = {**{p: "first" for p in params}, **{m: "mean" for m in metrics}}
+    """One row per run: its dimensions, a ``fix`` column, and each metric averaged over its lists.
+
+    ``fix`` is the swept ``registry.fix``; else what the lists ran with (``pinned``), so
+    a variant that sets the fix is honoured; else the scenario's fix.
+    """
+    dims = dimensions(scenario)
+    metrics = [m for m in ("scans", "list_ms", "loop_delay_max_ms", "pinned") if m in frame.columns]
+    spec = {**{p: "first" for p in dims}, **{m: "mean" for m in metrics if m != "pinned"}}
+    if "pinned" in metrics:
+        spec["pinned"] = "first"
     runs = frame.groupby("run", sort=True).agg(spec).reset_index()
-    runs["fix"] = runs[FIX] if FIX in params else scenario.registry.fix
+    if FIX in scenario.sweep:
+        runs["fix"] = runs[FIX]
+    elif "pinned" in runs:
+        runs["fix"] = np.where(runs["pinned"].astype(bool), "pin", "none")
+    else:
+        runs["fix"] = scenario.registry.fix
     return runs
 
 
 def held_values(scenario: Scenario, shown: tuple[str, ...]) -> dict[str, Any]:
-    """The value each swept field not in ``shown`` is held at: largest if numeric, else last."""
+    """The value each dimension not in ``shown`` is held at: largest if numeric, else last listed."""
+    choices = {"variant": list(scenario.variants)} if scenario.variants else {}
     held = {}
-    for path, values in scenario.sweep.items():
+    for path, values in {**choices, **scenario.sweep}.items():
         if path in shown:
             continue
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
@@ -135,20 +157,22 @@ def _held_text(held: dict[str, Any]) -> str:
 
 
 def series(frame: pd.DataFrame, scenario: Scenario, x_path: str, metric: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Points of ``metric`` vs ``x_path``, one series per fix: (table, held values).
+    """Points of ``metric`` vs ``x_path``, one line per fix (and variant): (table, held values).
 
-    Table columns: fix, x, mean, lo, hi, runs; sorted by fix then x.
+    Table columns: [variant,] fix, x, mean, lo, hi, runs; sorted by line then x. ``mean``,
+    ``lo`` and ``hi`` are the mean, minimum and maximum over the runs at that x.
     """
-    held = held_values(scenario, (x_path, FIX))
+    keys = line_keys(scenario)
+    held = held_values(scenario, (x_path, FIX, *keys))
     runs = _held_slice(per_run(frame, scenario), held)
-    grouped = runs.groupby(["fix", x_path], sort=True)[metric]
+    grouped = runs.groupby([*keys, x_path], sort=True)[metric]
     table = grouped.agg(mean="mean", lo="min", hi="max", runs="count").reset_index()
     return table.rename(columns={x_path: "x"}), held
 
 
-def _with_exponents(table: pd.DataFrame) -> pd.DataFrame:
+def _with_exponents(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     table = table.copy()
-    for fix, part in table.groupby("fix", sort=True):
+    for _, part in table.groupby(keys, sort=True):
         slope, skipped = growth_exponent(part["x"], part["mean"])
         table.loc[part.index, "exponent"] = slope
         table.loc[part.index, "skipped"] = skipped
@@ -156,15 +180,15 @@ def _with_exponents(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def exponent_table(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Growth exponents of scans and list_ms vs rows for every combination of the other swept fields.
+    """Growth exponents of scans and list_ms vs rows for every combination of the other dimensions.
 
-    One row per combination (in sweep order): the other swept values, then
+    One row per combination (in plan order): the other dimensions' values, then
     ``scans_exponent`` and ``list_ms_exponent`` (slopes of log mean over runs on log rows).
     Empty when ``list.rows`` is not swept.
     """
     if ROWS not in scenario.sweep:
         return pd.DataFrame()
-    others = [p for p in scenario.sweep if p != ROWS]
+    others = [p for p in dimensions(scenario) if p != ROWS]
     runs = per_run(frame, scenario)
     means = runs.groupby([*others, ROWS], sort=False)[["scans", "list_ms"]].mean().reset_index()
     rows = []
@@ -203,9 +227,11 @@ def _conc_label(scenario: Scenario, path: str) -> str:
 
 def _growth_chart(frame, scenario, metric, file, ylabel) -> Chart:
     table, held = series(frame, scenario, ROWS, metric)
-    return Chart(file, "lines", f"{ylabel.split(' (')[0].capitalize()} vs rows, by fix", f"rows per list [{ROWS}]", ylabel,
-                 _with_exponents(table), f"{BAND}; {_held_text(held)}; legend: fitted growth exponent "
-                 "(slope of log mean on log rows; ~1 = O(rows), ~0 = O(1); points <= 0 skipped)", "log", True)
+    note = (f"{BAND}; {_held_text(held)}; legend: fitted growth exponent (slope of log mean on log rows; "
+            "~1 = O(rows), ~0 = O(1); points <= 0 skipped)")
+    title = f"{ylabel.split(' (')[0].capitalize()} vs rows, by fix"
+    return Chart(file, "lines", title, f"rows per list [{ROWS}]", ylabel, _with_exponents(table, line_keys(scenario)),
+                 note, "log", True)
 
 
 def _concurrency_chart(frame, scenario, conc) -> Chart:
@@ -235,8 +261,10 @@ def charts(frame: pd.DataFrame, scenario: Scenario) -> list[Chart]:
         raise ReportError(f"scenario {scenario.name!r} sweeps nothing; the charts need {CHARTABLE} in its sweep")
     conc, found = concurrency_path(scenario), []
     if ROWS in scenario.sweep:
-        found.append(_growth_chart(frame, scenario, "scans", "scans-vs-rows.png", "full scans per list (memo misses)"))
-        found.append(_growth_chart(frame, scenario, "list_ms", "list-ms-vs-rows.png", "list duration (ms of simulated time)"))
+        found.append(_growth_chart(frame, scenario, "scans", "scans-vs-rows.png",
+                                   "full scans per list (memo misses)"))
+        found.append(_growth_chart(frame, scenario, "list_ms", "list-ms-vs-rows.png",
+                                   "list duration (ms of simulated time)"))
     if conc:
         found.append(_concurrency_chart(frame, scenario, conc))
     fixes = set(scenario.sweep.get(FIX, ()))
@@ -246,7 +274,8 @@ def charts(frame: pd.DataFrame, scenario: Scenario) -> list[Chart]:
         found.append(_yield_chart(frame, scenario))
     if not found:
         swept = ", ".join(scenario.sweep)
-        raise ReportError(f"scenario {scenario.name!r} sweeps only {swept}; nothing to chart: the charts need {CHARTABLE}")
+        raise ReportError(f"scenario {scenario.name!r} sweeps only {swept}; nothing to chart: "
+                          f"the charts need {CHARTABLE}")
     return found
 
 
@@ -256,24 +285,30 @@ def charts(frame: pd.DataFrame, scenario: Scenario) -> list[Chart]:
 def caption(chart: Chart, scenario: Scenario, runs: int) -> str:
     """The text under a chart: scenario, seed, run count, and how the numbers are made."""
     return (f"Scenario {scenario.name}, seed {scenario.seed}, {runs} runs "
-            f"({scenario.replications} replications per point). {chart.note}.")
+            f"({_replications(scenario)} per point). {chart.note}.")
+
+
+def _replications(scenario: Scenario) -> str:
+    count = scenario.replications
+    return f"{count} replication" + ("s" if count != 1 else "")
 
 
 def _draw_lines(ax, chart: Chart) -> None:
     data = chart.data
     xs = sorted(data["x"].unique())
     position = {x: i for i, x in enumerate(xs)}
-    for fix, part in data.groupby("fix", sort=True):
+    keys = [k for k in ("variant", "fix") if k in data]
+    for line, part in data.groupby(keys, sort=True):
         x = part["x"].map(position) if chart.xscale == "categorical" else part["x"]
-        label = f"fix {fix}"
+        label = ", ".join(f"{k} {v}" for k, v in zip(keys, line))
         if "exponent" in part:
             slope = part["exponent"].iloc[0]
-            label += f": exponent {slope:.2f}" if np.isfinite(slope) else ": exponent n/a"
-        line, = ax.plot(x, part["mean"], marker="o", label=label)
-        ax.fill_between(x, part["lo"], part["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
+            label += f": exponent {_two_places(slope)}"
+        (drawn,) = ax.plot(x, part["mean"], marker="o", label=label)
+        ax.fill_between(x, part["lo"], part["hi"], color=drawn.get_color(), alpha=0.2, linewidth=0)
+    ax.set_xscale("log" if chart.xscale == "log" else "linear")
     if chart.xscale == "categorical":
         ax.set_xticks(range(len(xs)), [str(x) for x in xs])
-    ax.set_xscale("log" if chart.xscale == "log" else "linear")
     ax.set_yscale("log" if chart.logy and (data["lo"] > 0).all() else "linear")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(title="growth exponent: ~1 O(rows), ~0 O(1)" if "exponent" in data else None)
@@ -320,10 +355,13 @@ def render(chart: Chart, text: str) -> bytes:
 # --------------------------------------------------------------------------- index.md
 
 
+def _two_places(value: float) -> str:
+    """``value`` with 2 decimals, never ``-0.00``; ``n/a`` if not finite."""
+    return f"{round(float(value), 2) + 0.0:.2f}" if np.isfinite(value) else "n/a"
+
+
 def _cell(value: Any) -> str:
-    if isinstance(value, (float, np.floating)):
-        return f"{value:.2f}" if np.isfinite(value) else "n/a"
-    return str(value)
+    return _two_places(value) if isinstance(value, (float, np.floating)) else str(value)
 
 
 def markdown_table(table: pd.DataFrame) -> str:
@@ -334,11 +372,12 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 
 def point_table(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Per sweep point: swept values, runs, and means over runs of scans, list_ms, loop_delay_max_ms."""
+    """Per sweep point: its dimensions, runs, and means over runs of scans, list_ms, loop_delay_max_ms."""
     runs = per_run(frame, scenario)
     runs["point"] = frame.groupby("run", sort=True)["point"].first().to_numpy()
-    spec = {**{p: (p, "first") for p in scenario.sweep}, "runs": ("scans", "count"), "mean scans": ("scans", "mean"),
-            "mean list_ms": ("list_ms", "mean"), "mean loop_delay_max_ms": ("loop_delay_max_ms", "mean")}
+    spec = {**{p: (p, "first") for p in dimensions(scenario)}, "runs": ("scans", "count"),
+            "mean scans": ("scans", "mean"), "mean list_ms": ("list_ms", "mean"),
+            "mean loop_delay_max_ms": ("loop_delay_max_ms", "mean")}
     return runs.groupby("point", sort=True).agg(**spec).reset_index()
 
 
@@ -347,9 +386,11 @@ def index_markdown(frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any]
     runs = int(frame["run"].nunique())
     source = meta.get("source", f"scenarios/{scenario.name}.yaml")
     swept = ", ".join(f"`{p}` ({len(v)} values)" for p, v in scenario.sweep.items())
+    if scenario.variants:
+        swept += "; variants " + ", ".join(f"`{v}`" for v in scenario.variants)
     parts = [f"# {scenario.name}: report", "",
              f"{scenario.description or 'No description.'}", "",
-             f"Scenario `{scenario.name}`, seed {scenario.seed}: {runs} runs, {scenario.replications} replications "
+             f"Scenario `{scenario.name}`, seed {scenario.seed}: {runs} runs, {_replications(scenario)} "
              f"per point; sweeps {swept}. Times are ms of simulated time. The numbers are in `runs.csv`; "
              f"regenerate with `clawsim run {source}` and redraw with `clawsim report <this folder>`.", ""]
     for chart in found:

@@ -1,0 +1,306 @@
+"""The PNG report: the numbers each chart plots, determinism, bad input, and the headline sweep.
+
+Charts are checked through the tidy tables ``clawsim.report.charts`` returns (exactly what
+is drawn), recomputed here independently from the simulated runs. PNG bytes are compared
+only within one environment; across environments the committed report is checked on its
+data (runs.csv, index.md) and on its images by RMS difference.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import clawsim
+from clawsim import report
+from clawsim.report import ReportError, charts, growth_exponent, held_values, write_report
+from clawsim.store import ResultsError, read_results, write_results
+
+REPO = Path(__file__).resolve().parents[1]
+HEADLINE = REPO / "scenarios" / "rows-x-concurrency.yaml"
+COMMITTED = REPO / "reports" / "rows-x-concurrency"
+
+# The PR harness world with its every-tick flipper; rows, flipper copies and fix swept.
+GRID = """
+    name: tiny-grid
+    seed: 7
+    replications: 2
+    memo: {policy: lru, capacity: 8, scan_ms: 2.5}
+    list: {rows: 100, yield_every: 10, lookups_per_row: 2, row_cost_ms: 0.28}
+    actors:
+      - {name: flipper, kind: immediate, workspaces: unique, count: 1}
+    sweep:
+      list.rows: [10, 100, 1000]
+      actors.0.count: [0, 1]
+      registry.fix: [none, pin]
+"""
+
+YIELDS = """
+    name: tiny-yields
+    seed: 3
+    replications: 2
+    memo: {policy: lru, capacity: 8, scan_ms: {dist: uniform, low: 1, high: 4}}
+    list: {rows: 200, yield_every: 10, lookups_per_row: 2, row_cost_ms: 0.28}
+    actors:
+      - {name: agent, kind: poisson, rate_per_s: 200, workspaces: unique, work_ms: 1}
+    sweep:
+      list.yield_every: [0, 1, 10, 50]
+      registry.fix: [none, pin]
+"""
+
+
+def make_folder(folder: Path, text: str) -> tuple[pd.DataFrame, clawsim.Scenario]:
+    """Simulate a scenario given as YAML text and write its result folder."""
+    scenario = clawsim.parse_scenario(textwrap.dedent(text), "<test>")
+    frame = clawsim.simulate(scenario)
+    write_results(folder, scenario, frame, {"scenario": scenario.name, "seed": scenario.seed, "source": "<test>"})
+    return frame, scenario
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("grid")
+    frame, scenario = make_folder(folder, GRID)
+    return folder, frame, scenario
+
+
+def by_file(frame, scenario) -> dict[str, report.Chart]:
+    return {chart.file: chart for chart in charts(frame, scenario)}
+
+
+def independent_means(frame: pd.DataFrame, where: dict, by: list[str], metric: str) -> pd.Series:
+    """Mean over runs of ``metric``, recomputed from the raw table without report.py."""
+    mask = np.logical_and.reduce([frame[k] == v for k, v in where.items()]) if where else slice(None)
+    return frame[mask].groupby(by, sort=True)[metric].mean()
+
+
+# --------------------------------------------------------------------------- plotted data
+
+
+def test_scans_vs_rows_plots_the_simulated_means_and_fits_exponents(grid):
+    _, frame, scenario = grid
+    chart = by_file(frame, scenario)["scans-vs-rows.png"]
+    data = chart.data.set_index(["fix", "x"])
+    expected = independent_means(frame, {"actors.0.count": 1}, ["registry.fix", "list.rows"], "scans")
+    assert data["mean"].to_dict() == expected.to_dict()
+    assert (data["runs"] == 2).all()
+    # EVENT-LOOP.md: a flipper on every tick changes the key at each of the ceil(rows/10)
+    # batches, 2 keys per row -> 2 scans per batch without the pin, 2 in all with it.
+    assert [data.loc[("none", r), "mean"] for r in (10, 100, 1000)] == [2, 20, 200]
+    assert [data.loc[("pin", r), "mean"] for r in (10, 100, 1000)] == [2, 2, 2]
+    slopes = chart.data.groupby("fix")["exponent"].first()
+    assert slopes["none"] == pytest.approx(1.0, abs=1e-9)
+    assert slopes["pin"] == pytest.approx(0.0, abs=1e-9)
+    assert "held: actors.0.count = 1" in chart.note
+    assert chart.xscale == "log" and chart.logy
+
+
+def test_list_ms_band_is_min_to_max_over_replications(grid):
+    _, frame, scenario = grid
+    data = by_file(frame, scenario)["list-ms-vs-rows.png"].data.set_index(["fix", "x"])
+    busy = frame[frame["actors.0.count"] == 1].groupby(["registry.fix", "list.rows"])["list_ms"]
+    assert data["mean"].to_dict() == pytest.approx(busy.mean().to_dict())
+    assert data["lo"].to_dict() == busy.min().to_dict()
+    assert data["hi"].to_dict() == busy.max().to_dict()
+    assert data.loc[("none", 1000), "exponent"] > 0.9
+
+
+def test_scans_vs_concurrency_holds_rows_at_the_largest(grid):
+    _, frame, scenario = grid
+    chart = by_file(frame, scenario)["scans-vs-concurrency.png"]
+    data = chart.data.set_index(["fix", "x"])["mean"]
+    expected = independent_means(frame, {"list.rows": 1000}, ["registry.fix", "actors.0.count"], "scans")
+    assert data.to_dict() == expected.to_dict()
+    assert data[("none", 0)] == 2 and data[("none", 1)] == 200 and data[("pin", 1)] == 2
+    assert "held: list.rows = 1000" in chart.note
+    assert "actors.0.count" in chart.xlabel
+
+
+def test_heatmap_is_the_ratio_of_mean_scans(grid):
+    _, frame, scenario = grid
+    data = by_file(frame, scenario)["scan-ratio-heatmap.png"].data.set_index(["rows", "concurrency"])
+    means = independent_means(frame, {}, ["list.rows", "actors.0.count", "registry.fix"], "scans")
+    for (rows, count), row in data.iterrows():
+        assert row["none"] == means[(rows, count, "none")]
+        assert row["pin"] == means[(rows, count, "pin")]
+        assert row["ratio"] == row["none"] / row["pin"]
+    assert data.loc[(1000, 1), "ratio"] == 100 and data.loc[(1000, 0), "ratio"] == 1
+
+
+def test_loop_delay_vs_yield_every(tmp_path):
+    frame, scenario = make_folder(tmp_path, YIELDS)
+    found = by_file(frame, scenario)
+    assert set(found) == {"loop-delay-vs-yield-every.png"}
+    data = found["loop-delay-vs-yield-every.png"].data.set_index(["fix", "x"])
+    expected = independent_means(frame, {}, ["registry.fix", "list.yield_every"], "loop_delay_max_ms")
+    assert data["mean"].to_dict() == pytest.approx(expected.to_dict())
+    # Never yielding blocks the loop for the whole list; smaller batches, shorter blocks.
+    for fix in ("none", "pin"):
+        delays = [data.loc[(fix, every), "mean"] for every in (1, 10, 50, 0)]
+        assert delays == sorted(delays) and delays[-1] > 5 * delays[0]
+
+
+def test_fix_not_swept_draws_one_line_per_fix_the_lists_ran_with(tmp_path):
+    text = GRID.replace("registry.fix: [none, pin]", "list.yield_every: [10]")
+    frame, scenario = make_folder(tmp_path, text.replace("seed: 7", "seed: 7\n    registry: {fix: pin}"))
+    found = by_file(frame, scenario)
+    assert "scan-ratio-heatmap.png" not in found
+    assert set(found["scans-vs-rows.png"].data["fix"]) == {"pin"}
+
+
+def test_variants_that_set_the_fix_become_lines(tmp_path):
+    variants = "    variants:\n      before: {registry.fix: none}\n      after: {registry.fix: pin}\n"
+    text = GRID.replace("      registry.fix: [none, pin]\n", "").replace("    sweep:", variants + "    sweep:")
+    frame, scenario = make_folder(tmp_path, text)
+    chart = by_file(frame, scenario)["scans-vs-rows.png"]
+    data = chart.data.set_index(["variant", "fix", "x"])["mean"]
+    assert [data[("before", "none", r)] for r in (10, 100, 1000)] == [2, 20, 200]
+    assert [data[("after", "pin", r)] for r in (10, 100, 1000)] == [2, 2, 2]
+    write_report(tmp_path)
+    assert "variants `before`, `after`" in (tmp_path / "index.md").read_text()
+
+
+def test_growth_exponent_skips_points_without_a_logarithm():
+    assert growth_exponent([1, 10, 100], [0, 10, 100]) == (pytest.approx(1.0), 1)
+    assert growth_exponent([10, 100, 1000], [5, 5, 5])[0] == pytest.approx(0.0, abs=1e-12)
+    slope, skipped = growth_exponent([10, 100], [0, 0])
+    assert math.isnan(slope) and skipped == 2
+
+
+def test_held_values_take_the_largest_number_or_the_last_value():
+    scenario = clawsim.parse_scenario(textwrap.dedent(GRID), "<test>")
+    assert held_values(scenario, ("list.rows",)) == {"actors.0.count": 1, "registry.fix": "pin"}
+
+
+def test_exponent_table_has_one_row_per_other_combination(grid):
+    _, frame, scenario = grid
+    table = report.exponent_table(frame, scenario).set_index(["actors.0.count", "registry.fix"])
+    assert len(table) == 4
+    assert table.loc[(1, "none"), "scans_exponent"] == pytest.approx(1.0)
+    for key in [(0, "none"), (0, "pin"), (1, "pin")]:
+        assert table.loc[key, "scans_exponent"] == pytest.approx(0.0, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def test_write_report_is_deterministic_and_indexes_every_chart(grid):
+    folder, frame, scenario = grid
+    first = write_report(folder)
+    pngs = {p.name: p.read_bytes() for p in first}
+    index = (folder / "index.md").read_text()
+    second = write_report(folder)
+    assert [p.name for p in second] == [p.name for p in first]
+    assert {p.name: p.read_bytes() for p in second} == pngs
+    assert (folder / "index.md").read_text() == index
+    assert set(pngs) == {"scans-vs-rows.png", "list-ms-vs-rows.png", "scans-vs-concurrency.png",
+                         "scan-ratio-heatmap.png"}
+    for name, data in pngs.items():
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and b"Software" not in data
+        assert f"]({name})" in index
+    assert "seed 7" in index and "| 1 | none | 1.00 |" in index
+    assert not list(folder.glob(".*.tmp"))
+
+
+def test_extra_metric_columns_are_ignored(tmp_path, grid):
+    _, frame, scenario = grid
+    write_results(tmp_path, scenario, frame.assign(future_metric=1.5), {})
+    assert len(write_report(tmp_path)) == 4
+
+
+def test_report_never_touches_pyplot():
+    code = "import sys, clawsim.report; assert 'matplotlib.pyplot' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(ResultsError, match="no such folder"):
+        write_report(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign", "missing"])
+def test_corrupt_foreign_or_missing_parquet(tmp_path, grid, damage):
+    folder, frame, scenario = grid
+    write_results(tmp_path, scenario, frame, {})
+    parquet = tmp_path / "runs.parquet"
+    if damage == "garbage":
+        parquet.write_bytes(b"this is not parquet at all")
+    elif damage == "truncated":
+        parquet.write_bytes(parquet.read_bytes()[:200])
+    elif damage == "foreign":
+        pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_parquet(parquet)
+    else:
+        parquet.unlink()
+    message = {"garbage": "not a readable Parquet", "truncated": "not a readable Parquet",
+               "foreign": "not a clawsim runs table", "missing": "missing"}[damage]
+    with pytest.raises(ResultsError, match=message):
+        write_report(tmp_path)
+
+
+def test_missing_or_broken_scenario_beside_the_results(tmp_path, grid):
+    _, frame, scenario = grid
+    write_results(tmp_path, scenario, frame, {})
+    (tmp_path / "scenario.resolved.yaml").write_text("seed: [1\n")
+    with pytest.raises(ResultsError, match="scenario.resolved.yaml"):
+        write_report(tmp_path)
+    (tmp_path / "scenario.resolved.yaml").unlink()
+    with pytest.raises(ResultsError, match="cannot tell which scenario"):
+        write_report(tmp_path)
+
+
+def test_nothing_varied_to_chart(tmp_path):
+    make_folder(tmp_path / "fix-only", GRID.split("    sweep:")[0] + "    sweep:\n      registry.fix: [none, pin]\n")
+    with pytest.raises(ReportError, match="sweeps only registry.fix; nothing to chart"):
+        write_report(tmp_path / "fix-only")
+    make_folder(tmp_path / "no-sweep", GRID.split("    sweep:")[0])
+    with pytest.raises(ReportError, match="sweeps nothing"):
+        write_report(tmp_path / "no-sweep")
+    assert not (tmp_path / "no-sweep" / "index.md").exists()
+
+
+def test_cli_report_exits_2_on_bad_input(tmp_path):
+    from clawsim.cli import app
+
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "no such folder" in result.output
+
+
+# --------------------------------------------------------------------------- the headline
+
+
+def test_headline_report_is_regenerated_by_its_command(tmp_path, monkeypatch):
+    """`clawsim run scenarios/rows-x-concurrency.yaml` rebuilds the committed report."""
+    from matplotlib.testing.compare import compare_images
+
+    from clawsim.cli import app
+
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "rows-x-concurrency"
+    result = CliRunner().invoke(app, ["run", str(HEADLINE.relative_to(REPO)), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "runs.csv").read_bytes() == (COMMITTED / "runs.csv").read_bytes()
+    assert (out / "scenario.resolved.yaml").read_bytes() == (COMMITTED / "scenario.resolved.yaml").read_bytes()
+    assert (out / "index.md").read_text() == (COMMITTED / "index.md").read_text()
+    committed = sorted(p.name for p in COMMITTED.glob("*.png"))
+    assert committed == sorted(p.name for p in out.glob("*.png"))
+    for name in committed:  # same bytes here; a small RMS tolerance across matplotlib builds
+        assert compare_images(str(COMMITTED / name), str(out / name), tol=5) is None, name
+
+    frame, scenario, _ = read_results(out)
+    assert frame["run"].nunique() >= 1000
+    slopes = by_file(frame, scenario)["scans-vs-rows.png"].data.groupby("fix")["exponent"].first()
+    assert slopes["none"] == pytest.approx(1.0, abs=0.05)  # O(rows) at the busiest load
+    assert slopes["pin"] == pytest.approx(0.0, abs=0.01)  # O(1)
+    assert (frame.loc[frame["registry.fix"] == "pin", "scans"] == 2).all()
