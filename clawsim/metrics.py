@@ -20,6 +20,7 @@ LIST_METRICS = (
     "scan_ms_total",
     "start_ms",
     "pinned",
+    "completed",
 )
 RUN_METRICS = ("loop_delay_max_ms", "actor_activations", "actor_scans", "sim_ms", "loop_iterations")
 KEY_COLUMNS = ("run", "point", "replication", "list_index")
@@ -45,9 +46,11 @@ class ListStats:
     end_ms: float | None = None
     flips: int = 0
     changes: int = 0
+    completed: bool = False
 
-    def finish(self, now: float, flips: int, changes: int) -> None:
+    def finish(self, now: float, flips: int, changes: int, completed: bool = True) -> None:
         self.end_ms = now
+        self.completed = completed
         self.flips = flips - self.flips_at_start
         self.changes = changes - self.changes_at_start
 

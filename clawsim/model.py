@@ -47,11 +47,15 @@ def simulate_once(scenario: Scenario, run: int = 0) -> list[dict]:
     for (actor, copy), rng in zip(copies, streams[1:]):
         start_actor(world, actor, copy, rng)
     start_lists(world, scenario.list)
+    finished = loop.start()
     try:
-        env.run(until=loop.start())
+        env.run(until=finished | env.timeout(scenario.loop.max_sim_ms))
     except RuntimeError as exc:  # SimPy: no events left before the loop stopped
         raise SimulationError(f"the simulation stalled at {env.now} ms: {exc}") from None
     loop.probe.finish(env.now)
+    for stats in world.stats.lists:  # an overloaded loop hit max_sim_ms: say so, keep counts
+        if stats.end_ms is None:
+            stats.finish(env.now, world.registry.flips, world.registry.changes, completed=False)
     run_values = {
         "loop_delay_max_ms": loop.probe.max_ms,
         "actor_activations": world.stats.actor_activations,

@@ -190,6 +190,7 @@ class LoopSpec(_Strict):
     """Costs of the event loop itself."""
 
     iteration_ms: float = Field(default=0.005, gt=0)
+    max_sim_ms: float = Field(default=3_600_000.0, gt=0)
 
 
 # Aliases defined outside Scenario, whose field ``list`` shadows the builtin there.

@@ -1,0 +1,103 @@
+"""Hypothesis properties over rows, yield_every, lookups, memo policies and actors."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import clawsim
+from clawsim.scenario import Scenario
+
+ACTOR = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(["agent", "cron", "flipper"]),
+        "kind": st.sampled_from(["immediate", "interval", "poisson"]),
+        "count": st.integers(0, 3),
+        "work_ms": st.sampled_from([0.0, 0.5, 3.0]),
+        "workspaces": st.sampled_from(["unique", "cycle:2", "random:3", "fixed:/agents/main"]),
+        "lookups": st.integers(0, 2),
+    }
+)
+
+
+def _actor(draw_actor: dict) -> dict:
+    actor = dict(draw_actor)
+    if actor["kind"] == "interval":
+        actor["period_ms"] = 2.0
+    if actor["kind"] == "poisson":
+        actor["rate_per_s"] = 100.0
+    return actor
+
+
+@st.composite
+def scenarios(draw, actors=st.lists(ACTOR, max_size=3), fix=st.sampled_from(["none", "pin"]),
+              policy=st.sampled_from(["none", "single", "lru", "ttl"]), io=st.booleans()):
+    rows = draw(st.integers(1, 400))
+    memo = {"policy": draw(policy), "scan_ms": draw(st.sampled_from([0.0, 0.5, 2.5]))}
+    if memo["policy"] == "lru":
+        memo["capacity"] = draw(st.integers(1, 8))
+    if memo["policy"] == "ttl":
+        memo["ttl_ms"] = draw(st.sampled_from([1.0, 50.0]))
+    lst = {"rows": rows, "yield_every": draw(st.integers(0, 40)), "lookups_per_row": draw(st.integers(0, 3)),
+           "row_cost_ms": draw(st.sampled_from([0.0, 0.28]))}
+    if draw(io):
+        lst["per_row_io"] = {"rows": draw(st.integers(0, 15)), "latency_ms": 0.5}
+    return Scenario.model_validate({
+        "seed": draw(st.integers(0, 2**32)),
+        "loop": {"iteration_ms": 0.02, "max_sim_ms": 20_000.0},
+        "list": lst,
+        "registry": {"fix": draw(fix)},
+        "memo": memo,
+        "actors": [_actor(a) for a in draw(actors)],
+    })
+
+
+@given(scenarios())
+def test_counts_are_consistent(scenario):
+    row = clawsim.simulate(scenario).iloc[0]
+    assert row.scans + row.hits == row.lookups
+    if row.completed:  # else an overloaded loop (actors' load > 1) hit max_sim_ms
+        assert row.lookups == scenario.list.rows * scenario.list.lookups_per_row
+    assert row.scans <= row.lookups
+    assert row.changes <= row.flips <= row.actor_activations
+    every = scenario.list.yield_every
+    assert row.yields <= (math.ceil(scenario.list.rows / every) - 1 if every else 0)
+    assert row.completed == (row.list_ms < 20_000)
+    assert row.list_ms >= scenario.list.rows * scenario.list.row_cost_ms + row.scan_ms_total - 1e-9
+    if scenario.registry.fix == "pin":
+        assert row.distinct_workspaces <= 1
+
+
+@given(scenarios(actors=st.lists(ACTOR.map(lambda a: {**a, "lookups": 0}), max_size=3), fix=st.just("pin"),
+                 policy=st.just("lru")))
+def test_with_the_pin_a_big_enough_lru_scans_at_most_once_per_lookup(scenario):
+    data = scenario.model_dump()
+    data["memo"]["capacity"] = max(scenario.list.lookups_per_row, data["memo"]["capacity"])
+    row = clawsim.simulate(Scenario.model_validate(data)).iloc[0]
+    assert row.scans <= scenario.list.lookups_per_row
+
+
+@given(scenarios(actors=st.lists(ACTOR.map(lambda a: {**a, "kind": "immediate"}), max_size=3), io=st.just(False)))
+def test_immediate_actors_flip_once_per_copy_and_yield(scenario):
+    row = clawsim.simulate(scenario).iloc[0]
+    copies = sum(a.count for a in scenario.actors)
+    assert row.flips == copies * row.yields
+
+
+@given(scenarios(actors=st.lists(ACTOR.map(lambda a: {**a, "kind": "immediate", "lookups": 0, "workspaces": "unique",
+                                                  "count": max(1, a["count"])}), min_size=1, max_size=2),
+                 fix=st.just("none"), policy=st.just("lru"), io=st.just(False)))
+def test_no_fix_and_a_new_value_every_yield_scans_per_batch_and_lookup(scenario):
+    data = scenario.model_dump()
+    data["memo"]["capacity"] = max(scenario.list.lookups_per_row, data["memo"]["capacity"])
+    row = clawsim.simulate(Scenario.model_validate(data)).iloc[0]
+    assert row.scans == scenario.list.lookups_per_row * (row.yields + 1)
+
+
+@given(scenarios())
+def test_same_scenario_and_seed_give_identical_records(scenario):
+    first = clawsim.simulate(scenario)
+    second = clawsim.simulate(scenario)
+    assert first.equals(second)
