@@ -1,0 +1,5 @@
+"""``python -m clawsim``: the same as the ``clawsim`` command."""
+
+from .cli import main
+
+main()
