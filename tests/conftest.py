@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,6 +14,9 @@ import clawsim
 # Property tests are part of CI: derandomized, so a run is repeatable, and unhurried.
 settings.register_profile("clawsim", derandomize=True, deadline=None, max_examples=60, print_blob=True)
 settings.load_profile("clawsim")
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
 
 
 def scenario(text: str) -> clawsim.Scenario:

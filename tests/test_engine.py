@@ -7,11 +7,11 @@ import math
 import pytest
 
 import clawsim
-from conftest import run, scenario
+from conftest import SCENARIOS, run, scenario
 
 
 def test_pr90819_harness_reproduces_the_published_table():
-    frame = clawsim.simulate(clawsim.load_scenario("scenarios/pr90819-harness.yaml"))
+    frame = clawsim.simulate(clawsim.load_scenario(SCENARIOS / "pr90819-harness.yaml"))
     by_fix = frame.set_index("registry.fix")
     assert by_fix.loc["none", "scans"] == 40
     assert by_fix.loc["pin", "scans"] == 2
@@ -226,7 +226,7 @@ def test_poisson_actor_rate_matches_its_activation_count():
 
 
 def test_the_idle_gateway_scans_once_and_then_hits():
-    frame = clawsim.simulate(clawsim.load_scenario("scenarios/idle-gateway.yaml"))
+    frame = clawsim.simulate(clawsim.load_scenario(SCENARIOS / "idle-gateway.yaml"))
     cold = frame[~frame["memo.current_snapshot"]]
     assert list(cold.groupby("list_index").scans.max()) == [2, 0, 0]
     assert frame[frame["memo.current_snapshot"]].scans.sum() == 0
@@ -234,7 +234,7 @@ def test_the_idle_gateway_scans_once_and_then_hits():
 
 
 def test_the_busy_gateway_takes_seconds_without_the_pin_and_not_with_it():
-    frame = clawsim.simulate(clawsim.load_scenario("scenarios/busy-gateway.yaml"))
+    frame = clawsim.simulate(clawsim.load_scenario(SCENARIOS / "busy-gateway.yaml"))
     none = frame[frame["registry.fix"] == "none"]
     pin = frame[frame["registry.fix"] == "pin"]
     assert 60 <= none.scans.mean() <= 140  # published: ~100 full scans

@@ -80,9 +80,9 @@ def test_strict_mode_rejects_what_lax_mode_would_coerce():
 
 
 def test_every_shipped_scenario_validates():
-    from pathlib import Path
+    from conftest import ROOT
 
-    files = sorted(Path("scenarios").rglob("*.yaml"))
+    files = sorted((ROOT / "scenarios").rglob("*.yaml")) + sorted((ROOT / "validation").rglob("*.yaml"))
     assert files
     for path in files:
         clawsim.load_scenario(path)
