@@ -9,7 +9,9 @@ Which charts a folder gets depends on the swept fields (``scenario.sweep``):
   that concurrency parameter, one line per fix;
 - ``list.rows``, a concurrency parameter and ``registry.fix`` with ``none`` and ``pin``:
   a heatmap of the scan ratio (mean scans with fix none / mean scans with fix pin);
-- ``list.yield_every``: loop_delay_max_ms vs yield_every, one line per fix.
+- ``list.yield_every``: loop_delay_max_ms vs yield_every, one line per fix;
+- ``variants`` or ``registry.fix``: the trade-off at a glance, one point per option
+  (variant and fix): mean scans against mean loop_delay_max_ms, bars from min to max.
 
 How the numbers are made (the captions say the same): the lists of one run are first
 averaged into one value per run; a line is the mean over the runs at each x (the
@@ -63,8 +65,9 @@ class Chart:
     """One chart: its PNG file name, labels, and the tidy table of what it plots.
 
     ``kind`` is ``lines`` (``data`` columns: [variant,] fix, x, mean, lo, hi, runs, and for
-    growth charts exponent and skipped) or ``heatmap`` (columns: rows, concurrency, none,
-    pin, ratio). ``note`` says what is held and how the line and band are made.
+    growth charts exponent and skipped), ``heatmap`` (columns: rows, concurrency, none,
+    pin, ratio) or ``tradeoff`` (columns: [variant,] fix, then mean/lo/hi of scans,
+    loop_delay_max_ms and list_ms, and runs). ``note`` says what is held and how the line and band are made.
     """
 
     file: str
@@ -255,9 +258,28 @@ def _yield_chart(frame, scenario) -> Chart:
                  f"{BAND}; {_held_text(held)}; x positions evenly spaced", "categorical", True)
 
 
+def tradeoff_table(frame: pd.DataFrame, scenario: Scenario) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """One row per option (variant and fix): mean, min and max over runs of scans,
+    loop_delay_max_ms and list_ms, with other swept fields held; (table, held values)."""
+    keys = line_keys(scenario)
+    held = held_values(scenario, (FIX, *keys))
+    runs = _held_slice(per_run(frame, scenario), held)
+    spec = {f"{m}_{stat}": (m, how) for m in ("scans", "loop_delay_max_ms", "list_ms")
+            for stat, how in (("mean", "mean"), ("lo", "min"), ("hi", "max"))}
+    table = runs.groupby(keys, sort=False).agg(**spec, runs=("scans", "count")).reset_index()
+    return table, held
+
+
+def _tradeoff_chart(frame, scenario) -> Chart:
+    table, held = tradeoff_table(frame, scenario)
+    return Chart("tradeoff.png", "tradeoff", "Scans vs responsiveness, per option",
+                 "longest event-loop delay, loop_delay_max_ms (ms)", "full scans per list (memo misses)",
+                 table, f"point: mean over runs; bars: min to max over runs; {_held_text(held)}")
+
+
 def charts(frame: pd.DataFrame, scenario: Scenario) -> list[Chart]:
     """Every chart the sweep calls for, with the data it plots; ReportError if there is none."""
-    if not scenario.sweep:
+    if not scenario.sweep and not scenario.variants:
         raise ReportError(f"scenario {scenario.name!r} sweeps nothing; the charts need {CHARTABLE} in its sweep")
     conc, found = concurrency_path(scenario), []
     if ROWS in scenario.sweep:
@@ -272,6 +294,8 @@ def charts(frame: pd.DataFrame, scenario: Scenario) -> list[Chart]:
         found.append(_heatmap_chart(frame, scenario, conc))
     if YIELD_EVERY in scenario.sweep:
         found.append(_yield_chart(frame, scenario))
+    if scenario.variants or FIX in scenario.sweep:
+        found.append(_tradeoff_chart(frame, scenario))
     if not found:
         swept = ", ".join(scenario.sweep)
         raise ReportError(f"scenario {scenario.name!r} sweeps only {swept}; nothing to chart: "
@@ -329,6 +353,25 @@ def _draw_heatmap(fig, ax, chart: Chart) -> None:
     fig.colorbar(image, ax=ax, label="legend: scan ratio none / pin (log colour scale)")
 
 
+def _draw_tradeoff(ax, chart: Chart) -> None:
+    data = chart.data
+    keys = [k for k in ("variant", "fix") if k in data]
+    markers = "osD^vP*Xh<>p"
+    for i, row in enumerate(data.to_dict("records")):
+        x, y = row["loop_delay_max_ms_mean"], row["scans_mean"]
+        xerr = [[x - row["loop_delay_max_ms_lo"]], [row["loop_delay_max_ms_hi"] - x]]
+        yerr = [[y - row["scans_lo"]], [row["scans_hi"] - y]]
+        label = " / ".join(str(row[k]) for k in keys)
+        ax.errorbar([x], [y], xerr=xerr, yerr=yerr, marker=markers[i % len(markers)], markersize=8,
+                    capsize=3, linestyle="none", alpha=0.85, label=label)
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylim(bottom=0)
+    if (data["loop_delay_max_ms_lo"] > 0).all():
+        ax.set_xscale("log")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8, title=" / ".join(keys))
+
+
 def render(chart: Chart, text: str) -> bytes:
     """The chart as PNG bytes, with ``text`` as its caption; same inputs, same bytes.
 
@@ -341,6 +384,8 @@ def render(chart: Chart, text: str) -> bytes:
         ax = fig.add_axes((0.1, 0.23, 0.8 if chart.kind == "heatmap" else 0.86, 0.69))
         if chart.kind == "heatmap":
             _draw_heatmap(fig, ax, chart)
+        elif chart.kind == "tradeoff":
+            _draw_tradeoff(ax, chart)
         else:
             _draw_lines(ax, chart)
         ax.set_title(chart.title)

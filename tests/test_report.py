@@ -138,7 +138,7 @@ def test_heatmap_is_the_ratio_of_mean_scans(grid):
 def test_loop_delay_vs_yield_every(tmp_path):
     frame, scenario = make_folder(tmp_path, YIELDS)
     found = by_file(frame, scenario)
-    assert set(found) == {"loop-delay-vs-yield-every.png"}
+    assert set(found) == {"loop-delay-vs-yield-every.png", "tradeoff.png"}
     data = found["loop-delay-vs-yield-every.png"].data.set_index(["fix", "x"])
     expected = independent_means(frame, {}, ["registry.fix", "list.yield_every"], "loop_delay_max_ms")
     assert data["mean"].to_dict() == pytest.approx(expected.to_dict())
@@ -202,7 +202,7 @@ def test_write_report_is_deterministic_and_indexes_every_chart(grid):
     assert {p.name: p.read_bytes() for p in second} == pngs
     assert (folder / "index.md").read_text() == index
     assert set(pngs) == {"scans-vs-rows.png", "list-ms-vs-rows.png", "scans-vs-concurrency.png",
-                         "scan-ratio-heatmap.png"}
+                         "scan-ratio-heatmap.png", "tradeoff.png"}
     for name, data in pngs.items():
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and b"Software" not in data
         assert f"]({name})" in index
@@ -213,7 +213,7 @@ def test_write_report_is_deterministic_and_indexes_every_chart(grid):
 def test_extra_metric_columns_are_ignored(tmp_path, grid):
     _, frame, scenario = grid
     write_results(tmp_path, scenario, frame.assign(future_metric=1.5), {})
-    assert len(write_report(tmp_path)) == 4
+    assert len(write_report(tmp_path)) == 5
 
 
 def test_report_never_touches_pyplot():
@@ -259,10 +259,21 @@ def test_missing_or_broken_scenario_beside_the_results(tmp_path, grid):
         write_report(tmp_path)
 
 
+def test_a_fix_only_sweep_gets_the_tradeoff_chart(tmp_path):
+    frame, scenario = make_folder(tmp_path / "fix-only", GRID.split("    sweep:")[0] + "    sweep:\n      registry.fix: [none, pin]\n")
+    found = by_file(frame, scenario)
+    assert set(found) == {"tradeoff.png"}
+    data = found["tradeoff.png"].data.set_index("fix")
+    expected = independent_means(frame, {}, ["registry.fix"], "scans")
+    assert data["scans_mean"].to_dict() == pytest.approx(expected.to_dict())
+    assert data.loc["pin", "scans_mean"] < data.loc["none", "scans_mean"]
+    assert [p.name for p in write_report(tmp_path / "fix-only")] == ["tradeoff.png"]
+
+
 def test_nothing_varied_to_chart(tmp_path):
-    make_folder(tmp_path / "fix-only", GRID.split("    sweep:")[0] + "    sweep:\n      registry.fix: [none, pin]\n")
-    with pytest.raises(ReportError, match="sweeps only registry.fix; nothing to chart"):
-        write_report(tmp_path / "fix-only")
+    make_folder(tmp_path / "hit-only", GRID.split("    sweep:")[0] + "    sweep:\n      memo.hit_ms: [0, 1]\n")
+    with pytest.raises(ReportError, match="sweeps only memo.hit_ms; nothing to chart"):
+        write_report(tmp_path / "hit-only")
     make_folder(tmp_path / "no-sweep", GRID.split("    sweep:")[0])
     with pytest.raises(ReportError, match="sweeps nothing"):
         write_report(tmp_path / "no-sweep")
