@@ -65,6 +65,11 @@ class Format(str, Enum):
     csv = "csv"
 
 
+def note(message: str) -> None:
+    """A progress or status line on stderr; stdout stays the data channel."""
+    print(f"clawsim: {message}", file=sys.stderr)
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print ``clawsim: message`` on stderr (unwrapped: it names FILE:LINE) and exit."""
     print(f"clawsim: {message}", file=sys.stderr)
@@ -119,14 +124,14 @@ def run(
         fail(str(exc))
     out = out or Path("reports") / scenario.name
     total = len(plan(scenario))
-    err.print(f"clawsim: {scenario.name}: {total} runs -> {out}/", markup=False)
+    note(f"{scenario.name}: {total} runs -> {out}/")
     started = time.perf_counter()
     try:
         frame = _run_with_progress(scenario, total, workers, scheduler, out, resume)
     except ResumeError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        err.print(f"clawsim: interrupted; finished runs are kept: rerun with --resume to continue", markup=False)
+        note(f"interrupted; finished runs are kept: rerun with --resume to continue")
         raise typer.Exit(130)
     wall_s = time.perf_counter() - started
     meta = {"scenario": scenario.name, "source": str(file), "seed": scenario.seed, "runs": total,
@@ -136,13 +141,13 @@ def run(
     _print_records(frame, format)
     if report and scenario.sweep:
         _draw_report(out)
-    err.print(f"clawsim: {total} runs in {wall_s:.2f} s; results in {out}/", markup=False)
+    note(f"{total} runs in {wall_s:.2f} s; results in {out}/")
 
 
 def _run_with_progress(scenario, total: int, workers: int, scheduler: str | None, out: Path, resume: bool):
     journal = out / JOURNAL
     if resume and not journal.exists():
-        err.print(f"clawsim: nothing to resume in {out}/; running every run", markup=False)
+        note(f"nothing to resume in {out}/; running every run")
     executor, client = None, None
     if scheduler:
         executor, client = _dask_executor(scheduler)
@@ -213,9 +218,9 @@ def _draw_report(out: Path) -> None:
     try:
         pngs = write_report(out)
     except ReportError as exc:
-        err.print(f"clawsim: no report: {exc}", markup=False)
+        note(f"no report: {exc}")
         return
-    err.print(f"clawsim: report: {out / 'index.md'} ({len(pngs)} charts)", markup=False)
+    note(f"report: {out / 'index.md'} ({len(pngs)} charts)")
 
 
 @app.command("report")
@@ -236,5 +241,5 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err.print("clawsim: interrupted", markup=False)
+        note("interrupted")
         sys.exit(130)

@@ -112,7 +112,7 @@ class InputError extends Error {}
 
 const DEFAULTS = {
   seed: 0,
-  loop: { iteration_ms: 0.005 },
+  loop: { iteration_ms: 0.005, max_sim_ms: 3600000 },
   list: {
     rows: 100, yield_every: 10, lookups_per_row: 2, row_cost_ms: 0.28, lookup_mode: "per_row",
     per_row_io: null, count: 1, gap_ms: null, poll_every_ms: null, duration_ms: null, start_ms: 0,
@@ -210,21 +210,34 @@ function cpuClock() {
 let workClock = cpuClock;
 
 /**
- * How long the main thread has waited, runnable, for a CPU (ms): the time other processes
- * took from it (Linux /proc/thread-self/schedstat, field 2). null where unavailable.
+ * How long the watched threads have waited, runnable, for a CPU (ms): the time other
+ * processes took from them (Linux schedstat, field 2). null where unavailable. The main
+ * thread is watched; watchAllThreads() adds the device and libuv's pool (I/O scenarios).
  */
-const waitedMs = (() => {
-  try {
-    const fd = fs.openSync("/proc/thread-self/schedstat", "r");
-    const buf = Buffer.alloc(128);
-    return () => {
-      const n = fs.readSync(fd, buf, 0, buf.length, 0);
-      return Number(buf.toString("latin1", 0, n).split(" ")[1]) / 1e6;
-    };
-  } catch {
-    return () => null;
+const SCHEDSTAT = { fds: [], buf: Buffer.alloc(128) };
+try { SCHEDSTAT.fds.push(fs.openSync("/proc/thread-self/schedstat", "r")); } catch { /* not Linux */ }
+
+function waitedMs() {
+  if (!SCHEDSTAT.fds.length) return null;
+  let total = 0;
+  for (const fd of SCHEDSTAT.fds) {
+    try {
+      const n = fs.readSync(fd, SCHEDSTAT.buf, 0, SCHEDSTAT.buf.length, 0);
+      total += Number(SCHEDSTAT.buf.toString("latin1", 0, n).split(" ")[1]) / 1e6;
+    } catch { /* a thread that ended */ }
   }
-})();
+  return total;
+}
+
+function watchAllThreads() {
+  if (!SCHEDSTAT.fds.length) return;
+  try {
+    const main = fs.readFileSync("/proc/thread-self/stat", "latin1").split(" ")[0];
+    for (const tid of fs.readdirSync("/proc/self/task")) {
+      if (tid !== main) SCHEDSTAT.fds.push(fs.openSync(`/proc/self/task/${tid}/schedstat`, "r"));
+    }
+  } catch { /* keep the main thread only */ }
+}
 
 /** Hold the thread for `ms` of synchronous work, like a scan or a row does. */
 function spin(ms) {
@@ -306,6 +319,7 @@ class World {
     this.fingerprinted = this.keyed && s.memo.policy !== "ttl";
     this.currentSnapshot = s.memo.current_snapshot ? s.registry.initial_workspace : null;
     this.lists = [];
+    this.open = new Map(); // stats of a running list -> its finish(completed)
     this.timers = [];
     this.openLists = 0;
     this.moreLists = true;
@@ -327,6 +341,7 @@ class World {
     this.memo.entries.clear();
     this.rng.reseed(this.s.seed, this.run, 0);
     this.lists.length = 0;
+    this.open.clear();
     this.timers.length = 0;
     this.openLists = 0;
     this.moreLists = true;
@@ -568,15 +583,26 @@ function lookUp(world, stats, n) {
 /** listSessionsFromStoreAsync's row loop: build rows, await transcript reads, yield every B rows. */
 async function sessionList(world, spec, index, io) {
   const state = registryState();
+  const waited0 = waitedMs();
   const stats = {
     list_index: index, rows: spec.rows, scans: 0, hits: 0, stale_hits: 0, lookups: 0, flips: 0, changes: 0,
     distinct_workspaces: 0, yields: 0, list_ms: 0, list_cpu_ms: 0, scan_ms_total: 0, start_ms: clock(),
-    pinned: pinnedWorkspaceDirStorage.getStore() !== undefined, io_ms_total: 0, io_no_turn: 0, waited_ms: null,
+    pinned: pinnedWorkspaceDirStorage.getStore() !== undefined, completed: false, io_ms_total: 0, io_no_turn: 0,
+    waited_ms: null,
   };
   world.lists.push(stats);
-  const waited0 = waitedMs();
   const flips0 = state.flips, changes0 = state.changes, cpu0 = cpuClock();
   const workspaces = new Set();
+  world.open.set(stats, (completed) => { // the list's end, or the run's cut-off (loop.max_sim_ms)
+    stats.list_ms = clock() - stats.start_ms;
+    stats.list_cpu_ms = cpuClock() - cpu0;
+    const waited = waitedMs();
+    stats.waited_ms = waited === null ? null : waited - waited0;
+    stats.flips = state.flips - flips0;
+    stats.changes = state.changes - changes0;
+    stats.distinct_workspaces = workspaces.size;
+    stats.completed = completed;
+  });
   const ioRows = spec.per_row_io ? spec.per_row_io.rows : 0;
   const every = spec.yield_every;
   const perRow = spec.lookup_mode === "per_row" ? spec.lookups_per_row : 0;
@@ -601,14 +627,8 @@ async function sessionList(world, spec, index, io) {
       if (state.flips === flipsAsked && i + 1 < spec.rows && !(every > 0 && (i + 1) % every === 0)) stats.io_no_turn += 1;
     }
   }
-  stats.list_ms = clock() - stats.start_ms;
-  stats.list_cpu_ms = cpuClock() - cpu0;
-  const waited = waitedMs();
-  stats.waited_ms = waited === null ? null : waited - waited0;
-  stats.flips = state.flips - flips0;
-  stats.changes = state.changes - changes0;
-  stats.distinct_workspaces = workspaces.size;
-  stats.pinned = pinnedWorkspaceDirStorage.getStore() !== undefined;
+  world.open.get(stats)(true);
+  world.open.delete(stats);
   world.openLists -= 1;
   if (world.openLists === 0 && !world.moreLists) world.stop();
 }
@@ -630,6 +650,25 @@ function* workspaceNames(actor, copy, rng) {
     else if (form === "random") yield `${actor.name}/${rng.integer(arg)}`;
     else yield arg;
   }
+}
+
+/**
+ * The PR's flipper: an actor that re-arms itself with setImmediate. (One factory for the
+ * warm-up's flipper and the scenario's, so that the warm-up compiles the code that runs.)
+ */
+function immediateActor(world, actor, names) {
+  const tick = () => {
+    if (world.stopped) return;
+    activation(world, actor, names);
+    setImmediate(tick);
+  };
+  return tick;
+}
+
+/** The awaited I/O of a row: the device's, as one function for the warm-up and the run. */
+function ioOf(device) {
+  if (!device) return () => { throw new Error("awaited I/O without a device"); };
+  return (ms) => device.io(ms);
 }
 
 /** One agent turn or cron run: set the global, look its workspace up, do its work. */
@@ -677,12 +716,13 @@ async function main(argv) {
   const needsDevice = Boolean(s.list.per_row_io && s.list.per_row_io.rows > 0) || s.list.start_ms > 0
     || s.actors.some((a) => a.kind === "poisson" && a.count > 0);
   // Awaited I/O needs one FIFO per read in flight: one per open list. libuv's pool has
-  // UV_THREADPOOL_SIZE threads (4 unless the caller sets it; clawsim.nodecheck sets 32).
+  // UV_THREADPOOL_SIZE threads (4 unless the caller sets it; clawsim.nodecheck sets 8).
   const ioRows = s.list.per_row_io ? s.list.per_row_io.rows : 0;
   const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
   const device = needsDevice ? new Device(makeFifos(ioRows > 0 ? pool : 0)) : null;
   if (device) await device.ready;
   if (args.warmup) await warmup(world, device);
+  if (device) watchAllThreads(); // the device's and the pool's delays are the I/O's
   // Set up in a check phase, so that (as at clawsim's t = 0, before its loop starts) an
   // immediate queued now runs in the next check phase and a delivered arrival in the next
   // poll phase.
@@ -701,7 +741,7 @@ function start(world, s, run, device, eld) {
   eld?.enable();
   const timers = world.timers;
   const spec = s.list;
-  const io = device ? (ms) => device.io(ms) : () => { throw new Error("no device"); };
+  const io = ioOf(device);
   const counter = { next: 0 };
   // An arrival at t = 0 comes through a same-thread port: it runs in the next poll phase.
   // Later ones come from the device.
@@ -728,7 +768,7 @@ function start(world, s, run, device, eld) {
     for (let copy = 0; copy < actor.count; copy++) {
       const names = workspaceNames(actor, copy, makeRng(s.seed, run, stream));
       if (actor.kind === "immediate") { // the PR's flipper: re-arms with setImmediate
-        const tick = () => { if (world.stopped) return; activation(world, actor, names); setImmediate(tick); };
+        const tick = immediateActor(world, actor, names);
         setImmediate(() => { if (actor.start_ms) setTimeout(tick, actor.start_ms); else tick(); });
       } else if (actor.kind === "interval") {
         setIntervalFrom(actor.start_ms, actor.period_ms, () => activation(world, actor, names));
@@ -763,6 +803,15 @@ function start(world, s, run, device, eld) {
     });
     deliver(spec.start_ms, () => oneList(world, spec, counter, io));
   }
+  // loop.max_sim_ms: clawsim's cut-off for runs that never end; here a timer (it fires in
+  // a timers phase, not in the middle of a batch as clawsim's does).
+  const cutoff = setTimeout(() => {
+    for (const finish of world.open.values()) finish(false);
+    world.open.clear();
+    world.stop();
+  }, s.loop.max_sim_ms);
+  cutoff.unref();
+  timers.push(() => clearTimeout(cutoff));
   if (device) {
     device.onArrival = (m) => { if (!world.stopped) arrivalFns[m.what](); };
     device.start(performance.timeOrigin + CLOCK.t0, arrivals, poisson);
@@ -784,7 +833,7 @@ function finish(world, eld, device) {
 }
 
 /**
- * Compile the hot paths before t = 0: the real world runs three 3,000-row lists, pinned if the
+ * Compile the hot paths before t = 0: the real world runs twenty 500-row lists, pinned if the
  * scenario pins, against a flipper, with every cost scaled down to a few microseconds; then
  * it is reset in place. (A fresh world object or registry state would deoptimize the code
  * that was just compiled: the first list would pay a few ms of compilation.)
@@ -797,22 +846,26 @@ async function warmup(world, device) {
   CLOCK.t0 = performance.now();
   CLOCK.scale = 0.5;
   CLOCK.scale = Math.min(0.01, 0.005 / longest);
-  const spec = { ...s.list, rows: 3000, yield_every: 10, per_row_io: null, count: 1, gap_ms: null, poll_every_ms: null,
+  const spec = { ...s.list, rows: 500, yield_every: 10, per_row_io: device ? { rows: 100, latency_ms: 0.01 } : null,
+    count: 1, gap_ms: null, poll_every_ms: null,
     duration_ms: null, start_ms: 0 };
   const actor = { ...DEFAULTS.actor, name: "warmup", kind: "immediate", lookups: Math.max(0, ...s.actors.map((a) => a.lookups)) };
   const names = workspaceNames(actor, 0, null);
-  const flipper = () => { if (world.stopped) return; activation(world, actor, names); setImmediate(flipper); };
-  setImmediate(flipper);
+  setImmediate(immediateActor(world, actor, names));
   // Lists start from a message (an arrival), a timer (polling) and a promise (back to back):
   // each gives the async context its own resource, which the pin's store lookup must know.
+  // Twenty lists, so that V8 also optimizes the list function itself (compiling it takes
+  // ~10 ms, which must not land in a measured list).
   const counter = { next: 0 };
-  const go = (resolve) => oneList(world, spec, counter, null).then(resolve);
-  await new Promise((resolve) => LOCAL.post(() => go(resolve)));
-  await new Promise((resolve) => setTimeout(() => go(resolve), 1));
-  await new Promise((resolve) => go(resolve));
+  const io = ioOf(device);
+  const go = (resolve) => oneList(world, spec, counter, io).then(resolve);
+  for (let k = 0; k < 20; k++) {
+    if (k % 3 === 0) await new Promise((resolve) => LOCAL.post(() => go(resolve)));
+    else if (k % 3 === 1) await new Promise((resolve) => setTimeout(() => go(resolve), 1));
+    else await new Promise((resolve) => go(resolve));
+  }
   world.stopped = true;
   for (let i = 0; i < 20; i++) await new Promise((resolve) => LOCAL.post(resolve));
-  if (device) for (let i = 0; i < 20; i++) await device.io(0.05); // starts libuv's pool threads
   await setImmediateP();
   CLOCK.scale = 1;
   world.reset();
