@@ -107,7 +107,7 @@ def run(
     file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="table: headline columns; json: every record on stdout; csv: every record on stdout.")] = Format.table,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Result folder [default: reports/<scenario name>].")] = None,
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes for a sweep [default: the machine's cores]; small plans run in-process.")] = os.cpu_count() or 1,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes for a sweep [default: the machine's cores]; plans under 16 runs stay in-process.", show_default=False)] = os.cpu_count() or 1,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786) to run the sweep on a cluster; needs clawsim[dask].")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Reuse the finished runs of an interrupted sweep in the result folder.")] = False,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Draw the PNG report after a sweep.")] = True,
@@ -117,6 +117,13 @@ def run(
     Writes runs.parquet, runs.csv, scenario.resolved.yaml and meta.json to the result
     folder, each atomically; after a sweep, also the PNG report and index.md. Same
     scenario and seed give byte-identical runs.parquet and runs.csv, whatever --workers.
+
+    \b
+    Examples:
+      clawsim run scenarios/pr90819-harness.yaml            # 40 vs 2 scans, as in the PR
+      clawsim run scenarios/rows-x-concurrency.yaml -w 2    # the headline sweep and its charts
+      clawsim run FILE --format csv > runs.csv              # every record, for other tools
+      clawsim run FILE --resume                             # finish an interrupted sweep
     """
     try:
         scenario = load_scenario(file)
