@@ -195,16 +195,26 @@ def _print_records(frame, format: Format) -> None:
     if format is Format.csv:
         sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
         return
-    params = [c for c in frame.columns if "." in c]
-    columns = ["run", *params, *HEADLINE[1:]]
+    params = [c for c in frame.columns if "." in c or c == "variant"]
+    if len(frame) <= TABLE_ROW_LIMIT:
+        _print_table(frame, ["run", *params, *HEADLINE[1:]], params)
+        return
+    summary = frame.groupby(params or ["point"], sort=False).agg(
+        runs=("run", "nunique"), lists=("list_index", "size"),
+        **{m: (m, "mean") for m in ("scans", "flips", "distinct_workspaces", "list_ms", "loop_delay_max_ms")},
+    ).reset_index()
+    print(f"{len(frame)} lists; one row per sweep point, means over its runs and lists "
+          "(every record: runs.csv, or --format csv)")
+    _print_table(summary, list(summary.columns), params)
+
+
+def _print_table(frame, columns: list[str], left: list[str]) -> None:
     table = Table(show_edge=False, pad_edge=False)
     for name in columns:
-        table.add_column(name, justify="left" if name in params else "right")
-    for values in frame.head(TABLE_ROW_LIMIT).to_dict(orient="records"):
+        table.add_column(name, justify="left" if name in left else "right")
+    for values in frame.to_dict(orient="records"):
         table.add_row(*(_cell(values[c]) for c in columns))
     Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
-    if len(frame) > TABLE_ROW_LIMIT:
-        print(f"... {len(frame) - TABLE_ROW_LIMIT} more lists: see runs.csv (or --format csv)")
 
 
 def _cell(value) -> str:
