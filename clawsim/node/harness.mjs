@@ -723,29 +723,39 @@ async function main(argv) {
   if (device) await device.ready;
   if (args.warmup) await warmup(world, device);
   if (device) watchAllThreads(); // the device's and the pool's delays are the I/O's
-  // Set up in a check phase, so that (as at clawsim's t = 0, before its loop starts) an
-  // immediate queued now runs in the next check phase and a delivered arrival in the next
-  // poll phase.
-  await setImmediateP();
+  // t = 0 is a poll phase, in a message callback: the actors are armed first (an immediate
+  // queued now runs in this iteration's check phase), then the lists due at t = 0 start
+  // right there, as clawsim's arrivals at t = 0 do in its first poll phase.
   const eld = args.eld ? monitorEventLoopDelay({ resolution: 1 }) : null;
   const records = await new Promise((resolve) => {
     world.onStop = () => resolve(finish(world, eld, device));
-    start(world, s, args.run, device, eld);
+    LOCAL.post(() => start(world, s, args.run, device, eld));
   });
   fs.writeSync(1, records.map((r) => JSON.stringify(r)).join("\n") + "\n");
   process.exit(0);
 }
 
 function start(world, s, run, device, eld) {
-  CLOCK.t0 = performance.now();
+  // loop.max_sim_ms: clawsim's cut-off for runs that never end; here a timer (it fires in
+  // a timers phase, not in the middle of a batch as clawsim's does). Armed before t = 0:
+  // arming a timer of a new duration costs a few hundred microseconds the first time.
+  const cutoff = setTimeout(() => {
+    for (const finish of world.open.values()) finish(false);
+    world.open.clear();
+    world.stop();
+  }, s.loop.max_sim_ms);
+  cutoff.unref();
+  world.timers.push(() => clearTimeout(cutoff));
+  CLOCK.t0 = performance.now(); // provisional: reset when the lists start
   eld?.enable();
   const timers = world.timers;
   const spec = s.list;
   const io = ioOf(device);
   const counter = { next: 0 };
-  // An arrival at t = 0 comes through a same-thread port: it runs in the next poll phase.
-  // Later ones come from the device.
-  const deliver = (at, fn) => { if (at <= 0) LOCAL.post(fn); else arrivals.push({ at, what: addArrival(fn) }); };
+  // An arrival at t = 0 starts once the actors are armed, in this poll phase; later ones
+  // come from the device, each in the poll phase after its time.
+  const now = [];
+  const deliver = (at, fn) => { if (at <= 0) now.push(fn); else arrivals.push({ at, what: addArrival(fn) }); };
   const arrivalFns = [];
   const addArrival = (fn) => { arrivalFns.push(fn); return arrivalFns.length - 1; };
   const arrivals = [];
@@ -803,19 +813,14 @@ function start(world, s, run, device, eld) {
     });
     deliver(spec.start_ms, () => oneList(world, spec, counter, io));
   }
-  // loop.max_sim_ms: clawsim's cut-off for runs that never end; here a timer (it fires in
-  // a timers phase, not in the middle of a batch as clawsim's does).
-  const cutoff = setTimeout(() => {
-    for (const finish of world.open.values()) finish(false);
-    world.open.clear();
-    world.stop();
-  }, s.loop.max_sim_ms);
-  cutoff.unref();
-  timers.push(() => clearTimeout(cutoff));
+  // t = 0 proper: the actors' timers were armed some 0.1 ms ago (cold code in this one-off
+  // function), the lists and the device's schedule start now.
+  CLOCK.t0 = performance.now();
   if (device) {
     device.onArrival = (m) => { if (!world.stopped) arrivalFns[m.what](); };
     device.start(performance.timeOrigin + CLOCK.t0, arrivals, poisson);
   }
+  for (const fn of now) fn();
 }
 
 function finish(world, eld, device) {
