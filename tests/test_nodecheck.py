@@ -111,11 +111,14 @@ def test_poisson_turns_within_their_bound(calibration):
 def test_calibration_gives_scenario_costs():
     cal = nodecheck.cached_calibration()
     assert 0 < cal["loop"]["iteration_ms"] < 0.1
-    assert set(cal["overhead_ms"]) == {"row", "hit", "scan", "activation", "io"}
+    assert set(cal["overhead_ms"]) == {"row", "hit", "hit_pinned", "scan", "yield", "yield_pinned", "activation",
+                                       "io", "io_busy"}
     scenario = clawsim.load_scenario(SCENARIOS / "pr-harness.yaml")
     calibrated = nodecheck.apply_calibration(scenario, cal)
     assert calibrated.loop.iteration_ms == cal["loop"]["iteration_ms"]
-    assert calibrated.list.row_cost_ms == pytest.approx(0.28 + cal["overhead_ms"]["row"])
+    over = cal["overhead_ms"]
+    assert calibrated.list.row_cost_ms == pytest.approx(0.28 + over["row"] + over["yield"] / 10)
+    assert calibrated.memo.scan_ms == pytest.approx(2.5 + over["scan"])
     assert nodecheck.apply_calibration(scenario, {}) is scenario
 
 
@@ -171,7 +174,7 @@ def test_rules_follow_the_scenario():
     timer = clawsim.load_scenario(SCENARIOS / "interval-actor.yaml")
     assert nodecheck.rules(timer)["flips"].startswith("within")
     io = clawsim.load_scenario(SCENARIOS / "per-row-io.yaml")
-    assert nodecheck.rules(io)["scans"] == "exact" and nodecheck.rules(io)["flips"].startswith("within")
+    assert nodecheck.rules(io)["scans"] == "exact" and nodecheck.rules(io)["flips"].startswith("ratio")
     assert nodecheck.rules(io)["list_ms"].startswith("wall")
     poisson = clawsim.load_scenario(SCENARIOS / "poisson-turns.yaml")
     assert nodecheck.rules(poisson)["flips"] == "poisson"
