@@ -102,7 +102,7 @@ def test_overlapping_polled_lists(calibration):
 
 
 @needs_node
-def test_poisson_turns_within_their_bound(calibration):
+def test_poisson_turns_within_clawsims_spread(calibration):
     frame = check("poisson-turns", calibration)
     assert values(frame, "scans", **{"registry.fix": "pin"}) == [2]
 
@@ -112,7 +112,7 @@ def test_calibration_gives_scenario_costs():
     cal = nodecheck.cached_calibration()
     assert 0 < cal["loop"]["iteration_ms"] < 0.1
     assert set(cal["overhead_ms"]) == {"row", "hit", "hit_pinned", "scan", "yield", "yield_pinned", "activation",
-                                       "io", "io_busy"}
+                                       "io", "io_busy", "io_hop", "io_hop_busy"}
     scenario = clawsim.load_scenario(SCENARIOS / "pr-harness.yaml")
     calibrated = nodecheck.apply_calibration(scenario, cal)
     assert calibrated.loop.iteration_ms == cal["loop"]["iteration_ms"]
@@ -177,4 +177,4 @@ def test_rules_follow_the_scenario():
     assert nodecheck.rules(io)["scans"] == "exact" and nodecheck.rules(io)["flips"].startswith("ratio")
     assert nodecheck.rules(io)["list_ms"].startswith("wall")
     poisson = clawsim.load_scenario(SCENARIOS / "poisson-turns.yaml")
-    assert nodecheck.rules(poisson)["flips"] == "poisson"
+    assert nodecheck.rules(poisson)["flips"] == "spread"

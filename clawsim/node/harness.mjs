@@ -144,7 +144,7 @@ function resolveScenario(raw) {
     list: section(raw.list, DEFAULTS.list, "list"),
     registry: section(raw.registry, DEFAULTS.registry, "registry"),
     memo: section(raw.memo, DEFAULTS.memo, "memo"),
-    actors: (raw.actors ?? []).map((a, i) => section(a, { name: `actor${i}`, kind: "immediate", ...DEFAULTS.actor }, `actors.${i}`)),
+    actors: (raw.actors ?? []).map((a, i) => actorSpec(a, `actors.${i}`)),
   };
   const { memo, list } = s;
   if (!["none", "single", "lru", "ttl"].includes(memo.policy)) throw new InputError(`memo.policy: ${memo.policy}`);
@@ -160,6 +160,11 @@ function resolveScenario(raw) {
     parseWorkspaces(a.workspaces, `actors.${i}.workspaces`);
   }
   return s;
+}
+
+/** An actor with every field, in one key order (one hidden class for V8, warm-up included). */
+function actorSpec(value, where) {
+  return section(value, { name: where, kind: "immediate", ...DEFAULTS.actor }, where);
 }
 
 function section(value, defaults, where) {
@@ -328,6 +333,7 @@ class World {
     this.actorScans = 0;
     this.simMs = 0;
     this.onStop = () => {};
+    this.device = null;
     this.reset();
   }
 
@@ -388,13 +394,14 @@ class Device {
     this.warned = false;
     this.byte = Buffer.alloc(1);
     this.ctl = new Int32Array(new SharedArrayBuffer(4));
+    this.late = new Float64Array(new SharedArrayBuffer(16)); // [ms the device wrote late, writes]
     const { port1, port2 } = new MessageChannel();
     this.requests = port1;
     this.pending = new Map();
     this.nextId = 1;
     this.onArrival = () => {};
     this.worker = new Worker(new URL(import.meta.url), {
-      workerData: { device: true, ctl: this.ctl.buffer, port: port2 },
+      workerData: { device: true, ctl: this.ctl.buffer, late: this.late.buffer, port: port2 },
       transferList: [port2],
     });
     this.worker.on("error", (e) => fatal(`device worker failed: ${e.stack || e}`));
@@ -477,8 +484,9 @@ function makeFifos(count) {
   }
 }
 
-function runDevice({ ctl: buffer, port }) {
+function runDevice({ ctl: buffer, late: lateBuffer, port }) {
   const ctl = new Int32Array(buffer);
+  const late = new Float64Array(lateBuffer);
   const nowAbs = () => performance.timeOrigin + performance.now();
   const heap = new MinHeap();
   let seq = 0;
@@ -496,26 +504,31 @@ function runDevice({ ctl: buffer, port }) {
       }
     }
   };
-  parentPort.postMessage({ type: "ready" });
-  for (;;) {
+  const fire = ({ due, item }) => {
+    const { next, fd, ...message } = item;
+    if (fd !== undefined) {
+      fs.writeSync(fd, ONE_BYTE);
+      late[0] += nowAbs() - due; // the device's own lateness: the read's latency, not the loop's
+      late[1] += 1;
+    } else parentPort.postMessage(message);
+    if (next) next(due);
+  };
+  // One turn: take the requests, do what is due, sleep (no CPU: the main thread's CPU clock
+  // stays its own) until the next due time or a new request; Linux wakes a futex wait some
+  // 50-100 us late. A function of its own, so that V8 optimizes it as a whole rather than
+  // replacing a running loop (on-stack replacement took ~10 ms on this thread).
+  const turn = () => {
     const generation = Atomics.load(ctl, 0);
     let m;
     while ((m = receiveMessageOnPort(port)) !== undefined) handle(m.message);
-    if (stopped) break;
-    let now = nowAbs();
-    while (heap.size && heap.peekDue() <= now) {
-      const { due, item } = heap.pop();
-      const { next, fd, ...message } = item;
-      if (fd !== undefined) fs.writeSync(fd, ONE_BYTE);
-      else parentPort.postMessage(message);
-      if (next) next(due);
-      now = nowAbs();
-    }
-    // Sleep (no CPU: the main thread's CPU clock stays its own) until the next due time
-    // or a new request; Linux wakes a futex wait some 50-100 us late.
+    if (stopped) return false;
+    while (heap.size && heap.peekDue() <= nowAbs()) fire(heap.pop());
     if (!heap.size) Atomics.wait(ctl, 0, generation);
     else Atomics.wait(ctl, 0, generation, Math.max(0, heap.peekDue() - nowAbs()));
-  }
+    return true;
+  };
+  parentPort.postMessage({ type: "ready" });
+  while (turn());
   port.close();
 }
 
@@ -588,10 +601,12 @@ async function sessionList(world, spec, index, io) {
     list_index: index, rows: spec.rows, scans: 0, hits: 0, stale_hits: 0, lookups: 0, flips: 0, changes: 0,
     distinct_workspaces: 0, yields: 0, list_ms: 0, list_cpu_ms: 0, scan_ms_total: 0, start_ms: clock(),
     pinned: pinnedWorkspaceDirStorage.getStore() !== undefined, completed: false, io_ms_total: 0, io_no_turn: 0,
-    waited_ms: null,
+    io_late_ms: 0, io_writes: 0, waited_ms: null,
   };
   world.lists.push(stats);
   const flips0 = state.flips, changes0 = state.changes, cpu0 = cpuClock();
+  const late = world.device ? world.device.late : null;
+  const late0 = late ? late[0] : 0, writes0 = late ? late[1] : 0;
   const workspaces = new Set();
   world.open.set(stats, (completed) => { // the list's end, or the run's cut-off (loop.max_sim_ms)
     stats.list_ms = clock() - stats.start_ms;
@@ -602,6 +617,7 @@ async function sessionList(world, spec, index, io) {
     stats.changes = state.changes - changes0;
     stats.distinct_workspaces = workspaces.size;
     stats.completed = completed;
+    if (late) { stats.io_late_ms = late[0] - late0; stats.io_writes = late[1] - writes0; }
   });
   const ioRows = spec.per_row_io ? spec.per_row_io.rows : 0;
   const every = spec.yield_every;
@@ -665,10 +681,11 @@ function immediateActor(world, actor, names) {
   return tick;
 }
 
-/** The awaited I/O of a row: the device's, as one function for the warm-up and the run. */
+/** The awaited I/O of a row: the device's, one function for the warm-up and the run. */
 function ioOf(device) {
   if (!device) return () => { throw new Error("awaited I/O without a device"); };
-  return (ms) => device.io(ms);
+  device.ioFn ??= (ms) => device.io(ms);
+  return device.ioFn;
 }
 
 /** One agent turn or cron run: set the global, look its workspace up, do its work. */
@@ -721,6 +738,7 @@ async function main(argv) {
   const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
   const device = needsDevice ? new Device(makeFifos(ioRows > 0 ? pool : 0)) : null;
   if (device) await device.ready;
+  world.device = device;
   if (args.warmup) await warmup(world, device);
   if (device) watchAllThreads(); // the device's and the pool's delays are the I/O's
   // t = 0 is a poll phase, in a message callback: the actors are armed first (an immediate
@@ -854,9 +872,18 @@ async function warmup(world, device) {
   const spec = { ...s.list, rows: 500, yield_every: 10, per_row_io: device ? { rows: 100, latency_ms: 0.01 } : null,
     count: 1, gap_ms: null, poll_every_ms: null,
     duration_ms: null, start_ms: 0 };
-  const actor = { ...DEFAULTS.actor, name: "warmup", kind: "immediate", lookups: Math.max(0, ...s.actors.map((a) => a.lookups)) };
-  const names = workspaceNames(actor, 0, null);
-  setImmediate(immediateActor(world, actor, names));
+  const actor = actorSpec({ name: "warmup", kind: "immediate", lookups: Math.max(0, ...s.actors.map((a) => a.lookups)) }, "warmup");
+  // The name generators of the scenario's own actors (their field types differ from the
+  // warm-up actor's), before anything is optimized.
+  for (const a of s.actors) {
+    for (let g = 0; g < 20; g++) {
+      const gen = workspaceNames(a, g, makeRng(0, 0, g));
+      for (let k = 0; k < 50; k++) gen.next();
+    }
+  }
+  // Two flippers: V8 then compiles the flipper for any closure, not for the first one only.
+  setImmediate(immediateActor(world, actor, workspaceNames(actor, 0, null)));
+  setImmediate(immediateActor(world, actor, workspaceNames(actor, 1, null)));
   // Lists start from a message (an arrival), a timer (polling) and a promise (back to back):
   // each gives the async context its own resource, which the pin's store lookup must know.
   // Twenty lists, so that V8 also optimizes the list function itself (compiling it takes
@@ -869,6 +896,16 @@ async function warmup(world, device) {
     else if (k % 3 === 1) await new Promise((resolve) => setTimeout(() => go(resolve), 1));
     else await new Promise((resolve) => go(resolve));
   }
+  // Then one flipper alone (the loop's immediate count then drops to 0 and back on every
+  // iteration, a path of its own), during reads of the scenario's own latency: on a VM, how
+  // fast an idle CPU wakes adapts to the waits it has seen.
+  world.stopped = true;
+  await setImmediateP();
+  await setImmediateP();
+  world.stopped = false;
+  setImmediate(immediateActor(world, actor, workspaceNames(actor, 2, null)));
+  if (device) for (let i = 0; i < 100; i++) await io(Math.min(s.list.per_row_io?.latency_ms ?? 0.05, 1));
+  else for (let i = 0; i < 2000; i++) await new Promise((resolve) => LOCAL.post(resolve));
   world.stopped = true;
   for (let i = 0; i < 20; i++) await new Promise((resolve) => LOCAL.post(resolve));
   await setImmediateP();
