@@ -10,8 +10,8 @@
 //   node harness.mjs - < SCENARIO.json
 //
 // How each scenario field becomes Node code is described in validation/README.md; in short:
-//   * rows are built synchronously; costs are busy-waits on performance.now() (row_cost_ms
-//     per row, the scan cost on a memo miss, hit_ms on a hit);
+//   * rows are built synchronously; costs are busy-waits (row_cost_ms per row, the scan cost
+//     on a memo miss, hit_ms on a hit);
 //   * the row loop yields with `await new Promise(r => setImmediate(r))` before row i when
 //     i > 0 and i % yield_every == 0, exactly like listSessionsFromStoreAsync;
 //   * registry.fix "pin" wraps the list in withPinnedActivePluginRegistryWorkspaceDir, an
@@ -22,7 +22,12 @@
 //     on libuv's thread pool and resumes the row in the loop's poll phase, as the steps of
 //     a real fs.readFile do (clawsim's IO(latency_ms)). A list arriving at start_ms > 0 and
 //     a Poisson agent turn are messages the device posts at their time, which the loop
-//     receives in its poll phase (clawsim's loop.deliver()).
+//     receives in its poll phase (clawsim's loop.deliver());
+//   * busy-waits count CPU time (--clock cpu, the default), so that other processes on the
+//     machine stretch the wall time but not the work; run node with --single-threaded (as
+//     clawsim.nodecheck does) so that V8's compiler and GC count on the loop's own thread;
+//   * before t = 0 a warm-up runs the same code on the same world at 1% of the costs, so
+//     that the measured lists do not pay V8's compilation.
 //
 // Exit codes: 0 records printed, 2 bad input, 3 a runtime failure.
 
