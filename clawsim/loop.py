@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from typing import Any
 
 import simpy
 
-MIN_TIMER_MS = 1.0  # Node clamps shorter setTimeout/setInterval delays to 1 ms.
+MIN_TIMER_MS = 1  # Node clamps shorter setTimeout/setInterval delays to 1 ms.
 PROBE_RESOLUTION_MS = 1.0  # monitorEventLoopDelay samples a repeating 1 ms timer.
 
 
@@ -75,6 +76,13 @@ class Interval:
 
     def clear(self) -> None:
         self.cleared = True
+
+
+def timer_due(armed_at: float, delay_ms: float) -> int:
+    """When a timer armed at ``armed_at`` is due: Node arms timers on libuv's whole-millisecond
+    clock (``getLibuvNow()``) with the delay truncated and clamped to >= 1 ms, so a timer
+    fires between delay - 1 and delay ms after it was armed, never later than due."""
+    return math.floor(armed_at) + max(MIN_TIMER_MS, math.trunc(delay_ms))
 
 
 class DelayProbe:
@@ -144,13 +152,13 @@ class EventLoop:
         self._immediates.append(task)
 
     def set_timeout(self, ms: float, task: Task) -> None:
-        """Run ``task`` in the first timers phase at or after now + max(ms, 1)."""
-        heapq.heappush(self._timers, (self.env.now + max(ms, MIN_TIMER_MS), next(self._seq), task))
+        """Run ``task`` in the first timers phase at or after ``timer_due(now, ms)``."""
+        heapq.heappush(self._timers, (timer_due(self.env.now, ms), next(self._seq), task))
 
     def set_interval(self, period_ms: float, factory: Callable[[], Task], start_ms: float | None = None) -> Interval:
         """Start ``factory()`` every ``period_ms``, re-armed from each firing (no catch-up)."""
-        handle = Interval(max(period_ms, MIN_TIMER_MS), factory)
-        first = (self.env.now if start_ms is None else start_ms) + handle.period_ms
+        handle = Interval(period_ms, factory)
+        first = timer_due(self.env.now if start_ms is None else start_ms, period_ms)
         heapq.heappush(self._timers, (first, next(self._seq), handle))
         return handle
 
@@ -186,7 +194,7 @@ class EventLoop:
             if isinstance(entry, Interval):
                 if entry.cleared:
                     continue
-                heapq.heappush(self._timers, (self.env.now + entry.period_ms, next(self._seq), entry))
+                heapq.heappush(self._timers, (timer_due(self.env.now, entry.period_ms), next(self._seq), entry))
                 entry = entry.factory()
             yield from self._drive(entry)
 

@@ -122,7 +122,17 @@ def test_back_to_back_lists_have_no_flip_between_them(harness_text):
 def test_lists_gap_ms_apart_start_after_the_gap(harness_text):
     frame = run(harness_text.replace("row_cost_ms: 0.28}", "row_cost_ms: 0.28, count: 2, gap_ms: 50}"))
     first, second = frame.iloc[0], frame.iloc[1]
-    assert second.start_ms >= first.start_ms + first.list_ms + 50
+    # Node arms timers on its whole-millisecond clock: due at floor(end) + 50.
+    end = first.start_ms + first.list_ms
+    assert math.floor(end) + 50 <= second.start_ms < end + 50
+
+
+def test_timers_use_the_whole_millisecond_clock():
+    from clawsim.loop import timer_due
+
+    assert timer_due(10.7, 5) == 15  # fires 4.3 ms after it was armed, as in Node
+    assert timer_due(10.0, 5.9) == 15  # the delay is truncated
+    assert timer_due(3.2, 0) == 4 and timer_due(3.2, 0.5) == 4  # and clamped to >= 1 ms
 
 
 def test_overlapping_polled_lists_share_misses_without_the_pin_and_keep_their_value_with_it():
