@@ -253,6 +253,91 @@ def report_cmd(folder: Annotated[Path, typer.Argument(help="A result folder writ
         print(png)
 
 
+@app.command("check-node")
+def check_node(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    run: Annotated[Optional[list[int]], typer.Option("--run", "-r", help="Check only this run of the plan (repeatable) [default: every run].")] = None,
+    calibration: Annotated[Optional[Path], typer.Option("--calibration", "-c", help="Costs written by `clawsim calibrate` [default: measure this machine first, ~6 s].")] = None,
+    uncalibrated: Annotated[bool, typer.Option("--uncalibrated", help="Simulate with the scenario's own costs.")] = False,
+    attempts: Annotated[int, typer.Option("--attempts", min=1, help="Node runs per plan entry while a busy machine leaves timing rows outside their bounds.")] = 3,
+    realtime: Annotated[bool, typer.Option("--realtime", help="Run Node under chrt -f 5 (root): other processes cannot take its CPU.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Also fail on timing rows excused because the machine was busy.")] = False,
+    all_metrics: Annotated[bool, typer.Option("--all", help="Print every metric, not only scans, flips and list_ms.")] = False,
+) -> None:
+    """Run a scenario on the real Node.js event loop and compare it with clawsim, per list.
+
+    Counts fixed by the order of callbacks must be equal; the others are judged within the
+    bounds of validation/README.md. A timing row outside its bound while other processes
+    held the CPU is reported `busy` and does not fail the check unless --strict. Exit 1 if
+    a metric is outside its rule; 2 on a bad scenario or when Node cannot run.
+
+    \b
+    Example:
+      clawsim check-node validation/scenarios/pr-harness.yaml
+    """
+    from .nodecheck import NodeCheckError, compare, load_calibration, passed
+
+    try:
+        scenario = load_scenario(file)
+    except ScenarioError as exc:
+        fail(str(exc))
+    try:
+        cal = {} if uncalibrated else (load_calibration(calibration) if calibration else None)
+        if cal is None:
+            note("calibrating this machine's Node first (~6 s; keep it with `clawsim calibrate -o FILE`)")
+        frame = compare(scenario, calibration=cal, runs=run, attempts=attempts, realtime=realtime)
+    except NodeCheckError as exc:
+        fail(str(exc))
+    shown = frame if all_metrics else frame[frame.metric.isin(["lists", "scans", "flips", "list_ms"])]
+    params = [c for c in frame.columns if "." in c or c == "variant"]
+    columns = ["run", *params, "list", "metric", "clawsim", "node", "rel_err", "rule", "status", "note"]
+    table = Table(show_edge=False, pad_edge=False)
+    for name in columns:
+        table.add_column(name, justify="right" if name in ("run", "list", "clawsim", "node", "rel_err") else "left")
+    for r in shown.to_dict(orient="records"):
+        table.add_row(str(r["run"]), *(str(r[p]) for p in params), "" if r["list_index"] < 0 else str(r["list_index"]),
+                      r["metric"], _number(r["clawsim"]), _number(r["node"]), f"{r['rel_err']:.1%}", r["rule"],
+                      r["status"], r["note"])
+    Console(highlight=False, width=None if sys.stdout.isatty() else 250).print(table)
+    counts = frame.status.value_counts()
+    print(f"{file}: {len(frame)} metrics: {counts.get('pass', 0)} pass, {counts.get('fail', 0)} fail, "
+          f"{counts.get('busy', 0)} busy (Node {frame.attrs['node']})")
+    if counts.get("busy", 0):
+        note("busy: other processes held the CPU during those lists; rerun with --realtime or on a quiet machine")
+    if not passed(frame, strict=strict):
+        raise typer.Exit(1)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the YAML to this file [default: stdout].")] = None,
+    realtime: Annotated[bool, typer.Option("--realtime", help="Measure under chrt -f 5 (root): other processes cannot take Node's CPU.")] = False,
+) -> None:
+    """Measure this machine's Node.js and write the costs that make clawsim match it, as YAML (~6 s).
+
+    `loop.iteration_ms` can be pasted into a scenario; `overhead_ms` is what
+    `clawsim check-node --calibration FILE` adds to a scenario's costs. Exit 2 when Node
+    cannot run.
+    """
+    from .nodecheck import NodeCheckError, calibrate, calibration_yaml
+
+    try:
+        text = calibration_yaml(calibrate(realtime=realtime))
+    except NodeCheckError as exc:
+        fail(str(exc))
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        from .store import atomic_write_text
+
+        atomic_write_text(out, text)
+        note(f"calibration written to {out}")
+
+
 def main() -> None:
     """Console entry point."""
     try:
