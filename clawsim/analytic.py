@@ -391,32 +391,33 @@ _PIM = 64        # the pinned value's keys are in the memo
 
 class _Pop:
     """A population of chain states, as arrays: probability, ms since the last poll phase
-    began (the poisson window so far), each timer's ms until due, flag bits, and ``x``
+    began (the poisson window so far), each timer's ms until due, flag bits, the fraction
+    of a millisecond of the loop clock (timers are armed on whole milliseconds), and ``x``
     (a scratch clock: ms since the row ended, inside an I/O wait)."""
 
-    __slots__ = ("p", "sp", "due", "flags", "x")
+    __slots__ = ("p", "sp", "due", "flags", "tf", "x")
 
-    def __init__(self, p, sp, due, flags, x=None):
-        self.p, self.sp, self.due, self.flags = p, sp, due, flags
+    def __init__(self, p, sp, due, flags, tf, x=None):
+        self.p, self.sp, self.due, self.flags, self.tf = p, sp, due, flags, tf
         self.x = np.zeros(len(p)) if x is None else x
 
     def __len__(self) -> int:
         return len(self.p)
 
     def take(self, idx) -> _Pop:
-        return _Pop(self.p[idx], self.sp[idx], self.due[idx], self.flags[idx], self.x[idx])
+        return _Pop(self.p[idx], self.sp[idx], self.due[idx], self.flags[idx], self.tf[idx], self.x[idx])
 
     def copy(self) -> _Pop:
-        return _Pop(self.p.copy(), self.sp.copy(), self.due.copy(), self.flags.copy(), self.x.copy())
+        return _Pop(self.p.copy(), self.sp.copy(), self.due.copy(), self.flags.copy(), self.tf.copy(), self.x.copy())
 
     @staticmethod
     def concat(pops: list[_Pop], timers: int) -> _Pop:
         pops = [q for q in pops if len(q)]
         if not pops:
-            return _Pop(np.zeros(0), np.zeros(0), np.zeros((0, timers)), np.zeros(0, dtype=np.int64))
+            return _Pop(np.zeros(0), np.zeros(0), np.zeros((0, timers)), np.zeros(0, dtype=np.int64), np.zeros(0))
         return _Pop(np.concatenate([q.p for q in pops]), np.concatenate([q.sp for q in pops]),
                     np.concatenate([q.due for q in pops]), np.concatenate([q.flags for q in pops]),
-                    np.concatenate([q.x for q in pops]))
+                    np.concatenate([q.tf for q in pops]), np.concatenate([q.x for q in pops]))
 
 
 class _Acc:
@@ -458,6 +459,8 @@ class _Chain:
                 self.same_timers.append((i, j + 1))
             i = j + 1
         self.period = np.array([t[0] for t in self.timers])
+        # Node arms a timer on libuv's whole-millisecond clock: due = floor(now) + trunc(delay), >= 1
+        self.armed = np.array([float(max(1, math.trunc(t[0]))) for t in self.timers])
         self.twork = np.array([t[1] for t in self.timers])
         self.delta = scenario.loop.iteration_ms
         self.pin = pin
@@ -495,6 +498,8 @@ class _Chain:
         while True:
             cols = [np.round(pop.sp / self.grid), *(np.round(pop.due[:, i] / self.grid) for i in range(self.k)),
                     pop.flags.astype(float)]
+            if self.k:
+                cols.append(np.round(pop.tf / self.grid))
             keys = np.stack(cols, axis=1) if cols else np.zeros((len(pop), 0))
             _, group = np.unique(keys, axis=0, return_inverse=True)
             group = group.ravel()
@@ -518,6 +523,7 @@ class _Chain:
         pop.sp = pop.sp + dt
         if self.k:
             pop.due = pop.due - (dt[:, None] if np.ndim(dt) else dt)
+            pop.tf = np.mod(pop.tf + dt, 1.0)
 
     @staticmethod
     def _flip(pop: _Pop, mask=None) -> None:
@@ -541,7 +547,7 @@ class _Chain:
             rows, idx = rows_all[has], i[has]
             self.acc.flips += float(pop.p[rows].sum())
             self._flip(pop, has)
-            pop.due[rows, idx] = self.period[idx]
+            pop.due[rows, idx] = self.armed[idx] - pop.tf[rows]  # floor(now) + trunc(period) - now
             work = np.where(has, self.twork[i], 0.0)
             self._advance(pop, work)
             spent += work
@@ -711,7 +717,8 @@ class _Chain:
         poisson actors may have flipped; the memo is empty."""
         spec = self.sc.list
         t0 = spec.start_ms
-        dues = [start + period for period, _, start in self.timers]
+        armed = [float(max(1, math.trunc(period))) for period, _, _ in self.timers]
+        dues = [math.floor(start) + a for (_, _, start), a in zip(self.timers, armed)]
         clock, fired = 0.0, False
         while dues:
             wake = max(min(dues), clock)
@@ -719,9 +726,8 @@ class _Chain:
                 break
             now = wake + self.delta
             for _, i in sorted((d, i) for i, d in enumerate(dues) if d <= now):
-                period, work, _ = self.timers[i]
-                dues[i] = now + period
-                now += work
+                dues[i] = math.floor(now) + armed[i]
+                now += self.timers[i][1]
                 fired = True
             clock = now
         started = max(t0, clock)
@@ -729,7 +735,8 @@ class _Chain:
                            for a in self.sc.actors if a.kind == "poisson" and a.count > 0)
         p_quiet = 0.0 if fired else math.exp(-poisson_mass)
         due = np.array([[d - started for d in dues]] * 2).reshape(2, self.k)
-        pop = _Pop(np.array([p_quiet, 1 - p_quiet]), np.zeros(2), due, np.array([0, _EVER | _CHG], dtype=np.int64))
+        pop = _Pop(np.array([p_quiet, 1 - p_quiet]), np.zeros(2), due, np.array([0, _EVER | _CHG], dtype=np.int64),
+                   np.full(2, math.fmod(started, 1.0)))
         self.acc = _Acc()
         return self._merge(pop)
 
