@@ -81,10 +81,10 @@ def build_rows(world: World, stats: ListStats, workspace: str, n: int, lookups_p
     start = t = world.loop.now
     for done in range(1, n + 1):
         before_hits, before_stale = stats.hits, stats.stale_hits
-        t += look_up(world, stats, workspace, keys, t) + row_cost_ms
+        row_ms = look_up(world, stats, workspace, keys, t) + row_cost_ms
+        t += row_ms
         rest = n - done
         if rest and stats.hits - before_hits == len(keys):
-            row_ms = row_cost_ms + len(keys) * world.hit_ms
             if world.steady(workspace, keys, t, t + rest * row_ms):
                 stats.hits += rest * len(keys)
                 stats.lookups += rest * len(keys)

@@ -251,3 +251,15 @@ def test_the_busy_gateway_takes_seconds_without_the_pin_and_not_with_it():
     assert 6_000 <= none.list_ms.mean() <= 15_000  # published: ~10,100 ms
     assert set(pin.scans) == {2}
     assert pin.list_ms.max() < 1_000
+
+
+def test_rows_counted_in_one_step_cost_what_the_row_they_repeat_cost():
+    """Regression: current-snapshot hits are free, also in the rows fast-forwarded in bulk."""
+    text = """
+        list: {{rows: 10, yield_every: {every}, lookups_per_row: 2, row_cost_ms: 1}}
+        memo: {{policy: lru, scan_ms: 100, hit_ms: 1, current_snapshot: true}}
+    """
+    bulk = run(text.format(every=0)).iloc[0]
+    row_by_row = run(text.format(every=1)).iloc[0]
+    assert bulk.list_ms == pytest.approx(10.0)
+    assert row_by_row.list_ms == pytest.approx(10.0 + 9 * 0.005)  # + the loop iterations between rows
