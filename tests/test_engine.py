@@ -262,4 +262,4 @@ def test_rows_counted_in_one_step_cost_what_the_row_they_repeat_cost():
     bulk = run(text.format(every=0)).iloc[0]
     row_by_row = run(text.format(every=1)).iloc[0]
     assert bulk.list_ms == pytest.approx(10.0)
-    assert row_by_row.list_ms == pytest.approx(10.0 + 9 * 0.005)  # + the loop iterations between rows
+    assert row_by_row.list_ms == pytest.approx(10.0 + 8 * 0.005)  # + the ends of 8 loop iterations
