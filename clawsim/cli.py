@@ -111,6 +111,7 @@ def run(
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786) to run the sweep on a cluster; needs clawsim[dask].")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Reuse the finished runs of an interrupted sweep in the result folder.")] = False,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Draw the PNG report after a sweep.")] = True,
+    analytic: Annotated[bool, typer.Option("--analytic", help="Add expected_scans, expected_flips and expected_list_ms (clawsim.analytic: computed, not simulated) beside scans, flips and list_ms, and an 'analytic' column: exact, approximate or 'n/a: <reason>'.")] = False,
 ) -> None:
     """Simulate a scenario (every point of its sweep) and write its result folder.
 
@@ -140,6 +141,10 @@ def run(
     except KeyboardInterrupt:
         note(f"interrupted; finished runs are kept: rerun with --resume to continue")
         raise typer.Exit(130)
+    if analytic:
+        from .analytic import add_expectations
+
+        frame = add_expectations(frame, scenario)
     wall_s = time.perf_counter() - started
     meta = {"scenario": scenario.name, "source": str(file), "seed": scenario.seed, "runs": total,
             "lists": len(frame), "wall_s": round(wall_s, 3)}
@@ -189,6 +194,8 @@ def _dask_executor(address: str):
 
 def _print_records(frame, format: Format) -> None:
     if format is Format.json:
+        if frame.isna().any().any():  # --analytic leaves NaN where no closed form applies
+            frame = frame.astype(object).where(frame.notna(), None)
         records = frame.to_dict(orient="records")
         print(json.dumps(records, indent=1, default=_json_default, allow_nan=False))
         return
@@ -197,15 +204,20 @@ def _print_records(frame, format: Format) -> None:
         return
     params = [c for c in frame.columns if "." in c or c == "variant"]
     if len(frame) <= TABLE_ROW_LIMIT:
-        _print_table(frame, ["run", *params, *HEADLINE[1:]], params)
+        _print_table(frame, _with_expected(["run", *params, *HEADLINE[1:]], frame), params)
         return
+    metrics = _with_expected(["scans", "flips", "distinct_workspaces", "list_ms", "loop_delay_max_ms"], frame)
     summary = frame.groupby(params or ["point"], sort=False).agg(
-        runs=("run", "nunique"), lists=("list_index", "size"),
-        **{m: (m, "mean") for m in ("scans", "flips", "distinct_workspaces", "list_ms", "loop_delay_max_ms")},
+        runs=("run", "nunique"), lists=("list_index", "size"), **{m: (m, "mean") for m in metrics},
     ).reset_index()
     print(f"{len(frame)} lists; one row per sweep point, means over its runs and lists "
           "(every record: runs.csv, or --format csv)")
     _print_table(summary, list(summary.columns), params)
+
+
+def _with_expected(columns: list[str], frame) -> list[str]:
+    """``columns`` with each expected_<metric> column of --analytic right after <metric>."""
+    return [name for c in columns for name in (c, f"expected_{c}") if name in frame.columns]
 
 
 def _print_table(frame, columns: list[str], left: list[str]) -> None:
