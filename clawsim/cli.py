@@ -151,7 +151,7 @@ def run(
     write_results(out, scenario, frame, meta)
     (out / JOURNAL).unlink(missing_ok=True)
     _print_records(frame, format)
-    if report and scenario.sweep:
+    if report and (scenario.sweep or scenario.variants):
         _draw_report(out)
     note(f"{total} runs in {wall_s:.2f} s; results in {out}/")
 
