@@ -344,7 +344,7 @@ def _set_path(data: dict, path: str, value: Any) -> None:
                 node[part] = value
             else:
                 if part not in node or node[part] is None:
-                    if part not in _submodel_fields(data, parts[:i]):
+                    if part not in _submodel_fields(parts[:i]):
                         raise KeyError(".".join(parts[: i + 1]))
                     node[part] = {}
                 node = node[part]
@@ -352,7 +352,8 @@ def _set_path(data: dict, path: str, value: Any) -> None:
             raise KeyError(".".join(parts[: i + 1]))
 
 
-def _submodel_fields(data: dict, parts: list[str]) -> set[str]:
+def _submodel_fields(parts: list[str]) -> set[str]:
+    """Field names of the sub-model at ``parts`` (list indices skipped)."""
     model: Any = Scenario
     for part in parts:
         if part.isdigit():
@@ -465,7 +466,7 @@ def plan(scenario: Scenario) -> list[RunSpec]:
     for variant, overrides in variants:
         for combo in combos:
             assignment = {**overrides, **dict(zip(paths, combo))}
-            resolved = _point_scenario(scenario, assignment) if assignment else _point_scenario(scenario, {})
+            resolved = _point_scenario(scenario, assignment)
             params = (("variant", variant),) if variant is not None else ()
             params += tuple(zip(paths, combo))
             point = len(runs) // scenario.replications
