@@ -170,11 +170,17 @@ def _run_with_progress(scenario, total: int, workers: int, scheduler: str | None
             return run_sweep(scenario, workers, executor, journal, resume)
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.speed} runs/s"), TimeRemainingColumn())
+        columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                   TimeRemainingColumn())
+        started = time.perf_counter()
         with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task("runs", total=total)
-            return run_sweep(scenario, workers, executor, journal, resume,
-                             progress=lambda done, _total: bar.update(task, completed=done))
+            task = bar.add_task("runs", total=total, rate="")
+
+            def advance(done: int, _total: int) -> None:
+                rate = done / max(time.perf_counter() - started, 1e-9)
+                bar.update(task, completed=done, rate=f"{rate:,.0f} runs/s")
+
+            return run_sweep(scenario, workers, executor, journal, resume, progress=advance)
     finally:
         if client is not None:
             client.close()
