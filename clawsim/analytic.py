@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .memo import Z95
+from .workload import workspace_names
 from .scenario import CostMs, Empirical, ListSpec, Lognormal, Scenario, Uniform, parse_workspaces, plan
 
 # Columns ``add_expectations`` adds, each placed right after the simulated column.
@@ -218,18 +219,6 @@ def expectations(scenario: Scenario) -> list[dict]:
 # --------------------------------------------------------------------------- immediate actors
 
 
-def _names(kind: str, arg, name: str, copy: int) -> Iterator[str]:
-    n = 0
-    while True:
-        if kind == "unique":
-            yield f"{name}#{copy}/{n}"
-        elif kind == "cycle":
-            yield f"{name}/{n % arg}"
-        else:
-            yield arg
-        n += 1
-
-
 class _TokenMemo:
     """The memo in closed form: groups of L keys, one per workspace (or one if unkeyed).
 
@@ -288,7 +277,7 @@ class _Deterministic:
             if form == "random":
                 raise NotAnalytic(f"immediate actor {a.name!r} draws random workspaces: the keys are random")
         self.copies = [(a, c) for a in actors for c in range(a.count)]
-        self.gens = [_names(*parse_workspaces(a.workspaces), a.name, c) for a, c in self.copies]
+        self.gens = [workspace_names(a, c, rng=None) for a, c in self.copies]  # no random:K here
         self.delta = scenario.loop.iteration_ms
         self.global_ws = scenario.registry.initial_workspace
         self.flips = self.changes = 0
