@@ -31,8 +31,6 @@ puts ``expected_*`` columns beside a results table.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np

@@ -139,7 +139,7 @@ def run(
     except ResumeError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        note(f"interrupted; finished runs are kept: rerun with --resume to continue")
+        note("interrupted; finished runs are kept: rerun with --resume to continue")
         raise typer.Exit(130)
     if analytic:
         from .analytic import add_expectations

@@ -7,7 +7,7 @@ import math
 import pytest
 
 import clawsim
-from conftest import SCENARIOS, run, scenario
+from conftest import SCENARIOS, run
 
 
 def test_pr90819_harness_reproduces_the_published_table():
