@@ -255,7 +255,7 @@ def _draw_report(out: Path) -> None:
     except ReportError as exc:
         note(f"no report: {exc}")
         return
-    note(f"report: {out / 'index.md'} ({len(pngs)} charts)")
+    note(f"report: {out / 'index.md'} ({len(pngs)} chart{'s' if len(pngs) != 1 else ''})")
 
 
 @app.command("report")
