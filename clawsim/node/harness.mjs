@@ -331,15 +331,9 @@ class World {
     this.lists = [];
     this.open = new Map(); // stats of a running list -> its finish(completed)
     this.timers = [];
-    this.openLists = 0;
-    this.moreLists = true;
-    this.stopped = false;
-    this.actorActivations = 0;
-    this.actorScans = 0;
-    this.simMs = 0;
     this.onStop = () => {};
     this.device = null;
-    this.reset();
+    this.reset(); // the counters and the state at t = 0
   }
 
   /** Back to the state at t = 0, in place (the warm-up runs on this very world). */
