@@ -113,23 +113,17 @@ class Journal:
                 continue
             self.done[entry["run"]] = entry["records"]
 
-    def add(self, records: list[dict]) -> list[dict]:
-        """Append one run's records; return them as a reader of the journal sees them."""
-        run = records[0]["run"] if records else None
-        line = json.dumps({"run": run, "records": records}, allow_nan=True)
+    def add(self, records: list[dict]) -> None:
+        """Append one run's records (a run always has at least one list), durably."""
+        run = records[0]["run"]
+        line = json.dumps({"run": run, "records": records})
         self._handle.write(line + "\n")
         self._handle.flush()
         os.fsync(self._handle.fileno())
-        parsed = json.loads(line)["records"]
-        self.done[run] = parsed
-        return parsed
+        self.done[run] = json.loads(line)["records"]  # as a resumed sweep will read them
 
     def close(self) -> None:
         self._handle.close()
-
-    def remove(self) -> None:
-        self.close()
-        self.path.unlink(missing_ok=True)
 
 
 def run_sweep(
