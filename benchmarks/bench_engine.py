@@ -11,7 +11,7 @@ import time
 import simpy
 
 import clawsim
-import clawsim.model as model
+import clawsim.engine.run as model
 from clawsim.scenario import plan
 
 

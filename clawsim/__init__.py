@@ -15,7 +15,8 @@ from concurrent.futures import Executor
 
 import pandas as pd
 
-from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario, plan
+from .errors import ClawsimError, ScenarioError
+from .scenario import Scenario, load_scenario, parse_scenario, plan
 from .store import read_results
 from .sweep import run_sweep
 
@@ -26,6 +27,7 @@ def simulate(scenario: Scenario, workers: int = 1, executor: Executor | None = N
 
 
 __all__ = [
+    "ClawsimError",
     "Scenario",
     "ScenarioError",
     "load_scenario",

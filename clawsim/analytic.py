@@ -36,9 +36,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .memo import Z95
-from .workload import workspace_names
-from .scenario import CostMs, Empirical, ListSpec, Lognormal, Scenario, Uniform, parse_workspaces, plan
+from .engine.actors import workspace_names
+from .engine.listing import batches
+from .errors import NotAnalytic
+from .scenario import CostMs, Empirical, Lognormal, Scenario, Uniform, distribution, plan
+from .scenario.costs import Z95
 
 # Columns ``add_expectations`` adds, each placed right after the simulated column.
 EXPECTED_COLUMNS = {"scans": "expected_scans", "flips": "expected_flips", "list_ms": "expected_list_ms"}
@@ -53,32 +55,7 @@ _PRUNE = 1e-10       # chain states less likely than this are dropped (their mas
 _LUMP = 4            # poisson arrival counts above this share one branch (at their conditional mean)
 
 
-class NotAnalytic(ValueError):
-    """The scenario is outside every closed form here; ``str()`` names the reason."""
-
-
 # --------------------------------------------------------------------------- list structure
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Rows built in one callback: ``yield_before`` a setImmediate yield, ``io_ms`` an await after."""
-
-    rows: int
-    yield_before: bool
-    io_ms: float | None
-
-
-def batches(spec: ListSpec) -> list[Batch]:
-    """The batches of one list, exactly as ``workload.session_list`` builds its rows."""
-    io_rows = spec.per_row_io.rows if spec.per_row_io else 0
-    every, out, i = spec.yield_every, [], 0
-    while i < spec.rows:
-        before = bool(i and every and i % every == 0)
-        end = i + 1 if i < io_rows else (min(spec.rows, (i // every + 1) * every) if every else spec.rows)
-        out.append(Batch(end - i, before, spec.per_row_io.latency_ms if i < io_rows else None))
-        i = end
-    return out
 
 
 # --------------------------------------------------------------------------- scan costs
@@ -86,16 +63,7 @@ def batches(spec: ListSpec) -> list[Batch]:
 
 def scan_mean(cost: CostMs) -> float:
     """Mean of one scan's cost."""
-    if isinstance(cost, (int, float)):
-        return float(cost)
-    if isinstance(cost, Lognormal):
-        sigma = (math.log(cost.p95) - math.log(cost.p50)) / Z95
-        return cost.p50 * math.exp(sigma * sigma / 2)
-    if isinstance(cost, Uniform):
-        return (cost.low + cost.high) / 2
-    if isinstance(cost, Empirical):
-        return float(np.mean(cost.values))
-    raise TypeError(f"not a cost: {cost!r}")
+    return distribution(cost).mean
 
 
 def _requantize(values: np.ndarray, probs: np.ndarray, m: int = _POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -271,7 +239,7 @@ class _Deterministic:
         for a in actors:
             if a.start_ms > 0:
                 raise NotAnalytic(f"immediate actor {a.name!r} starts late (start_ms > 0): its first flip is a timer")
-            form, _ = parse_workspaces(a.workspaces)
+            form = a.workspaces.form
             if form == "random":
                 raise NotAnalytic(f"immediate actor {a.name!r} draws random workspaces: the keys are random")
         self.copies = [(a, c) for a in actors for c in range(a.count)]
@@ -325,7 +293,7 @@ class _Deterministic:
         else:
             self.t = spec.start_ms
         phase, out, first_start = "poll", [], self.t
-        plan_ = batches(spec)
+        plan_ = list(batches(spec))
         for index in range(spec.count):
             t0, flips0 = self.t, self.flips
             scans = hits = stale = lookups = yields = 0
@@ -422,7 +390,7 @@ class _Chain:
         spec, memo = scenario.list, scenario.memo
         actors = [a for a in scenario.actors if a.count > 0]
         pin = scenario.registry.fix == "pin"
-        unique = all(parse_workspaces(a.workspaces)[0] == "unique" for a in actors)
+        unique = all(a.workspaces.form == "unique" for a in actors)
         if not unique and not (pin and spec.count == 1 and memo.fingerprinted and not memo.current_snapshot):
             raise NotAnalytic("timer/poisson actors with repeating workspaces: a flip may restore a key the memo holds "
                               "(covered only with workspaces: unique, or one pinned list with a keyed memo)")
@@ -731,7 +699,7 @@ class _Chain:
         spec = self.sc.list
         L = spec.lookups_per_row
         per_row = L if spec.lookup_mode == "per_row" else 0
-        plan_ = batches(spec)
+        plan_ = list(batches(spec))
         pop, phase, out = self._initial(), "poll", []
         for index in range(spec.count):
             self.acc = _Acc()

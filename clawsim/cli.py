@@ -19,9 +19,10 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
-from .scenario import ScenarioError, load_scenario, plan
-from .store import ResultsError, write_results
-from .sweep import JOURNAL, ResumeError, run_sweep
+from .errors import ResultsError, ResumeError, ScenarioError
+from .scenario import load_scenario, plan
+from .store import write_results
+from .sweep import JOURNAL, run_sweep
 
 EXAMPLE = """\
 name: pr90819-harness
@@ -248,7 +249,8 @@ def _json_default(value):
 
 
 def _draw_report(out: Path) -> None:
-    from .report import ReportError, write_report
+    from .errors import ReportError
+    from .report import write_report
 
     try:
         pngs = write_report(out)
@@ -261,7 +263,8 @@ def _draw_report(out: Path) -> None:
 @app.command("report")
 def report_cmd(folder: Annotated[Path, typer.Argument(help="A result folder written by `clawsim run`.")]) -> None:
     """Draw the PNG charts and index.md of a result folder; the charts follow what the sweep varies."""
-    from .report import ReportError, write_report
+    from .errors import ReportError
+    from .report import write_report
 
     try:
         pngs = write_report(folder)
@@ -293,7 +296,8 @@ def check_node(
     Example:
       clawsim check-node validation/scenarios/pr-harness.yaml
     """
-    from .nodecheck import NodeCheckError, compare, load_calibration, passed
+    from .errors import NodeCheckError
+    from .nodecheck import compare, load_calibration, passed
 
     try:
         scenario = load_scenario(file)
@@ -341,7 +345,8 @@ def calibrate_cmd(
     `clawsim check-node --calibration FILE` adds to a scenario's costs. Exit 2 when Node
     cannot run.
     """
-    from .nodecheck import NodeCheckError, calibrate, calibration_yaml
+    from .errors import NodeCheckError
+    from .nodecheck import calibrate, calibration_yaml
 
     try:
         text = calibration_yaml(calibrate(realtime=realtime))

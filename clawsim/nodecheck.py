@@ -46,8 +46,9 @@ from typing import Any
 
 import pandas as pd
 
-from .model import simulate_once
-from .scenario import ActorSpec, RunSpec, Scenario, parse_workspaces, plan
+from .engine.run import simulate_once
+from .errors import NodeCheckError
+from .scenario import RunSpec, Scenario, plan
 
 HARNESS = Path(__file__).resolve().parent / "node" / "harness.mjs"
 
@@ -66,21 +67,6 @@ BUSY_LIMIT = 0.05  # a list whose thread waited for a CPU longer than this share
 SPREAD_SEEDS = 30  # simulations with other seeds that give clawsim's spread for random scenarios
 SPREAD_SD = 3.5  # Node within this many of clawsim's standard deviations (plus one step)
 
-# The fields the harness reads. Any other field must keep its default, or the check refuses
-# the scenario (the harness would silently run something else than clawsim simulates).
-HARNESS_FIELDS = {
-    "": {"name", "description", "seed", "replications", "loop", "list", "registry", "memo", "actors"},
-    "loop": {"iteration_ms", "max_sim_ms"},  # iteration_ms is clawsim's cost model: Node has its own loop
-    "list": {"rows", "yield_every", "lookups_per_row", "row_cost_ms", "lookup_mode", "per_row_io", "count",
-             "gap_ms", "poll_every_ms", "duration_ms", "start_ms"},
-    "registry": {"initial_workspace", "fix"},
-    "memo": {"policy", "key", "current_snapshot", "capacity", "ttl_ms", "scan_ms", "hit_ms"},
-    "actors": {"name", "kind", "period_ms", "rate_per_s", "count", "work_ms", "workspaces", "lookups", "start_ms"},
-}
-
-
-class NodeCheckError(RuntimeError):
-    """Node is missing, the harness failed, or a scenario cannot be checked on Node."""
 
 
 # --------------------------------------------------------------------------- running Node
@@ -117,30 +103,9 @@ def run_spec(scenario: Scenario, run: int = 0) -> RunSpec:
 def resolved_json(scenario: Scenario) -> dict:
     """The JSON the harness reads: the resolved scenario, sweep and variants removed.
 
-    Fields the harness does not model are dropped when they hold their default value and
-    refused (NodeCheckError) otherwise.
+    The harness models every field of the schema, so nothing needs dropping.
     """
-    data = scenario.model_dump(mode="json", exclude={"sweep", "variants"})
-    defaults = Scenario(name=scenario.name).model_dump(mode="json", exclude={"sweep", "variants"})
-    _drop_defaults(data, defaults, "")
-    for i, actor in enumerate(data.get("actors", [])):
-        actor_defaults = {k: f.default for k, f in ActorSpec.model_fields.items() if not f.is_required()}
-        _drop_defaults(actor, actor_defaults, "actors", f"actors.{i}")
-    return data
-
-
-def _drop_defaults(data: dict, defaults: dict, section: str, where: str | None = None) -> None:
-    where = where if where is not None else section
-    for key in list(data):
-        if key in HARNESS_FIELDS[section]:
-            if section == "" and key in HARNESS_FIELDS and key != "actors" and isinstance(data[key], dict):
-                _drop_defaults(data[key], defaults.get(key, {}), key)
-            continue
-        if data[key] != defaults.get(key, object()):
-            path = f"{where}.{key}" if where else key
-            raise NodeCheckError(f"the Node harness does not model {path} = {data[key]!r}; "
-                                 "it can check only scenarios that leave it at its default")
-        del data[key]
+    return scenario.model_dump(mode="json", exclude={"sweep", "variants"})
 
 
 def run_node(scenario: Scenario, run: int = 0, *, timeout: float | None = None, clock: str = "cpu",
@@ -393,7 +358,7 @@ def rules(scenario: Scenario) -> dict[str, str]:
     lst, memo = scenario.list, scenario.memo
     actors = [a for a in scenario.actors if a.count > 0]
     poisson = any(a.kind == "poisson" for a in actors)
-    random_ws = any(parse_workspaces(a.workspaces)[0] == "random" for a in actors)
+    random_ws = any(a.workspaces.form == "random" for a in actors)
     timers = (any(a.kind == "interval" or a.start_ms > 0 for a in actors) or lst.poll_every_ms is not None
               or bool(lst.gap_ms) or lst.start_ms > 0 or memo.policy == "ttl")
     io = lst.per_row_io is not None and lst.per_row_io.rows > 0
@@ -420,7 +385,7 @@ def rules(scenario: Scenario) -> dict[str, str]:
 
 def _unique_immediates(scenario: Scenario) -> bool:
     actors = [a for a in scenario.actors if a.count > 0]
-    return all(a.kind == "immediate" and a.start_ms == 0 and parse_workspaces(a.workspaces)[0] == "unique"
+    return all(a.kind == "immediate" and a.start_ms == 0 and a.workspaces.form == "unique"
                for a in actors)
 
 

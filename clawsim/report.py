@@ -42,6 +42,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from .errors import ReportError
 from .scenario import Scenario
 from .store import atomic_write, atomic_write_text, read_results
 
@@ -54,10 +55,6 @@ DPI = 100
 INDEX_MD = "index.md"
 BAND = "line: mean over runs; band: min to max over runs (each run's lists averaged first)"
 CHARTABLE = f"{ROWS}, {YIELD_EVERY} or an actor's rate_per_s, count or period_ms"
-
-
-class ReportError(Exception):
-    """A result folder that gives nothing to chart; ``str()`` says why."""
 
 
 @dataclass(frozen=True)

@@ -22,16 +22,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .scenario import Scenario, ScenarioError, parse_scenario, resolved_yaml
+from .errors import ResultsError, ScenarioError
+from .scenario import Scenario, parse_scenario, resolved_yaml
 
 RUNS_PARQUET = "runs.parquet"
 RUNS_CSV = "runs.csv"
 RESOLVED_YAML = "scenario.resolved.yaml"
 META_JSON = "meta.json"
-
-
-class ResultsError(Exception):
-    """A result folder that cannot be read; ``str()`` says which file and why."""
 
 
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:

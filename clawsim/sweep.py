@@ -19,15 +19,12 @@ from typing import Any
 
 import pandas as pd
 
-from .metrics import KEY_COLUMNS, LIST_METRICS, RUN_METRICS
-from .model import simulate_run
+from .engine.metrics import KEY_COLUMNS, LIST_METRICS, RUN_METRICS
+from .engine.run import simulate_run
+from .errors import ResumeError
 from .scenario import RunSpec, Scenario, plan, resolved_yaml
 
 JOURNAL = "journal.jsonl"
-
-
-class ResumeError(Exception):
-    """A journal that does not belong to this scenario."""
 
 
 def fingerprint(scenario: Scenario) -> str:

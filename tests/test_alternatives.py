@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import clawsim
-from clawsim.model import simulate_once
+from clawsim.engine.run import simulate_once
 
 REPS = 20  # common-random-number replications per variant (the file itself runs 50)
 

@@ -18,8 +18,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import clawsim
-from clawsim.analytic import NotAnalytic, add_expectations, batches, expectations, scan_mean
-from clawsim.model import simulate_once
+from clawsim.analytic import NotAnalytic, add_expectations, expectations, scan_mean
+from clawsim.engine import batches
+from clawsim.engine.run import simulate_once
 from clawsim.scenario import Scenario
 from conftest import scenario
 
@@ -72,7 +73,7 @@ def _assert_in_ci(sc: Scenario, reps: int, metrics=("scans", "flips", "list_ms")
 def test_batches_follow_the_row_loop(rows, every, io, shape):
     io_part = f", per_row_io: {{rows: {io}, latency_ms: 1}}" if io else ""
     sc = scenario(f"list: {{rows: {rows}, yield_every: {every}{io_part}}}")
-    got = batches(sc.list)
+    got = list(batches(sc.list))
     assert [b.rows for b in got] == shape
     assert sum(b.yield_before for b in got) == (math.ceil(rows / every) - 1 if every else 0)
     assert [b.io_ms is not None for b in got] == [i < io for i in range(len(shape))]

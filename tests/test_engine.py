@@ -128,7 +128,7 @@ def test_lists_gap_ms_apart_start_after_the_gap(harness_text):
 
 
 def test_timers_use_the_whole_millisecond_clock():
-    from clawsim.loop import timer_due
+    from clawsim.engine.loop import timer_due
 
     assert timer_due(10.7, 5) == 15  # fires 4.3 ms after it was armed, as in Node
     assert timer_due(10.0, 5.9) == 15  # the delay is truncated

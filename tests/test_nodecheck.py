@@ -137,16 +137,6 @@ def test_harness_reads_a_file_and_rejects_bad_input(tmp_path):
 
 
 @needs_node
-def test_a_field_the_harness_does_not_model_is_refused(monkeypatch):
-    scenario = clawsim.parse_scenario("list: {rows: 10, lookup_mode: hoisted}")
-    monkeypatch.setitem(nodecheck.HARNESS_FIELDS, "list", nodecheck.HARNESS_FIELDS["list"] - {"lookup_mode"})
-    with pytest.raises(NodeCheckError, match="does not model list.lookup_mode"):
-        nodecheck.run_node(scenario)
-    default = clawsim.parse_scenario("list: {rows: 10}")
-    assert "lookup_mode" not in nodecheck.resolved_json(default)["list"]  # at its default: dropped
-
-
-@needs_node
 def test_harness_failure_and_timeout_raise_node_check_error(monkeypatch, tmp_path):
     scenario = clawsim.parse_scenario("list: {rows: 10}")
     with pytest.raises(NodeCheckError, match="has runs 0..0"):

@@ -61,7 +61,7 @@ def test_replications_differ_and_seeds_derive_from_run_index(sweep_file):
     busy = frame[(frame["list.rows"] == 200) & (frame["registry.fix"] == "none")]
     assert busy.groupby("actors.0.rate_per_s").list_ms.nunique().min() > 1
     # A single run re-simulated alone gives the same record as inside the sweep.
-    from clawsim.model import simulate_run
+    from clawsim.engine.run import simulate_run
 
     spec = plan(scenario)[17]
     alone = pd.DataFrame(simulate_run(spec))

@@ -1,20 +1,23 @@
-"""One run of a scenario: build the world, run the loop until the lists are done."""
+"""One run of a resolved scenario: build the world, run the loop until the lists are done.
+
+The lifecycle, in order: ``run_streams`` (random streams from (seed, run) only), build the
+world, arm the actors and the lists, run until the loop stops or ``loop.max_sim_ms``,
+close what is still open, then copy the run-level figures onto every list's record.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import simpy
 
+from ..scenario import RunSpec, Scenario, distribution
+from .actors import start_actor
+from .listing import start_lists
 from .loop import EventLoop
-from .memo import Memo, cost_sampler
+from .memo import MetadataCache
 from .metrics import RUN_METRICS
 from .registry import Registry
-from .scenario import RunSpec, Scenario
-from .workload import World, start_actor, start_lists
-
-
-class SimulationError(RuntimeError):
-    """The model reached a state it cannot continue from (a bug, not bad input)."""
+from .world import World
 
 
 def run_streams(seed: int, run: int, count: int) -> list[np.random.Generator]:
@@ -23,35 +26,37 @@ def run_streams(seed: int, run: int, count: int) -> list[np.random.Generator]:
     return [np.random.default_rng(child) for child in children]
 
 
+def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
+    """The loop, the global, the metadata cache (scan costs drawn from ``rng``) and the counters."""
+    env = simpy.Environment()
+    registry = Registry(scenario.registry.initial_workspace)
+    snapshot = scenario.registry.initial_workspace if scenario.memo.current_snapshot else None
+    scan_cost = distribution(scenario.memo.scan_ms).sampler(rng)
+    return World(
+        loop=EventLoop(env, scenario.loop.iteration_ms),
+        registry=registry,
+        cache=MetadataCache(scenario.memo, registry, scan_cost, snapshot),
+        pin=scenario.registry.fix == "pin",
+    )
+
+
 def simulate_once(scenario: Scenario, run: int = 0) -> list[dict]:
     """Simulate one run of a resolved scenario; one record (a dict) per list.
 
     Stream 0 draws scan costs; stream k (k >= 1) drives the k-th actor copy, in the
-    order the actors are listed. Run-level figures are copied onto every record.
+    order the actors are listed. The run ends when the last list returns, or at
+    ``loop.max_sim_ms`` (lists still open are recorded with ``completed: false``); it
+    cannot stall, because the ``max_sim_ms`` timeout is always queued.
     """
     copies = [(actor, c) for actor in scenario.actors for c in range(actor.count)]
     streams = run_streams(scenario.seed, run, 1 + len(copies))
-    env = simpy.Environment()
-    loop = EventLoop(env, scenario.loop.iteration_ms)
-    world = World(
-        loop=loop,
-        registry=Registry(scenario.registry.initial_workspace),
-        memo=Memo(scenario.memo),
-        scan_cost=cost_sampler(scenario.memo.scan_ms, streams[0]),
-        hit_ms=scenario.memo.hit_ms,
-        fix=scenario.registry.fix,
-        memo_key=scenario.memo.key,
-        fingerprinted=scenario.memo.fingerprinted,
-        current_snapshot=scenario.registry.initial_workspace if scenario.memo.current_snapshot else None,
-    )
+    world = build_world(scenario, streams[0])
+    loop, env = world.loop, world.loop.env
     for (actor, copy), rng in zip(copies, streams[1:]):
         start_actor(world, actor, copy, rng)
     start_lists(world, scenario.list)
     finished = loop.start()
-    try:
-        env.run(until=finished | env.timeout(scenario.loop.max_sim_ms))
-    except RuntimeError as exc:  # SimPy: no events left before the loop stopped
-        raise SimulationError(f"the simulation stalled at {env.now} ms: {exc}") from None
+    env.run(until=finished | env.timeout(scenario.loop.max_sim_ms))
     loop.probe.finish(env.now)
     for stats in world.stats.lists:  # an overloaded loop hit max_sim_ms: say so, keep counts
         if stats.end_ms is None:

@@ -12,7 +12,17 @@ A callback runs until its generator awaits or returns (run to completion); the `
 continuation of a resolved promise runs as a microtask inside the same callback, so
 resuming the generator directly is exact. SimPy owns time and the world outside the
 thread: I/O completions and external arrivals are SimPy timeouts and processes that put
-callbacks on the poll queue. See ``../shared/EVENT-LOOP.md`` for the ordering rules.
+callbacks on the poll queue. The ordering rules are those of docs/event-loop.md.
+
+Where this loop deliberately differs from Node:
+
+- the pending and close phases are left out: nothing in the model defers an I/O error
+  callback or closes a handle, so they would always be empty;
+- overdue timers run in due order, each due time computed on the whole-millisecond clock
+  (``timer_due``); Node orders timers of *different* durations by list, so two overdue
+  timers armed with different delays may run in the other order there;
+- a ``Sleep`` or timer can fire up to 1 ms early relative to simulated time, exactly as
+  libuv's truncated millisecond clock makes it (``timer_due``), never later than due.
 """
 
 from __future__ import annotations

@@ -1,0 +1,78 @@
+"""The actors that call ``setActivePluginRegistry``: agent turns, crons, the PR's flipper.
+
+Each activation sets the global, looks its own workspace up ``lookups`` times, then
+holds the loop for ``work_ms``. How an actor is armed follows its kind:
+immediate re-arms with ``setImmediate`` (docs/event-loop.md §5), interval is a
+``setInterval`` (§6), poisson arrivals are inbound I/O queued for the poll phase (§8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from ..scenario import ActorSpec, ImmediateActor, IntervalActor, PoissonActor
+from .loop import IMMEDIATE, Sleep, Task, Work
+from .world import World
+
+
+def workspace_names(actor: ActorSpec, copy: int, rng: np.random.Generator) -> Iterator[str]:
+    """The workspaces one copy of an actor activates, in order."""
+    form, arg = actor.workspaces.form, actor.workspaces.arg
+    k = arg if isinstance(arg, int) else 1  # K of cycle:K and random:K
+    n = 0
+    while True:
+        if form == "unique":
+            yield f"{actor.name}#{copy}/{n}"
+        elif form == "cycle":
+            yield f"{actor.name}/{n % k}"
+        elif form == "random":
+            yield f"{actor.name}/{int(rng.integers(k))}"
+        else:
+            yield str(arg)
+        n += 1
+
+
+def activation(world: World, actor: ActorSpec, names: Iterator[str]) -> Task:
+    """One agent turn or cron run: set the global, look its workspace up, do its work."""
+    workspace = next(names)
+    now = world.loop.now
+    world.registry.set(workspace, now)  # setActivePluginRegistry(registry, key, mode, workspaceDir)
+    world.stats.actor_activations += 1
+    t = now
+    for key in world.cache.keys(workspace, actor.lookups):
+        hit, _stale, cost = world.cache.lookup(workspace, key, t)
+        t += cost
+        world.stats.actor_scans += not hit
+    yield Work(t - now + actor.work_ms)
+
+
+def start_actor(world: World, actor: ActorSpec, copy: int, rng: np.random.Generator) -> None:
+    """Arm one copy of an actor on the loop (or, for poisson, as an external source)."""
+    loop = world.loop
+    names = workspace_names(actor, copy, rng)
+    if isinstance(actor, ImmediateActor):
+
+        def reflipper() -> Task:  # the PR's flipper: re-arms with setImmediate
+            if actor.start_ms:
+                yield Sleep(actor.start_ms)
+            while True:
+                yield from activation(world, actor, names)
+                yield IMMEDIATE
+
+        loop.set_immediate(reflipper())
+    elif isinstance(actor, IntervalActor):
+        loop.set_interval(actor.period_ms, lambda: activation(world, actor, names), start_ms=actor.start_ms)
+    else:
+        loop.env.process(_arrivals(world, actor, names, rng))
+
+
+def _arrivals(world: World, actor: PoissonActor, names: Iterator[str], rng: np.random.Generator) -> Iterator:
+    """Agent turns triggered by inbound messages: exponential gaps, delivered to the poll phase."""
+    loop = world.loop
+    yield loop.env.timeout(actor.start_ms)
+    mean_gap_ms = 1000.0 / actor.rate_per_s
+    while True:
+        yield loop.env.timeout(float(rng.exponential(mean_gap_ms)))
+        loop.deliver(activation(world, actor, names))

@@ -1,0 +1,150 @@
+"""``sessions.list``: openclaw's ``listSessionsFromStoreAsync`` row loop, and how lists start.
+
+The list walk (``batches``) is written once here and read by the engine and by the
+analytic model alike: rows between two yields are one callback (docs/event-loop.md §4),
+and each of the first ``per_row_io.rows`` rows is followed by an awaited read (§9).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass
+
+from ..scenario import ListSpec
+from .loop import IMMEDIATE, IO, EventLoop, Sleep, Task, Work
+from .metrics import ListStats
+from .registry import ROOT_CONTEXT, AsyncContext
+from .world import World
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows built in one callback: after a setImmediate yield if ``yield_before``, followed by
+    an awaited I/O of ``io_ms`` if set; ``start`` is the index of its first row."""
+
+    start: int
+    rows: int
+    yield_before: bool
+    io_ms: float | None
+
+
+def batches(spec: ListSpec) -> Iterator[Batch]:
+    """The batches of one list: ``(i + 1) % B == 0`` in the TypeScript means a yield before
+    row i when ``i > 0 and i % B == 0``; a row followed by an awaited read ends its batch."""
+    every, io_rows, i = spec.yield_every, spec.io_rows, 0
+    io_ms = spec.per_row_io.latency_ms if spec.per_row_io else None
+    while i < spec.rows:
+        before = bool(i and every and i % every == 0)
+        if i < io_rows:
+            end = i + 1
+        else:
+            end = min(spec.rows, (i // every + 1) * every) if every else spec.rows
+        yield Batch(i, end - i, before, io_ms if i < io_rows else None)
+        i = end
+
+
+def build_rows(world: World, stats: ListStats, workspace: str, n: int, lookups_per_row: int, row_cost_ms: float) -> float:
+    """Synchronous cost in ms of ``n`` consecutive rows that all read ``workspace``.
+
+    Once a row hits on every lookup and the cache guarantees those keys stay put, the
+    remaining rows repeat that row exactly: they are counted in one step, so a batch
+    costs O(lookups) Python work, not O(rows).
+    """
+    cache = world.cache
+    keys = cache.keys(workspace, lookups_per_row)
+    start = t = world.loop.now
+    for done in range(1, n + 1):
+        before_hits, before_stale = stats.hits, stats.stale_hits
+        row_ms = look_up(world, stats, workspace, keys, t) + row_cost_ms
+        t += row_ms
+        rest = n - done
+        if rest and stats.hits - before_hits == len(keys) and cache.steady(workspace, keys, t, t + rest * row_ms):
+            stats.hits += rest * len(keys)
+            stats.lookups += rest * len(keys)
+            stats.stale_hits += rest * (stats.stale_hits - before_stale)
+            t += rest * row_ms
+            break
+    return t - start
+
+
+def look_up(world: World, stats: ListStats, workspace: str, keys: tuple[Hashable, ...], now: float) -> float:
+    """The lookups of one row (or one hoisted preparation); their cost in ms."""
+    t = now
+    for key in keys:
+        hit, stale, cost = world.cache.lookup(workspace, key, t)
+        t += cost
+        if hit:
+            stats.hits += 1
+            stats.stale_hits += stale
+        else:
+            stats.scans += 1
+            stats.scan_ms_total += cost
+    stats.lookups += len(keys)
+    return t - now
+
+
+def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext = ROOT_CONTEXT) -> Task:
+    """``listSessionsFromStoreAsync``: build rows, await transcript reads, yield every B rows."""
+    loop, registry = world.loop, world.registry
+    if world.pin:  # return withPinnedActivePluginRegistryWorkspaceDir(async () => { ... })
+        context = registry.pin(context)
+    stats = ListStats(index, spec.rows, float(loop.now), registry.flips, registry.changes, context.pinned is not None)
+    world.stats.lists.append(stats)
+    if spec.lookup_mode == "hoisted":  # resolved once before the row loop, reused by every row
+        workspace = registry.read(context)
+        stats.workspaces.add(workspace)
+        keys = world.cache.keys(workspace, spec.hoisted_lookups)
+        yield Work(look_up(world, stats, workspace, keys, loop.now))
+    for batch in batches(spec):
+        if batch.yield_before:
+            stats.yields += 1
+            yield IMMEDIATE  # await new Promise<void>((resolve) => setImmediate(resolve))
+        workspace = registry.read(context)  # getActivePluginRegistryWorkspaceDirFromState()
+        if spec.row_lookups:
+            stats.workspaces.add(workspace)
+        yield Work(build_rows(world, stats, workspace, batch.rows, spec.row_lookups, spec.row_cost_ms))
+        if batch.io_ms is not None:
+            yield IO(batch.io_ms)  # await readSessionTitleFieldsFromTranscriptAsync(...)
+    stats.finish(loop.now, registry.flips, registry.changes)
+    world.list_finished()
+
+
+def start_lists(world: World, spec: ListSpec) -> None:
+    """Arrange the lists: ``count`` back to back (or ``gap_ms`` apart), or a polling UI."""
+    loop = world.loop
+    counter = itertools.count()
+
+    def one_list() -> Task:
+        world.list_started()
+        yield from session_list(world, spec, next(counter))
+
+    def back_to_back() -> Task:
+        for k in range(spec.count):
+            world.more_lists = k + 1 < spec.count
+            yield from one_list()
+            if spec.gap_ms and world.more_lists:
+                yield Sleep(spec.gap_ms)
+
+    if spec.poll_every_ms is None or spec.duration_ms is None:
+        arrive_at(loop, spec.start_ms, back_to_back())
+        return
+    end = spec.start_ms + spec.duration_ms
+
+    def poll_tick() -> Task:
+        if loop.now >= end:
+            ticker.clear()
+            world.no_more_lists()
+            return
+        yield from one_list()
+
+    ticker = loop.set_interval(spec.poll_every_ms, poll_tick, start_ms=spec.start_ms)
+    arrive_at(loop, spec.start_ms, one_list())
+
+
+def arrive_at(loop: EventLoop, at_ms: float, task: Task) -> None:
+    """A request arriving from I/O at ``at_ms``: ``task`` starts in that poll phase."""
+    if at_ms <= loop.now:
+        loop.deliver(task)
+    else:
+        loop.env.timeout(at_ms - loop.now).callbacks.append(lambda _event: loop.deliver(task))

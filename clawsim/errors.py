@@ -1,0 +1,42 @@
+"""Every error clawsim raises on purpose derives from ``ClawsimError``.
+
+``str()`` of each is one line a user can act on (it names the file, line and field, or the
+folder and what is wrong); the CLI prints it after ``clawsim:`` and exits with the class's
+``exit_code``. Anything else that escapes is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class ClawsimError(Exception):
+    """Base class of clawsim's errors; ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 2
+
+
+class ScenarioError(ClawsimError, ValueError):
+    """A scenario file that cannot be used; ``str()`` names file, line and field."""
+
+
+class ResultsError(ClawsimError):
+    """A result folder that cannot be read or written; ``str()`` says which file and why."""
+
+
+class ResumeError(ClawsimError):
+    """A journal or result folder that ``--resume`` cannot vouch for."""
+
+
+class ReportError(ClawsimError):
+    """A result folder that gives nothing to chart; ``str()`` says why."""
+
+
+class NodeCheckError(ClawsimError, RuntimeError):
+    """Node.js could not run the check (not installed, crashed, timed out, bad output)."""
+
+
+class NotAnalytic(ClawsimError, ValueError):
+    """The scenario is outside every closed form; ``str()`` names the reason."""
+
+
+class UsageError(ClawsimError, TypeError):
+    """The Python API was called with arguments of the wrong kind."""

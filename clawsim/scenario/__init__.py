@@ -1,0 +1,29 @@
+"""Scenarios: the schema (``schema``), costs (``costs``), workspaces (``workspaces``),
+reading YAML with line numbers (``load``) and the run plan (``plan``)."""
+
+from ..errors import ScenarioError
+from .costs import AnyCost, Constant, CostMs, Empirical, Lognormal, Uniform, distribution
+from .load import load_scenario, parse_scenario
+from .plan import Plan, RunSpec, plan, point_scenario, resolved_yaml
+from .schema import (
+    ActorBase,
+    ActorKind,
+    ActorSpec,
+    ImmediateActor,
+    IntervalActor,
+    ListSpec,
+    LoopSpec,
+    MemoSpec,
+    PerRowIO,
+    PoissonActor,
+    RegistrySpec,
+    Scenario,
+)
+from .workspaces import Workspaces
+
+__all__ = [
+    "ActorBase", "ActorKind", "ActorSpec", "AnyCost", "Constant", "CostMs", "Empirical", "ImmediateActor",
+    "IntervalActor", "ListSpec", "LoopSpec", "Lognormal", "MemoSpec", "PerRowIO", "Plan", "PoissonActor",
+    "RegistrySpec", "RunSpec", "Scenario", "ScenarioError", "Uniform", "Workspaces", "distribution",
+    "load_scenario", "parse_scenario", "plan", "point_scenario", "resolved_yaml",
+]

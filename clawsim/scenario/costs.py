@@ -1,0 +1,119 @@
+"""Cost distributions in ms: each knows its moments and how to draw from a stream.
+
+A cost in a scenario is a plain number (a constant) or one of the distributions below,
+chosen by its ``dist`` field. ``distribution(cost)`` gives the object with ``mean`` and
+``sampler(rng)`` for either, so the engine and the analytic model never branch on the kind.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Z95 = 1.6448536269514722  # standard normal quantile at 0.95
+Sampler = Callable[[], float]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A cost that is always ``value`` ms (a plain number in the scenario)."""
+
+    value: float
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    def sampler(self, rng: np.random.Generator) -> Sampler:
+        value = self.value
+        return lambda: value
+
+
+class Lognormal(_Strict):
+    """A lognormal cost given by its median ``p50`` and 95th percentile ``p95``."""
+
+    dist: Literal["lognormal"]
+    p50: float = Field(gt=0)
+    p95: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _p95_above_p50(self) -> Lognormal:
+        if self.p95 < self.p50:
+            raise ValueError("p95 must be >= p50")
+        return self
+
+    @property
+    def mu(self) -> float:
+        """Mean of the underlying normal: ln p50."""
+        return math.log(self.p50)
+
+    @property
+    def sigma(self) -> float:
+        """Standard deviation of the underlying normal: (ln p95 - ln p50) / z(0.95)."""
+        return (math.log(self.p95) - math.log(self.p50)) / Z95
+
+    @property
+    def mean(self) -> float:
+        return self.p50 * math.exp(self.sigma**2 / 2)
+
+    def sampler(self, rng: np.random.Generator) -> Sampler:
+        mu, sigma = self.mu, self.sigma
+        return lambda: float(rng.lognormal(mu, sigma))
+
+
+class Uniform(_Strict):
+    """A cost drawn uniformly from [low, high]."""
+
+    dist: Literal["uniform"]
+    low: float = Field(ge=0)
+    high: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError("high must be >= low")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    def sampler(self, rng: np.random.Generator) -> Sampler:
+        low, high = self.low, self.high
+        return lambda: float(rng.uniform(low, high))
+
+
+class Empirical(_Strict):
+    """A cost drawn uniformly from measured values."""
+
+    dist: Literal["empirical"]
+    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.values))
+
+    def sampler(self, rng: np.random.Generator) -> Sampler:
+        values = np.asarray(self.values, dtype=float)
+        return lambda: float(values[rng.integers(len(values))])
+
+
+Distribution = Annotated[Union[Lognormal, Uniform, Empirical], Field(discriminator="dist")]
+CostMs = Union[Annotated[float, Field(ge=0)], Distribution]
+AnyCost = Union[Constant, Lognormal, Uniform, Empirical]
+
+
+def distribution(cost: CostMs) -> AnyCost:
+    """The distribution object of a scenario cost (a number becomes a ``Constant``)."""
+    if isinstance(cost, (int, float)):
+        return Constant(float(cost))
+    return cost

@@ -1,0 +1,211 @@
+"""The run plan: variants x the cartesian product of the sweep x replications.
+
+A ``Plan`` is a lazy sequence: it knows its length from the sweep's dimensions and
+resolves a run's scenario only when that run is asked for, so a plan of 10^12 runs is
+counted without being built. Variants and sweep keys are taken in file order, the last
+sweep key varying fastest; run ``r`` is point ``r // replications``, replication
+``r % replications``. The order never depends on anything but the file.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, overload
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ..errors import ScenarioError
+from .schema import ActorBase, Scenario
+
+_POINT_CACHE = 256  # resolved points kept per plan (a point serves all its replications)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a plan: a fully resolved scenario and where it sits in the plan."""
+
+    run: int
+    point: int
+    replication: int
+    params: tuple[tuple[str, Any], ...]
+    scenario: Scenario
+
+
+class Plan:
+    """The runs of a scenario, resolved on demand; indexable, sliceable and iterable."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.paths = tuple(scenario.sweep)
+        self.variants: tuple[tuple[str | None, dict[str, Any]], ...] = tuple(scenario.variants.items()) or ((None, {}),)
+        self.radix = (len(self.variants), *(len(scenario.sweep[p]) for p in self.paths))
+        self.points = math.prod(self.radix)
+        self.replications = scenario.replications
+        self.runs = self.points * self.replications
+        self._resolve = functools.lru_cache(maxsize=_POINT_CACHE)(self._resolve_point)
+
+    def __len__(self) -> int:
+        return self.runs
+
+    @overload
+    def __getitem__(self, index: int) -> RunSpec: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[RunSpec]: ...
+    def __getitem__(self, index: int | slice) -> RunSpec | list[RunSpec]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.runs))]
+        if index < 0:
+            index += self.runs
+        if not 0 <= index < self.runs:
+            raise IndexError(f"run {index} is outside the plan's {self.runs} runs")
+        point, rep = divmod(index, self.replications)
+        params, resolved = self._resolve(point)
+        return RunSpec(index, point, rep, params, resolved)
+
+    def __iter__(self) -> Iterator[RunSpec]:
+        for index in range(self.runs):
+            yield self[index]
+
+    def digits(self, point: int) -> tuple[int, ...]:
+        """The point's index along each dimension: (variant, sweep key 1, ..., last key)."""
+        out = []
+        for size in reversed(self.radix):
+            point, digit = divmod(point, size)
+            out.append(digit)
+        return tuple(reversed(out))
+
+    def assignment(self, point: int) -> tuple[tuple[tuple[str, Any], ...], dict[str, Any]]:
+        """(params as recorded, dotted-path overrides) of one point."""
+        variant_i, *value_i = self.digits(point)
+        variant, overrides = self.variants[variant_i]
+        values = tuple(self.scenario.sweep[p][i] for p, i in zip(self.paths, value_i))
+        params = (("variant", variant),) if variant is not None else ()
+        params += tuple(zip(self.paths, values))
+        return params, {**overrides, **dict(zip(self.paths, values))}
+
+    def _resolve_point(self, point: int) -> tuple[tuple[tuple[str, Any], ...], Scenario]:
+        params, assignment = self.assignment(point)
+        return params, point_scenario(self.scenario, assignment)
+
+
+def plan(scenario: Scenario) -> Plan:
+    """The run plan of a scenario (see ``Plan``)."""
+    return Plan(scenario)
+
+
+# --------------------------------------------------------------------------- dotted paths
+
+
+def set_path(data: dict, path: str, value: Any) -> None:
+    """Set ``value`` at a dotted path (``actors.0.rate_per_s``) in plain data; KeyError names
+    the first part of the path that does not exist."""
+    parts = path.split(".")
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise KeyError(".".join(parts[: i + 1]))
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                if part not in node or node[part] is None:
+                    if part not in _submodel_fields(parts[:i]):
+                        raise KeyError(".".join(parts[: i + 1]))
+                    node[part] = {}
+                node = node[part]
+        else:
+            raise KeyError(".".join(parts[: i + 1]))
+
+
+def _submodel_fields(parts: list[str]) -> set[str]:
+    """Field names of the sub-model at ``parts`` (list indices skipped)."""
+    model: Any = Scenario
+    for part in parts:
+        if part.isdigit():
+            continue
+        model = _field_model(model, part)
+    return set(model.model_fields) if model else set()
+
+
+def _field_model(model: Any, name: str) -> Any:
+    """The model class of field ``name`` (the first model in its annotation; for the actor
+    union, the common base's fields are what a dotted path may name)."""
+    field = model.model_fields.get(name) if model else None
+    if field is None:
+        return None
+    stack = [field.annotation]
+    while stack:
+        ann = stack.pop(0)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            return ActorBase if issubclass(ann, ActorBase) else ann
+        stack.extend(getattr(ann, "__args__", ()))
+    return None
+
+
+def valid_path(path: str) -> bool:
+    """Whether a dotted path names a scenario field that a sweep or variant may set."""
+    model: Any = Scenario
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        if part.isdigit():
+            continue
+        if model is None or part not in model.model_fields or part in ("sweep", "variants"):
+            return False
+        if i < len(parts) - 1:
+            model = _field_model(model, part)
+    return True
+
+
+def point_scenario(base: Scenario, assignment: dict[str, Any]) -> Scenario:
+    """``base`` with the dotted-path ``assignment`` applied, sweep and variants removed."""
+    data = base.model_dump(mode="python", exclude={"sweep", "variants"})
+    for path, value in assignment.items():
+        set_path(data, path, copy.deepcopy(value))
+    return Scenario.model_validate(data)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def check_sweep(scenario: Scenario, where: Callable[[tuple[Any, ...]], str]) -> None:
+    """Check every variant and every sweep value alone; ``where(loc)`` gives ``FILE:LINE``."""
+    from .load import one_line
+
+    for name, overrides in scenario.variants.items():
+        for path in overrides:
+            if not valid_path(path):
+                raise ScenarioError(f"{where(('variants', name, path))}: variants.{name}.{path}: "
+                                    "not a scenario field that a variant can set")
+        here = f"{where(('variants', name))}: variants.{name}"
+        try:
+            point_scenario(scenario, overrides)
+        except KeyError as exc:
+            raise ScenarioError(f"{here}: no such element {exc.args[0]!r}") from None
+        except ValidationError as err:
+            raise ScenarioError(f"{here}: {one_line(err)}") from None
+    for path, values in scenario.sweep.items():
+        if not valid_path(path):
+            raise ScenarioError(f"{where(('sweep', path))}: sweep.{path}: not a scenario field that can be swept")
+        for i, value in enumerate(values):
+            try:
+                point_scenario(scenario, {path: value})
+            except KeyError as exc:
+                raise ScenarioError(f"{where(('sweep', path))}: sweep.{path}: no such element {exc.args[0]!r}") from None
+            except ValidationError as err:
+                raise ScenarioError(f"{where(('sweep', path, i))}: sweep.{path}[{i}] = {value!r}: {one_line(err)}") from None
+
+
+def resolved_yaml(scenario: Scenario) -> str:
+    """The scenario with every default filled in, as YAML (written beside results)."""
+    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False)
