@@ -1,4 +1,4 @@
-"""The model against the published harness and the ordering rules of EVENT-LOOP.md."""
+"""The model against the published harness and the ordering rules of docs/event-loop.md."""
 
 from __future__ import annotations
 

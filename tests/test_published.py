@@ -1,4 +1,4 @@
-"""The published numbers (openclaw-facts.md "Reproducible targets") against the model.
+"""The published numbers (docs/sources.md §7, the reproducible targets) against the model.
 
 Each target states the published value, the simulated one, and the tolerance; the
 scenario files under scenarios/published/ (and scenarios/pr90819-harness.yaml,

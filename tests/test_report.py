@@ -92,7 +92,7 @@ def test_scans_vs_rows_plots_the_simulated_means_and_fits_exponents(grid):
     expected = independent_means(frame, {"actors.0.count": 1}, ["registry.fix", "list.rows"], "scans")
     assert data["mean"].to_dict() == expected.to_dict()
     assert (data["runs"] == 2).all()
-    # EVENT-LOOP.md: a flipper on every tick changes the key at each of the ceil(rows/10)
+    # docs/event-loop.md §5: a flipper on every tick changes the key at each of the ceil(rows/10)
     # batches, 2 keys per row -> 2 scans per batch without the pin, 2 in all with it.
     assert [data.loc[("none", r), "mean"] for r in (10, 100, 1000)] == [2, 20, 200]
     assert [data.loc[("pin", r), "mean"] for r in (10, 100, 1000)] == [2, 2, 2]

@@ -5,16 +5,18 @@ way V8 drives coroutines on Node's single thread. A generator yields *operations
 
 - ``Work(ms)``: synchronous work; the thread is held and nothing else runs.
 - ``IMMEDIATE``: ``await new Promise(r => setImmediate(r))``; resumes in a check phase.
-- ``Sleep(ms)``: ``await setTimeout(ms)``; resumes in a timers phase (delay >= 1 ms).
+- ``Sleep(ms)``: ``await setTimeout(ms)``; resumes in a timers phase, trunc(ms) - 1 to
+  trunc(ms) after it was armed (at least 1 ms; see ``timer_due``).
 - ``IO(ms)``: an awaited I/O; resumes in the first poll phase after it completes.
 
 A callback runs until its generator awaits or returns (run to completion); the ``await``
 continuation of a resolved promise runs as a microtask inside the same callback, so
 resuming the generator directly is exact. SimPy owns time and the world outside the
 thread: I/O completions and external arrivals are SimPy timeouts and processes that put
-callbacks on the poll queue. The ordering rules are those of docs/event-loop.md.
-
-Where this loop deliberately differs from Node:
+callbacks on the poll queue. The ordering rules are those of docs/event-loop.md: one
+thread (§1), the phase order (§2), microtasks inside the callback (§3), the check queue
+(§4), timers on the whole-millisecond clock (§6), arrivals queued for the poll phase (§8)
+and the delay probe (§12). §13 lists the deliberate differences, summarised here:
 
 - the pending and close phases are left out: nothing in the model defers an I/O error
   callback or closes a handle, so they would always be empty;
@@ -50,7 +52,7 @@ class Work:
 
 @dataclass(frozen=True, slots=True)
 class Sleep:
-    """Resume in a timers phase at least ``ms`` (>= 1) after now."""
+    """Resume in the first timers phase at or after ``timer_due(now, ms)``."""
 
     ms: float
 
