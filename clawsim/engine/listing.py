@@ -12,6 +12,7 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 
 from ..scenario import ListSpec
+from . import trace
 from .loop import IMMEDIATE, IO, EventLoop, Sleep, Task, Work
 from .metrics import ListStats
 from .registry import ROOT_CONTEXT, AsyncContext
@@ -44,35 +45,53 @@ def batches(spec: ListSpec) -> Iterator[Batch]:
         i = end
 
 
-def build_rows(world: World, stats: ListStats, workspace: str, n: int, lookups_per_row: int, row_cost_ms: float) -> float:
+def build_rows(world: World, stats: ListStats, workspace: str, n: int, lookups_per_row: int, row_cost_ms: float,
+               parent: int | None = None) -> float:
     """Synchronous cost in ms of ``n`` consecutive rows that all read ``workspace``.
 
     Once a row hits on every lookup and the cache guarantees those keys stay put, the
     remaining rows repeat that row exactly: they are counted in one step, so a batch
-    costs O(lookups) Python work, not O(rows).
+    costs O(lookups) Python work, not O(rows) (a traced run still records every lookup).
     """
     cache = world.cache
     keys = cache.keys(workspace, lookups_per_row)
     start = t = world.loop.now
     for done in range(1, n + 1):
         before_hits, before_stale = stats.hits, stats.stale_hits
-        row_ms = look_up(world, stats, workspace, keys, t) + row_cost_ms
+        row_ms = look_up(world, stats, workspace, keys, t, parent) + row_cost_ms
         t += row_ms
         rest = n - done
         if rest and stats.hits - before_hits == len(keys) and cache.steady(workspace, keys, t, t + rest * row_ms):
             stats.hits += rest * len(keys)
             stats.lookups += rest * len(keys)
             stats.stale_hits += rest * (stats.stale_hits - before_stale)
+            if world.tracer is not None:
+                _trace_repeated_rows(world, workspace, len(keys), rest, t, row_ms, parent)
             t += rest * row_ms
             break
     return t - start
 
 
-def look_up(world: World, stats: ListStats, workspace: str, keys: tuple[Hashable, ...], now: float) -> float:
+def _trace_repeated_rows(world: World, workspace: str, lookups: int, rows: int, t: float, row_ms: float,
+                         parent: int | None) -> None:
+    """The lookups of rows counted in one step, each at the time it would have run."""
+    assert world.tracer is not None
+    snapshot = world.cache.current_snapshot == workspace
+    hit_ms = 0.0 if snapshot else world.cache.hit_ms
+    for r in range(rows):
+        for k in range(lookups):
+            world.tracer.lookup(t + r * row_ms + k * hit_ms, hit_ms, True, snapshot, parent)
+
+
+def look_up(world: World, stats: ListStats, workspace: str, keys: tuple[Hashable, ...], now: float,
+            parent: int | None = None) -> float:
     """The lookups of one row (or one hoisted preparation); their cost in ms."""
     t = now
+    tracer = world.tracer
     for key in keys:
         hit, stale, cost = world.cache.lookup(workspace, key, t)
+        if tracer is not None:
+            tracer.lookup(t, cost, hit, world.cache.current_snapshot == workspace, parent)
         t += cost
         if hit:
             stats.hits += 1
@@ -86,27 +105,35 @@ def look_up(world: World, stats: ListStats, workspace: str, keys: tuple[Hashable
 
 def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext = ROOT_CONTEXT) -> Task:
     """``listSessionsFromStoreAsync``: build rows, await transcript reads, yield every B rows."""
-    loop, registry = world.loop, world.registry
+    loop, registry, tracer = world.loop, world.registry, world.tracer
     if world.pin:  # return withPinnedActivePluginRegistryWorkspaceDir(async () => { ... })
         context = registry.pin(context)
     stats = ListStats(index, spec.rows, float(loop.now), registry.flips, registry.changes, context.pinned is not None)
     world.stats.lists.append(stats)
+    rows_id = tracer.open_list(index, stats.start_ms, spec.rows) if tracer is not None else None
     if spec.lookup_mode == "hoisted":  # resolved once before the row loop, reused by every row
         workspace = registry.read(context)
         stats.workspaces.add(workspace)
         keys = world.cache.keys(workspace, spec.hoisted_lookups)
-        yield Work(look_up(world, stats, workspace, keys, loop.now))
+        yield Work(look_up(world, stats, workspace, keys, loop.now, rows_id))
     for batch in batches(spec):
         if batch.yield_before:
             stats.yields += 1
+            if tracer is not None:
+                tracer.instant(trace.YIELD, loop.now, f"list {index}", row=batch.start)
             yield IMMEDIATE  # await new Promise<void>((resolve) => setImmediate(resolve))
         workspace = registry.read(context)  # getActivePluginRegistryWorkspaceDirFromState()
         if spec.row_lookups:
             stats.workspaces.add(workspace)
-        yield Work(build_rows(world, stats, workspace, batch.rows, spec.row_lookups, spec.row_cost_ms))
+        ms = build_rows(world, stats, workspace, batch.rows, spec.row_lookups, spec.row_cost_ms, rows_id)
+        if tracer is not None:
+            tracer.span(trace.BATCH, loop.now, ms, trace.LOOP, rows_id, rows=batch.rows, workspace=workspace)
+        yield Work(ms)
         if batch.io_ms is not None:
             yield IO(batch.io_ms)  # await readSessionTitleFieldsFromTranscriptAsync(...)
     stats.finish(loop.now, registry.flips, registry.changes)
+    if tracer is not None:
+        tracer.close_list(index, loop.now)
     world.list_finished()
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .trace import LOOP, SET, Tracer
+
 
 @dataclass(frozen=True, slots=True)
 class AsyncContext:
@@ -24,9 +26,10 @@ ROOT_CONTEXT = AsyncContext()
 class Registry:
     """The live global plus counters of setter calls (``flips``) and value changes."""
 
-    __slots__ = ("workspace", "flips", "changes", "changed_at")
+    __slots__ = ("workspace", "flips", "changes", "changed_at", "tracer")
 
-    def __init__(self, initial_workspace: str):
+    def __init__(self, initial_workspace: str, tracer: Tracer | None = None):
+        self.tracer = tracer
         self.workspace = initial_workspace
         self.flips = 0
         self.changes = 0
@@ -35,6 +38,8 @@ class Registry:
     def set(self, workspace: str, now: float) -> None:
         """``setActivePluginRegistry``: never blocked, pinned or not."""
         self.flips += 1
+        if self.tracer is not None:
+            self.tracer.instant(SET, now, LOOP, workspace=workspace, changed=workspace != self.workspace)
         if workspace != self.workspace:
             self.changes += 1
             self.changed_at = now

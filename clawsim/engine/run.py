@@ -17,6 +17,7 @@ from .loop import EventLoop
 from .memo import MetadataCache
 from .metrics import RUN_METRICS
 from .registry import Registry
+from .trace import Tracer
 from .world import World
 
 
@@ -26,10 +27,10 @@ def run_streams(seed: int, run: int, count: int) -> list[np.random.Generator]:
     return [np.random.default_rng(child) for child in children]
 
 
-def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
+def build_world(scenario: Scenario, rng: np.random.Generator, tracer: Tracer | None = None) -> World:
     """The loop, the global, the metadata cache (scan costs drawn from ``rng``) and the counters."""
     env = simpy.Environment()
-    registry = Registry(scenario.registry.initial_workspace)
+    registry = Registry(scenario.registry.initial_workspace, tracer)
     snapshot = scenario.registry.initial_workspace if scenario.memo.current_snapshot else None
     scan_cost = distribution(scenario.memo.scan_ms).sampler(rng)
     return World(
@@ -37,20 +38,22 @@ def build_world(scenario: Scenario, rng: np.random.Generator) -> World:
         registry=registry,
         cache=MetadataCache(scenario.memo, registry, scan_cost, snapshot),
         pin=scenario.registry.fix == "pin",
+        tracer=tracer,
     )
 
 
-def simulate_once(scenario: Scenario, run: int = 0) -> list[dict]:
+def simulate_once(scenario: Scenario, run: int = 0, tracer: Tracer | None = None) -> list[dict]:
     """Simulate one run of a resolved scenario; one record (a dict) per list.
 
     Stream 0 draws scan costs; stream k (k >= 1) drives the k-th actor copy, in the
     order the actors are listed. The run ends when the last list returns, or at
     ``loop.max_sim_ms`` (lists still open are recorded with ``completed: false``); it
-    cannot stall, because the ``max_sim_ms`` timeout is always queued.
+    cannot stall, because the ``max_sim_ms`` timeout is always queued. With a ``tracer``,
+    the same run also records its events there (see ``trace.py``).
     """
     copies = [(actor, c) for actor in scenario.actors for c in range(actor.count)]
     streams = run_streams(scenario.seed, run, 1 + len(copies))
-    world = build_world(scenario, streams[0])
+    world = build_world(scenario, streams[0], tracer)
     loop, env = world.loop, world.loop.env
     for (actor, copy), rng in zip(copies, streams[1:]):
         start_actor(world, actor, copy, rng)
@@ -61,6 +64,8 @@ def simulate_once(scenario: Scenario, run: int = 0) -> list[dict]:
     for stats in world.stats.lists:  # an overloaded loop hit max_sim_ms: say so, keep counts
         if stats.end_ms is None:
             stats.finish(env.now, world.registry.flips, world.registry.changes, completed=False)
+    if tracer is not None:
+        tracer.close_all(env.now)
     run_values = {
         "loop_delay_max_ms": loop.probe.max_ms,
         "actor_activations": world.stats.actor_activations,

@@ -9,6 +9,7 @@ from .loop import EventLoop
 from .memo import MetadataCache
 from .metrics import RunStats
 from .registry import Registry
+from .trace import Tracer
 
 
 @dataclass
@@ -20,6 +21,7 @@ class World:
     cache: MetadataCache
     pin: bool
     stats: RunStats = field(default_factory=RunStats)
+    tracer: Tracer | None = None  # set for a traced run (see trace.py)
     open_lists: int = 0
     more_lists: bool = True
 
