@@ -90,6 +90,9 @@ class MemoSpec(_Strict):
     ttl_ms: float | None = Field(default=None, gt=0)
     scan_ms: CostMs = 100.0
     hit_ms: float = Field(default=0.0, ge=0)
+    # Whether a memo hit emits a plugins.metadata.scan span (cacheHit: true) in a traced run's
+    # diagnostics timeline: yes in the June 2026 releases (G1/G2), no from G3 (docs/sources.md §1.3).
+    hit_spans: bool = True
 
     @model_validator(mode="after")
     def _policy_fields(self) -> MemoSpec:
