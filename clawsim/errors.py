@@ -40,3 +40,7 @@ class NotAnalytic(ClawsimError, ValueError):
 
 class UsageError(ClawsimError, TypeError):
     """The Python API was called with arguments of the wrong kind."""
+
+
+class FitError(ClawsimError):
+    """A file that cannot be fitted: not a timeline, no lists, or no scan spans."""

@@ -1,0 +1,88 @@
+"""What the CLI prints: status lines on stderr, tables on stdout that fit the terminal.
+
+A table never truncates a number: each column is at least as wide as its widest cell.
+When the natural widths do not fit, headers fold at ``_`` and ``.`` first; if that is
+still too wide, the rightmost columns are left out and a note on stderr names them (the
+whole table is always one ``--format csv`` away). Piped output has no width limit.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from collections.abc import Mapping, Sequence
+
+GAP = 3  # " │ " between columns
+
+
+def note(message: str) -> None:
+    """A progress or status line on stderr; stdout stays the data channel."""
+    print(f"clawsim: {message}", file=sys.stderr)
+
+
+def _fold(header: str) -> list[str]:
+    """A header split after each ``_`` or ``.`` (``distinct_workspaces`` -> ``distinct_``, ``workspaces``)."""
+    return [part for part in re.split(r"(?<=[_.])", header) if part]
+
+
+def _widths(headers: Sequence[str], cells: Sequence[Sequence[str]], fold: bool) -> list[int]:
+    out = []
+    for i, header in enumerate(headers):
+        head = max(map(len, _fold(header))) if fold else len(header)
+        out.append(max([head, *(len(row[i]) for row in cells)]))
+    return out
+
+
+def _fit(headers: Sequence[str], cells: Sequence[Sequence[str]], width: int | None) -> tuple[int, bool]:
+    """(columns kept, fold headers?) so that the table fits ``width`` (None: no limit)."""
+    if width is None:
+        return len(headers), False
+    for fold in (False, True):
+        widths = _widths(headers, cells, fold)
+        if sum(widths) + GAP * (len(widths) - 1) <= width:
+            return len(headers), fold
+    widths = _widths(headers, cells, True)
+    keep, used = 0, -GAP
+    while keep < len(widths) and used + GAP + widths[keep] <= width:
+        used += GAP + widths[keep]
+        keep += 1
+    return max(keep, 1), True
+
+
+def terminal_width() -> int | None:
+    """The terminal's columns, or None when stdout is not a terminal (a pipe or a file)."""
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
+def print_table(rows: Sequence[Mapping[str, str]], columns: Sequence[str], left: Sequence[str] = (),
+                width: int | None = None) -> None:
+    """Print ``rows`` (already formatted cells) under ``columns``; ``left`` columns align left."""
+    cells = [[row[c] for c in columns] for row in rows]
+    keep, fold = _fit(columns, cells, width)
+    shown, dropped = list(columns[:keep]), list(columns[keep:])
+    widths = _widths(shown, [r[:keep] for r in cells], fold)
+    head_lines = [_fold(h) if fold else [h] for h in shown]
+    depth = max(len(h) for h in head_lines)
+    for k in range(depth):
+        parts = [(h[k] if k < len(h) else "").ljust(w) if c in left else (h[k] if k < len(h) else "").rjust(w)
+                 for h, w, c in zip(head_lines, widths, shown, strict=True)]
+        print(" ┃ ".join(parts).rstrip())
+    print("━╋━".join("━" * w for w in widths))
+    for row in cells:
+        parts = [v.ljust(w) if c in left else v.rjust(w) for v, w, c in zip(row[:keep], widths, shown, strict=True)]
+        print(" │ ".join(parts).rstrip())
+    if dropped:
+        note(f"{len(dropped)} columns left out to fit {width} columns: {', '.join(dropped)} "
+             "(widen the terminal, or use --format csv)")
+
+
+def number(value: object) -> str:
+    """A cell: floats with one decimal and thousands separators, integers exact, text as is."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) < 1e15 else f"{value:.4g}"
+    if hasattr(value, "item"):  # numpy scalars
+        return number(value.item())
+    return str(value)

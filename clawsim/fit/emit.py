@@ -1,0 +1,147 @@
+"""The fitted scenario (YAML with its provenance as comments) and the parameter table."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from statistics import fmean
+from typing import Any
+
+import yaml
+
+from ..scenario import Scenario, parse_scenario
+from ..scenario.schema import LoopSpec
+from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence
+from .estimate import Rate
+
+MAX_EMPIRICAL = 64  # scan durations kept in the fitted distribution (quantiles beyond this)
+MIN_EMPIRICAL = 8  # fewer full scans than this: a constant at their mean
+LRU_SLOTS = 8  # the June 2026 releases' memo (docs/sources.md §1.3)
+
+
+def scan_durations(chosen: Sequence[ListEvidence]) -> list[float]:
+    return sorted(lk.duration_ms for e in chosen for lk in e.lookups if not lk.cache_hit)
+
+
+def hit_durations(chosen: Sequence[ListEvidence]) -> list[float]:
+    return [lk.duration_ms for e in chosen for lk in e.lookups if lk.cache_hit]
+
+
+def _quantiles(values: list[float], m: int) -> list[float]:
+    """At most ``m`` values standing for the sorted ``values`` (mid-quantiles)."""
+    if len(values) <= m:
+        return [round(v, 4) for v in values]
+    n = len(values)
+    return [round(values[min(n - 1, int((i + 0.5) * n / m))], 4) for i in range(m)]
+
+
+def scan_cost(values: list[float]) -> Any:
+    if len(values) >= MIN_EMPIRICAL:
+        return {"dist": "empirical", "values": _quantiles(values, MAX_EMPIRICAL)}
+    return round(fmean(values), 4) if values else 0.0
+
+
+def row_cost_ms(chosen: Sequence[ListEvidence]) -> float:
+    """Rows span minus its lookups and the loop's own iterations, per row, over the lists."""
+    per_list = []
+    for e in chosen:
+        lookups_ms = sum(lk.duration_ms for lk in e.lookups)
+        yields = max(math.ceil((e.rows or 0) / SESSIONS_LIST_YIELD_BATCH_SIZE) - 1, 0)
+        other = (e.rows_ms or 0.0) - lookups_ms - yields * LoopSpec().iteration_ms
+        per_list.append(max(other, 0.0) / (e.rows or 1))
+    return round(fmean(per_list), 4)
+
+
+def actors(rate: Rate) -> list[dict[str, Any]]:
+    """The setter calls as actors: none, a flipper on every iteration, or Poisson turns."""
+    if rate.per_s is None or rate.per_s == 0:
+        return []
+    if math.isinf(rate.per_s):
+        return [{"name": "flipper", "kind": "immediate", "workspaces": "unique"}]
+    return [{"name": "turns", "kind": "poisson", "rate_per_s": round(rate.per_s, 4), "workspaces": "unique"}]
+
+
+def _header(name: str, evidence: Sequence[ListEvidence], chosen: Sequence[ListEvidence], per_row_how: str,
+            keeps: bool, rate: Rate) -> list[str]:
+    scans = scan_durations(chosen)
+    return [
+        f"Fitted by `clawsim fit` from {name}: {len(chosen)} of its {len(evidence)} gateway.sessions.list spans",
+        f"(rows {', '.join(str(e.rows) for e in chosen)}; {sum(len(e.lookups) for e in chosen)} plugins.metadata.scan "
+        f"spans under the rows spans, {len(scans)} of them full scans).",
+        f"list.lookups_per_row: {per_row_how}.",
+        f"list.yield_every: {SESSIONS_LIST_YIELD_BATCH_SIZE}, the gateway's SESSIONS_LIST_YIELD_BATCH_SIZE (a timeline "
+        "cannot show yields).",
+        f"memo.scan_ms: the {len(scans)} full-scan durations (spans without cacheHit).",
+        "memo.hit_ms: mean duration of the cacheHit spans; list.row_cost_ms: rows span minus its lookups, per row.",
+        "memo.policy: " + ("lru with the releases' 8 entries: misses come only at batch starts" if keeps else
+                           "none: full scans after a batch's first row, where every row reads the same workspace, "
+                           "can only come from the memo itself"),
+        f"actors: {rate.how}.",
+        "Run `clawsim run` on this file: registry.fix none vs pin is what the pin buys on this install.",
+    ]
+
+
+def fitted_scenario(name: str, evidence: Sequence[ListEvidence], chosen: Sequence[ListEvidence], per_row: int,
+                    per_row_how: str, keeps: bool, rate: Rate, replications: int) -> tuple[Scenario, str, tuple[str, ...]]:
+    """The scenario, its YAML text and the notes a user should read."""
+    hits = hit_durations(chosen)
+    memo: dict[str, Any] = {"policy": "lru", "capacity": LRU_SLOTS} if keeps else {"policy": "none"}
+    memo.update(scan_ms=scan_cost(scan_durations(chosen)), hit_ms=round(fmean(hits), 4) if hits else 0.0,
+                hit_spans=bool(hits) or not keeps)
+    stem = name.rsplit(".", 1)[0] if name != "<events>" else "events"
+    data = {
+        "name": f"fit-{stem}"[:100],
+        "description": f"fitted by clawsim fit from {name}",
+        "replications": replications,
+        "list": {"rows": max(e.rows or 1 for e in chosen), "yield_every": SESSIONS_LIST_YIELD_BATCH_SIZE,
+                 "lookups_per_row": per_row, "row_cost_ms": row_cost_ms(chosen)},
+        "memo": memo,
+        "actors": actors(rate),
+        "sweep": {"registry.fix": ["none", "pin"]},
+    }
+    notes = _header(name, evidence, chosen, per_row_how, keeps, rate)
+    text = "".join(f"# {line}\n" for line in notes) + yaml.safe_dump(data, sort_keys=False)
+    return parse_scenario(text, f"fit-{stem}.yaml"), text, tuple(notes)
+
+
+def _median_ci(values: list[float]) -> tuple[float, float, float]:
+    """Median with a distribution-free 95 % interval from order statistics."""
+    from scipy.stats import binom
+
+    n = len(values)
+    lo_i, hi_i = int(binom.ppf(0.025, n, 0.5)), int(binom.ppf(0.975, n, 0.5))
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2, values[max(lo_i - 1, 0)], values[min(hi_i, n - 1)]
+
+
+def _mean_ci(values: list[float]) -> tuple[float, float | None, float | None]:
+    from scipy.stats import t
+
+    if len(values) < 2:
+        return (values[0] if values else math.nan), None, None
+    mean = fmean(values)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    half = t.ppf(0.975, len(values) - 1) * sd / math.sqrt(len(values))
+    return mean, mean - half, mean + half
+
+
+def parameters_frame(chosen: Sequence[ListEvidence], per_row: int, per_row_how: str, keeps: bool, rate: Rate) -> Any:
+    """One row per fitted parameter: value, 95 % interval (lo, hi; empty when exact) and evidence."""
+    import pandas as pd
+
+    scans, hits = scan_durations(chosen), hit_durations(chosen)
+    rows: list[tuple[str, Any, Any, Any, str]] = [
+        ("list.rows", max(e.rows or 1 for e in chosen), None, None, "storeEntries of the rows span"),
+        ("list.lookups_per_row", per_row, None, None, per_row_how),
+        ("list.yield_every", SESSIONS_LIST_YIELD_BATCH_SIZE, None, None, "the gateway's constant"),
+        ("list.row_cost_ms", row_cost_ms(chosen), None, None, "rows span minus its lookups, per row"),
+        ("memo.policy", "lru" if keeps else "none", None, None, "misses only at batch starts" if keeps
+         else "misses after a batch's first row"),
+    ]
+    if scans:
+        rows.append(("scan_ms p50", *_median_ci(scans), f"{len(scans)} full scans (order-statistic interval)"))
+        rows.append(("scan_ms p95", scans[min(len(scans) - 1, int(0.95 * len(scans)))], None, None, "empirical"))
+        rows.append(("scan_ms mean", *_mean_ci(scans), "Student t"))
+    if hits:
+        rows.append(("memo.hit_ms", *_mean_ci(hits), f"{len(hits)} cacheHit spans, Student t"))
+    rows.append(("setter calls per s", rate.per_s, rate.lo_per_s, rate.hi_per_s, rate.how))
+    return pd.DataFrame(rows, columns=["parameter", "value", "lo", "hi", "evidence"])

@@ -1,0 +1,134 @@
+"""Estimates from the lists of a diagnostics timeline: structure, costs, memo, concurrency.
+
+The concurrency estimate inverts the analytic model's rule for a batch after a yield
+(docs/analytic.md): with setter calls arriving as a Poisson stream of rate lambda, a
+batch begins with misses iff at least one call landed in its *window*, the time between
+the start of the previous batch and its own (the previous batch holds the thread; the
+calls queue and run in the poll phase before the batch resumes). So
+P(change) = 1 - exp(-lambda * w). Lambda is the maximum-likelihood value over all windows
+of the fitted lists, with a likelihood-ratio 95 % interval (chi-square, 1 degree of freedom).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence
+
+CHI2_95 = 3.841458820694124  # chi-square quantile, 1 degree of freedom, 0.95
+DEFAULT_LOOKUPS_PER_ROW = 2  # docs/sources.md §1.2, used only when a timeline cannot tell
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Per batch after the first: its window in ms and whether it began with a full scan."""
+
+    window_ms: tuple[float, ...]
+    changed: tuple[bool, ...]
+    misses_after_first_row: int
+
+
+def lookups_per_row(evidence: Sequence[ListEvidence]) -> tuple[int, str]:
+    """Lookups per row (an integer) and how it was found."""
+    rows = sum(e.rows or 0 for e in evidence)
+    lookups = sum(len(e.lookups) for e in evidence)
+    if rows and lookups and lookups % rows == 0 and any(lk.cache_hit for e in evidence for lk in e.lookups):
+        return lookups // rows, f"{lookups} scan spans under the rows spans / {rows} rows"
+    if rows and lookups and lookups % rows == 0 and not any(lk.cache_hit for e in evidence for lk in e.lookups):
+        return lookups // rows, f"{lookups} scan spans (all full scans) / {rows} rows"
+    return DEFAULT_LOOKUPS_PER_ROW, (f"{lookups} scan spans for {rows} rows is not a whole number per row "
+                                     f"(hit spans missing?); assumed {DEFAULT_LOOKUPS_PER_ROW} (docs/sources.md §1.2)")
+
+
+def batch_rows(evidence: ListEvidence, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE) -> list[int]:
+    """Rows of each batch: from clawsim's batch spans when the timeline has them (a simulated
+    run), else the gateway's rule (a yield every ``batch`` rows)."""
+    sizes = [int(r.attr("rows") or 0) for r in evidence.extras if r.name == "clawsim.list.batch"]
+    if sizes and sum(sizes) == evidence.rows:
+        return sizes
+    rows = evidence.rows or 0
+    return [min(batch, rows - i) for i in range(0, rows, batch)]
+
+
+def windows(evidence: ListEvidence, per_row: int, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE) -> Windows:
+    """The windows of one list's batches and whether each began with a miss."""
+    starts: list[float] = []
+    changed: list[bool] = []
+    after_first, k = 0, 0
+    for size in batch_rows(evidence, batch):
+        first = evidence.lookups[k: k + per_row]
+        rest = evidence.lookups[k + per_row: k + size * per_row]
+        k += size * per_row
+        if not first:
+            break
+        starts.append(first[0].start_ms)
+        changed.append(any(not lk.cache_hit for lk in first))
+        after_first += sum(not lk.cache_hit for lk in rest)
+    gaps = tuple(b - a for a, b in zip(starts, starts[1:], strict=False))
+    return Windows(gaps, tuple(changed[1:]), after_first)
+
+
+def _loglik(rate: float, w: Sequence[float], c: Sequence[bool]) -> float:
+    total = 0.0
+    for wi, ci in zip(w, c, strict=True):
+        x = rate * wi
+        total += math.log(-math.expm1(-x)) if ci else -x
+    return total
+
+
+def _argmax(w: Sequence[float], c: Sequence[bool]) -> float:
+    """The maximum-likelihood rate (per ms): the root of the score, found by bisection in log space."""
+    def score(rate: float) -> float:
+        return sum((wi / math.expm1(rate * wi)) if ci else -wi for wi, ci in zip(w, c, strict=True))
+
+    lo, hi = 1e-12, 1e3
+    for _ in range(200):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if score(mid) > 0 else (lo, mid)
+    return math.sqrt(lo * hi)
+
+
+def _bound(w: Sequence[float], c: Sequence[bool], best: float, target: float, upward: bool) -> float | None:
+    lo, hi = (best, min(best * 1e12, 1e3)) if upward else (best * 1e-12, best)
+    if (_loglik(hi if upward else lo, w, c) > target):
+        return None
+    for _ in range(200):
+        mid = math.sqrt(lo * hi)
+        inside = _loglik(mid, w, c) > target
+        lo, hi = ((mid, hi) if inside else (lo, mid)) if upward else ((lo, mid) if inside else (mid, hi))
+    return math.sqrt(lo * hi)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Setter calls per second: estimate and 95 % interval (None where unbounded)."""
+
+    per_s: float | None
+    lo_per_s: float | None
+    hi_per_s: float | None
+    changed: int
+    batches: int
+    how: str
+
+
+def setter_rate(all_windows: Sequence[Windows]) -> Rate:
+    """The Poisson rate of workspace-changing setter calls that explains the batch starts."""
+    w = [x for ws in all_windows for x in ws.window_ms]
+    c = [x for ws in all_windows for x in ws.changed]
+    n, k = len(c), sum(c)
+    if n == 0:
+        return Rate(None, None, None, 0, 0, "no yields: the list ran in one batch, concurrency cannot be seen")
+    if k == 0:
+        hi = _bound(w, c, 1e-9, _loglik(1e-12, w, c) - CHI2_95 / 2, upward=True)
+        return Rate(0.0, 0.0, None if hi is None else hi * 1000, 0, n, "no batch began with a miss: no concurrency")
+    if k == n:
+        lo = _bound(w, c, 1e3, _loglik(1e3, w, c) - CHI2_95 / 2, upward=False)
+        return Rate(math.inf, None if lo is None else lo * 1000, math.inf, k, n,
+                    "every batch after a yield began with a miss: a setter call in every loop iteration")
+    best = _argmax(w, c)
+    target = _loglik(best, w, c) - CHI2_95 / 2
+    lo, hi = _bound(w, c, best, target, upward=False), _bound(w, c, best, target, upward=True)
+    return Rate(best * 1000, None if lo is None else lo * 1000, None if hi is None else hi * 1000, k, n,
+                f"maximum likelihood over {n} batch windows, {k} began with a miss")
