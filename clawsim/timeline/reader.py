@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from json.scanner import make_scanner
 from os import PathLike
 from typing import Any, Literal, overload
 
@@ -30,6 +31,7 @@ from .model import AttrValue, LoggedMark, LoggedSpan
 from .openclaw import DEFAULT_TRACK, SCHEMA_VERSION, TRACK_ATTRIBUTE, epoch_ms
 
 _SCALARS = (str, int, float, bool, type(None))
+_FAST = frozenset(_SCALARS)
 
 
 class TimelineError(ValueError):
@@ -77,29 +79,39 @@ def _read(
 
 def _events(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line number, object)`` per non-blank line; an unparsable line is an error unless it is the last."""
+    # The C scanner, without json.loads' two Python-level frames (typeshed mistypes its argument).
+    scan = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
     bad: tuple[int, str] | None = None
     seen = False
     for lineno, raw in enumerate(lines, 1):
-        text = (raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw).strip().lstrip("\ufeff")
+        text = raw.strip()
+        if lineno == 1:
+            text = text.lstrip("\ufeff")
         if not text:
             continue
         if bad is not None:  # a bad line followed by more text: not a cut-short write
             raise TimelineError(f"{name}:{bad[0]}: {bad[1]}")
         try:
-            event = json.loads(text)
-        except ValueError:
+            event, end = scan(text, 0)
+        except (ValueError, StopIteration):
+            end = -1
+        if end != len(text):
             bad = (lineno, f"not JSON: {text[:40]!r}")
             continue
-        if not isinstance(event, dict):
+        if type(event) is not dict:
             raise TimelineError(f"{name}:{lineno}: not a JSON object: {text[:40]!r}")
-        schema = event.get("schemaVersion")
-        if schema != SCHEMA_VERSION:
-            what = "missing" if schema is None else f"{schema!r}, expected {SCHEMA_VERSION!r}"
-            raise TimelineError(f"{name}:{lineno}: field schemaVersion: {what} (not an openclaw diagnostics timeline)")
+        if event.get("schemaVersion") != SCHEMA_VERSION:
+            raise TimelineError(f"{name}:{lineno}: field schemaVersion: {_schema(event)}")
         seen = True
         yield lineno, event
     if bad is not None and not seen:
         raise TimelineError(f"{name}:{bad[0]}: {bad[1]}")
+
+
+def _schema(event: dict[str, Any]) -> str:
+    schema = event.get("schemaVersion")
+    what = "missing" if schema is None else f"{schema!r}, expected {SCHEMA_VERSION!r}"
+    return f"{what} (not an openclaw diagnostics timeline)"
 
 
 class _State:
@@ -145,10 +157,14 @@ class _State:
 
     def _ids(self, lineno: int, event: dict[str, Any]) -> tuple[int, str, str | None]:
         span_id = event.get("spanId")
-        if not isinstance(span_id, (str, int)) or isinstance(span_id, bool):
-            raise TimelineError(f"{self.name}:{lineno}: field spanId: missing or not a string")
+        if type(span_id) is not str:
+            if type(span_id) is not int:
+                raise TimelineError(f"{self.name}:{lineno}: field spanId: missing or not a string")
+            span_id = str(span_id)
         parent_id = event.get("parentSpanId")
-        return _pid(event), str(span_id), (str(parent_id) if parent_id is not None else None)
+        if parent_id is not None and type(parent_id) is not str:
+            parent_id = str(parent_id)
+        return _pid(event), span_id, parent_id
 
     def _track(self, pid: int, parent_id: str | None, attributes: Any) -> str:
         if isinstance(attributes, dict) and isinstance(attributes.get(TRACK_ATTRIBUTE), str):
@@ -196,7 +212,7 @@ def _text(name: str, lineno: int, event: dict[str, Any], field: str) -> str:
 
 def _pid(event: dict[str, Any]) -> int:
     pid = event.get("pid")
-    return pid if isinstance(pid, int) and not isinstance(pid, bool) else 0
+    return pid if type(pid) is int else 0
 
 
 def _phase(event: dict[str, Any]) -> str | None:
@@ -206,8 +222,11 @@ def _phase(event: dict[str, Any]) -> str | None:
 
 def _attributes(attributes: Any) -> tuple[tuple[str, AttrValue], ...]:
     """Scalar attributes in file order, without ``clawsim.track``; anything else (as the gateway would) dropped."""
-    if not isinstance(attributes, dict):
+    if type(attributes) is not dict:
         return ()
+    pairs = tuple(attributes.items())
+    if TRACK_ATTRIBUTE not in attributes and all(type(value) in _FAST for _, value in pairs):
+        return pairs
     return tuple(
         (key, value) for key, value in attributes.items() if key != TRACK_ATTRIBUTE and isinstance(value, _SCALARS)
     )
