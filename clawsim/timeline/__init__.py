@@ -1,0 +1,64 @@
+"""Traces of one run: a neutral model, the openclaw diagnostics timeline, Chrome traces, list evidence.
+
+Pure data in, data out (stdlib; pandas only inside :func:`evidence_frame`).
+
+What an engine emits for a traced run (checked by :func:`write_timeline`, which raises ValueError):
+
+- :class:`Span` records with unique string ``span_id``s; ``parent_id`` names another span of the
+  same run (or None); a child lies inside its parent's interval; ``duration_ms >= 0``; times in
+  ms from the run's t=0. Spans on one ``track`` nest (Chrome draws a track as one thread).
+- names: the gateway's own for the list (:data:`~clawsim.timeline.openclaw.OPENCLAW_SPAN_NAMES`),
+  ``clawsim.*`` for everything else (``clawsim.actor.turn``, ``clawsim.loop.task``, ...). One
+  list is a root ``gateway.sessions.list`` (attributes ``agentId``, ``configuredAgentsOnly``) with
+  children ``.store_load``, ``.model_catalog``, ``.rows`` (``storeEntries``: rows built) and
+  ``.active_run_flags`` (``sessions``); each lookup a ``plugins.metadata.scan`` child of the rows
+  span, ``cacheHit: True`` on hits only, with ``hasWorkspaceDir`` / ``hasInstalledIndex``.
+- :class:`Instant` records named ``clawsim.*`` (``clawsim.registry.set`` with ``workspace``,
+  ``clawsim.list.yield`` with ``row``), with ``parent_id`` where the engine knows it (else the
+  writer takes the innermost span open on the instant's track).
+- one :func:`write_timeline` call per run (span ids count per call; give each run its own pid
+  to put several in one file).
+"""
+
+from __future__ import annotations
+
+from .chrome import chrome_trace, write_chrome_trace
+from .evidence import (
+    SESSIONS_LIST_YIELD_BATCH_SIZE,
+    ListEvidence,
+    ListInference,
+    Lookup,
+    evidence_frame,
+    infer_list,
+    list_evidence,
+)
+from .model import Attributes, AttrValue, Instant, LoggedMark, LoggedSpan, Span, freeze_attributes
+from .openclaw import EPOCH, SCHEMA_VERSION, write_timeline
+from .order import completion_order, ordered_events
+from .reader import TimelineError, read_timeline
+
+__all__ = [
+    "EPOCH",
+    "SESSIONS_LIST_YIELD_BATCH_SIZE",
+    "ListEvidence",
+    "ListInference",
+    "Lookup",
+    "chrome_trace",
+    "evidence_frame",
+    "infer_list",
+    "list_evidence",
+    "write_chrome_trace",
+    "SCHEMA_VERSION",
+    "AttrValue",
+    "Attributes",
+    "Instant",
+    "LoggedMark",
+    "LoggedSpan",
+    "Span",
+    "TimelineError",
+    "completion_order",
+    "freeze_attributes",
+    "ordered_events",
+    "read_timeline",
+    "write_timeline",
+]
