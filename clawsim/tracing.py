@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .engine.run import simulate_once
-from .engine.trace import TraceInstant, TraceSpan, Tracer
+from .engine.trace import Tracer
+from .timeline.model import Instant, Span
 from .errors import UsageError
 from .scenario import Plan, RunSpec, Scenario, plan
 
@@ -28,8 +29,8 @@ class TracedRun:
 
     spec: RunSpec
     records: list[dict]
-    spans: tuple[TraceSpan, ...]
-    instants: tuple[TraceInstant, ...]
+    spans: tuple[Span, ...]
+    instants: tuple[Instant, ...]
 
 
 def trace_run(spec: RunSpec) -> TracedRun:
@@ -89,3 +90,98 @@ def window_of(traced: Sequence[TracedRun], start_ms: float | None, end_ms: float
     lo = min((s.start_ms for s in lists), default=0.0)
     hi = max((s.start_ms + s.duration_ms for s in lists), default=1.0)
     return (lo if start_ms is None else start_ms, hi if end_ms is None else end_ms)
+
+
+def _caption(scenario: Scenario, traced: Sequence[TracedRun]) -> str:
+    parts = []
+    for t in traced:
+        swept = ", ".join(f"{k} = {v}" for k, v in t.spec.params) or "no swept values"
+        rec = t.records[0] if t.records else {}
+        parts.append(f"run {t.spec.run} (seed {scenario.seed}, replication {t.spec.replication}; {swept}): "
+                     f"{rec.get('scans', 0)} scans, {rec.get('hits', 0)} hits, {rec.get('flips', 0)} flips, "
+                     f"{rec.get('yields', 0)} yields, list_ms {rec.get('list_ms', 0.0):,.1f}")
+    return f"scenario {scenario.name}: " + "; ".join(parts) + ". Times in ms of simulated time."
+
+
+def draw(scenario: Scenario, traced: Sequence[TracedRun], window: tuple[float, float]) -> bytes:
+    """The Gantt PNG of one or more traced runs on a shared time axis."""
+    from .timeline.gantt import Panel, render_gantt
+
+    panels = [Panel(f"run {t.spec.run}: " + (", ".join(f"{k} = {v}" for k, v in t.spec.params) or scenario.name),
+                    t.spans, t.instants) for t in traced]
+    title = f"{scenario.name}: the event loop, " + ("before and after the pin" if len(traced) > 1 else f"run {traced[0].spec.run}")
+    return render_gantt(panels, title, _caption(scenario, traced), window)
+
+
+def write_traces(scenario: Scenario, runs: Sequence[int] | None, out: Path, *, start_ms: float | None = None,
+                 end_ms: float | None = None) -> list[Path]:
+    """Trace ``runs`` (default: ``default_runs``) and write their files into ``out``; returns the paths.
+
+    Each file is written to a temporary name and renamed, so none is ever half-written.
+    """
+    from .store import atomic_write, atomic_write_text
+    from .timeline import chrome_trace, write_timeline
+
+    import io
+    import json
+
+    whole = plan(scenario)
+    chosen = list(runs) if runs else default_runs(whole)
+    for run in chosen:
+        if not 0 <= run < len(whole):
+            raise UsageError(f"--run {run}: the plan has runs 0..{len(whole) - 1}")
+    written: list[Path] = []
+    traced = []
+    for run in chosen:
+        t = trace_run(whole[run])
+        traced.append(t)
+        stream = io.StringIO()
+        write_timeline(t.spans, t.instants, stream)
+        atomic_write_text(out / f"run-{run}.timeline.jsonl", stream.getvalue())
+        text = json.dumps(chrome_trace(t.spans, t.instants, process_name=f"clawsim {scenario.name} run {run}"),
+                          separators=(",", ":")) + "\n"
+        atomic_write_text(out / f"run-{run}.trace.json", text)
+        png = draw(scenario, [t], window_of([t], start_ms, end_ms))
+        atomic_write(out / f"run-{run}.timeline.png", lambda h, data=png: h.write(data))
+        written += [out / f"run-{run}.{ext}" for ext in ("timeline.jsonl", "trace.json", "timeline.png")]
+    for group in _fix_pairs(traced):
+        name = "runs-" + "-".join(str(t.spec.run) for t in group) + ".timeline.png"
+        png = draw(scenario, group, window_of(group, start_ms, end_ms))
+        atomic_write(out / name, lambda h, data=png: h.write(data))
+        written.append(out / name)
+    return written
+
+
+def _fix_pairs(traced: Sequence[TracedRun]) -> list[list[TracedRun]]:
+    """Groups of traced runs that differ only in ``registry.fix`` (drawn before/after)."""
+    groups: dict[tuple, list[TracedRun]] = {}
+    for t in traced:
+        key = (t.spec.replication, tuple(p for p in t.spec.params if p[0] != "registry.fix"))
+        groups.setdefault(key, []).append(t)
+    return [g for g in groups.values() if differ_only_in_fix([t.spec for t in g])]
+
+
+def trace_counts(traced: TracedRun) -> list[dict]:
+    """Per list, what its trace shows: scans, hits, yields, flips and list_ms, found only
+    from the events (scan spans under its rows span, its yield marks, the setter calls
+    after its start and up to its end, its root span's duration)."""
+    from .engine import trace as names
+
+    by_track = {s.track: s for s in traced.spans if s.name == names.LIST}
+    rows_of = {s.parent_id: s.span_id for s in traced.spans if s.name == names.ROWS}
+    out = []
+    for track in sorted(by_track, key=lambda t: int(t.split()[-1])):
+        root = by_track[track]
+        rows_id = rows_of[root.span_id]
+        lookups = [s for s in traced.spans if s.parent_id == rows_id and s.name in (names.SCAN, names.SNAPSHOT)]
+        scans = sum(1 for s in lookups if s.name == names.SCAN and not s.attr("cacheHit"))
+        end = root.start_ms + root.duration_ms
+        out.append({
+            "list_index": int(track.split()[-1]),
+            "scans": scans,
+            "hits": len(lookups) - scans,
+            "yields": sum(1 for i in traced.instants if i.name == names.YIELD and i.track == track),
+            "flips": sum(1 for i in traced.instants if i.name == names.SET and root.start_ms < i.at_ms <= end),
+            "list_ms": root.duration_ms,
+        })
+    return out

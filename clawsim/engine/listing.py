@@ -46,7 +46,7 @@ def batches(spec: ListSpec) -> Iterator[Batch]:
 
 
 def build_rows(world: World, stats: ListStats, workspace: str, n: int, lookups_per_row: int, row_cost_ms: float,
-               parent: int | None = None) -> float:
+               parent: str | None = None) -> float:
     """Synchronous cost in ms of ``n`` consecutive rows that all read ``workspace``.
 
     Once a row hits on every lookup and the cache guarantees those keys stay put, the
@@ -73,7 +73,7 @@ def build_rows(world: World, stats: ListStats, workspace: str, n: int, lookups_p
 
 
 def _trace_repeated_rows(world: World, workspace: str, lookups: int, rows: int, t: float, row_ms: float,
-                         parent: int | None) -> None:
+                         parent: str | None) -> None:
     """The lookups of rows counted in one step, each at the time it would have run."""
     assert world.tracer is not None
     snapshot = world.cache.current_snapshot == workspace
@@ -84,7 +84,7 @@ def _trace_repeated_rows(world: World, workspace: str, lookups: int, rows: int, 
 
 
 def look_up(world: World, stats: ListStats, workspace: str, keys: tuple[Hashable, ...], now: float,
-            parent: int | None = None) -> float:
+            parent: str | None = None) -> float:
     """The lookups of one row (or one hoisted preparation); their cost in ms."""
     t = now
     tracer = world.tracer
@@ -120,7 +120,7 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
         if batch.yield_before:
             stats.yields += 1
             if tracer is not None:
-                tracer.instant(trace.YIELD, loop.now, f"list {index}", row=batch.start)
+                tracer.instant(trace.YIELD, loop.now, f"list {index}", rows_id, row=batch.start)
             yield IMMEDIATE  # await new Promise<void>((resolve) => setImmediate(resolve))
         workspace = registry.read(context)  # getActivePluginRegistryWorkspaceDirFromState()
         if spec.row_lookups:

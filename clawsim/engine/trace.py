@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..timeline.model import Instant, Span
+
 LOOP = "loop"
 SCAN = "plugins.metadata.scan"
 LIST = "gateway.sessions.list"
@@ -32,59 +34,33 @@ SET = "clawsim.registry.set"
 TURN = "clawsim.actor.turn"
 SNAPSHOT = "clawsim.metadata.snapshot"
 
-Attributes = tuple[tuple[str, Any], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class TraceSpan:
-    """A span: ``start_ms`` and ``duration_ms`` of simulated time, ids unique within the run."""
-
-    name: str
-    start_ms: float
-    duration_ms: float
-    span_id: int
-    parent_id: int | None
-    track: str
-    attributes: Attributes = ()
-
-
-@dataclass(frozen=True, slots=True)
-class TraceInstant:
-    """A point event at ``at_ms`` on ``track``."""
-
-    name: str
-    at_ms: float
-    track: str
-    attributes: Attributes = ()
-
-
 @dataclass
 class Tracer:
     """Collects the events of one run. ``hit_spans``: whether memo hits emit a scan span
     (``cacheHit: true``), as the memo generations of June 2026 do (docs/sources.md §1.3)."""
 
     hit_spans: bool = True
-    spans: list[TraceSpan] = field(default_factory=list)
-    instants: list[TraceInstant] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
+    instants: list[Instant] = field(default_factory=list)
     _last_id: int = 0
-    _open_lists: dict[int, tuple[float, int, int, int]] = field(default_factory=dict)
+    _open_lists: dict[int, tuple[float, int, str, str]] = field(default_factory=dict)
 
-    def new_id(self) -> int:
+    def new_id(self) -> str:
         """A fresh span id (ids are allocated when a span opens, so children can name it)."""
         self._last_id += 1
-        return self._last_id
+        return str(self._last_id)
 
-    def span(self, name: str, start_ms: float, duration_ms: float, track: str, parent: int | None = None,
-             span_id: int | None = None, **attributes: Any) -> int:
+    def span(self, name: str, start_ms: float, duration_ms: float, track: str, parent: str | None = None,
+             span_id: str | None = None, **attributes: Any) -> str:
         """Record a finished span; returns its id."""
         sid = span_id if span_id is not None else self.new_id()
-        self.spans.append(TraceSpan(name, start_ms, duration_ms, sid, parent, track, tuple(attributes.items())))
+        self.spans.append(Span(name, start_ms, duration_ms, sid, parent, track, tuple(attributes.items())))
         return sid
 
-    def instant(self, name: str, at_ms: float, track: str, **attributes: Any) -> None:
-        self.instants.append(TraceInstant(name, at_ms, track, tuple(attributes.items())))
+    def instant(self, name: str, at_ms: float, track: str, parent: str | None = None, **attributes: Any) -> None:
+        self.instants.append(Instant(name, at_ms, track, tuple(attributes.items()), parent))
 
-    def lookup(self, start_ms: float, cost_ms: float, hit: bool, snapshot: bool, parent: int | None) -> None:
+    def lookup(self, start_ms: float, cost_ms: float, hit: bool, snapshot: bool, parent: str | None) -> None:
         """One metadata lookup: a full scan, a memo hit or a current-snapshot hit."""
         if snapshot:
             self.span(SNAPSHOT, start_ms, cost_ms, LOOP, parent)
@@ -94,7 +70,7 @@ class Tracer:
             self.span(SCAN, start_ms, cost_ms, LOOP, parent, cacheHit=True, hasWorkspaceDir=True,
                       hasInstalledIndex=False)
 
-    def open_list(self, index: int, start_ms: float, rows: int) -> int:
+    def open_list(self, index: int, start_ms: float, rows: int) -> str:
         """A list started: allocate its root and rows span ids; returns the rows span id."""
         list_id, rows_id = self.new_id(), self.new_id()
         self._open_lists[index] = (start_ms, rows, list_id, rows_id)

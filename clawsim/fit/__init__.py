@@ -20,8 +20,8 @@ from ..errors import FitError
 from ..scenario import Scenario
 from ..timeline import ListEvidence, Span, TimelineError, completion_order, list_evidence, read_timeline
 from .emit import fitted_scenario, parameters_frame
-from .estimate import Rate, lookups_per_row, setter_rate, windows
-from .check import compare_frame
+from .estimate import Rate, lookups_per_row, setter_rate, structure, windows
+from .check import compare_frame, match_rate
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def _evidence(source: str | Path | Iterable[Any]) -> tuple[list[ListEvidence], s
     if isinstance(source, (str, Path)):
         name = Path(source).name
         try:
-            return list(list_evidence(read_timeline(source))), name
+            return list(list_evidence(read_timeline(source, marks=True))), name
         except FileNotFoundError:
             raise FitError(f"{source}: no such file") from None
         except IsADirectoryError:
@@ -81,7 +81,18 @@ def fit(source: str | Path | Iterable[Any], *, list_index: int | None = None, re
     rate: Rate = setter_rate(all_windows) if keeps else Rate(
         None, None, None, 0, 0, "the memo keeps no entries (misses after a batch's first row): "
         "every lookup is a full scan whatever the concurrency, which therefore cannot be seen")
-    scenario, text, notes = fitted_scenario(name, evidence, chosen, per_row, per_row_how, keeps, rate, replications)
+    walk = structure(chosen[0])
+    scenario, text, notes = fitted_scenario(name, evidence, chosen, per_row, per_row_how, keeps, rate, replications,
+                                            walk)
+    if check and scenario.actors and scenario.actors[0].kind == "poisson" and rate.per_s:
+        matched = match_rate(scenario, chosen, rate.per_s)
+        if matched != rate.per_s:
+            rate = Rate(matched, rate.lo_per_s, rate.hi_per_s, rate.changed, rate.batches,
+                        f"{rate.how}; the window inversion gave {rate.per_s:.3g}/s, which the simulation does not "
+                        f"match (work of callbacks the timeline does not show), so the rate was matched to the "
+                        f"observed scans by simulation; interval from the inversion")
+            scenario, text, notes = fitted_scenario(name, evidence, chosen, per_row, per_row_how, keeps, rate,
+                                                    replications, walk)
     params = parameters_frame(chosen, per_row, per_row_how, keeps, rate)
     from ..timeline import evidence_frame
 

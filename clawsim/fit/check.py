@@ -32,3 +32,35 @@ def compare_frame(scenario: Scenario, chosen: Sequence[ListEvidence]) -> Any:
         rows.append(row)
     assert len(plan(scenario)) > 0
     return pd.DataFrame(rows)
+
+
+def simulated_scans(scenario: Scenario, rows: int, rate_per_s: float) -> float:
+    """Mean scans of one list of ``rows`` rows (fix none) with the Poisson turns at ``rate_per_s``."""
+    from ..sweep import run_sweep
+
+    point = apply_overrides(scenario, [Override("--set", "registry.fix", "none"),
+                                       Override("--set", "list.rows", str(rows)),
+                                       Override("--set", "actors.0.rate_per_s", repr(rate_per_s))])
+    frame = run_sweep(point)
+    return float(frame[frame.list_index == 0]["scans"].mean())
+
+
+def match_rate(scenario: Scenario, chosen: Sequence[ListEvidence], rate_per_s: float,
+               tolerance: float = 0.05, steps: int = 16) -> float:
+    """The rate whose simulated mean scans equal the observed ones (bisection in log rate).
+
+    Used where the batch-window inversion is off (work of other callbacks lengthens the
+    windows it cannot see). The runs share seeds from step to step (common random numbers),
+    so the mean is close to monotone in the rate.
+    """
+    observed = sum(e.misses for e in chosen) / len(chosen)
+    rows = max(e.rows or 1 for e in chosen)
+    lo, hi = rate_per_s / 64, rate_per_s * 64
+    best = rate_per_s
+    for _ in range(steps):
+        got = simulated_scans(scenario, rows, best)
+        if abs(got - observed) <= tolerance * observed:
+            break
+        lo, hi = (best, hi) if got < observed else (lo, best)
+        best = (lo * hi) ** 0.5
+    return best

@@ -12,7 +12,7 @@ import yaml
 from ..scenario import Scenario, parse_scenario
 from ..scenario.schema import LoopSpec
 from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence
-from .estimate import Rate
+from .estimate import Rate, Structure, busy_ms
 
 MAX_EMPIRICAL = 64  # scan durations kept in the fitted distribution (quantiles beyond this)
 MIN_EMPIRICAL = 8  # fewer full scans than this: a constant at their mean
@@ -42,12 +42,14 @@ def scan_cost(values: list[float]) -> Any:
 
 
 def row_cost_ms(chosen: Sequence[ListEvidence]) -> float:
-    """Rows span minus its lookups and the loop's own iterations, per row, over the lists."""
+    """The list's own busy time (batch spans, else the rows span) minus its lookups and, for a
+    real timeline, the loop's own iterations, per row, averaged over the lists."""
     per_list = []
     for e in chosen:
         lookups_ms = sum(lk.duration_ms for lk in e.lookups)
-        yields = max(math.ceil((e.rows or 0) / SESSIONS_LIST_YIELD_BATCH_SIZE) - 1, 0)
-        other = (e.rows_ms or 0.0) - lookups_ms - yields * LoopSpec().iteration_ms
+        simulated = any(r.name == "clawsim.list.batch" for r in e.extras)
+        yields = 0 if simulated else max(math.ceil((e.rows or 0) / SESSIONS_LIST_YIELD_BATCH_SIZE) - 1, 0)
+        other = busy_ms(e) - lookups_ms - yields * LoopSpec().iteration_ms
         per_list.append(max(other, 0.0) / (e.rows or 1))
     return round(fmean(per_list), 4)
 
@@ -62,15 +64,14 @@ def actors(rate: Rate) -> list[dict[str, Any]]:
 
 
 def _header(name: str, evidence: Sequence[ListEvidence], chosen: Sequence[ListEvidence], per_row_how: str,
-            keeps: bool, rate: Rate) -> list[str]:
+            keeps: bool, rate: Rate, walk: Structure) -> list[str]:
     scans = scan_durations(chosen)
     return [
         f"Fitted by `clawsim fit` from {name}: {len(chosen)} of its {len(evidence)} gateway.sessions.list spans",
         f"(rows {', '.join(str(e.rows) for e in chosen)}; {sum(len(e.lookups) for e in chosen)} plugins.metadata.scan "
         f"spans under the rows spans, {len(scans)} of them full scans).",
         f"list.lookups_per_row: {per_row_how}.",
-        f"list.yield_every: {SESSIONS_LIST_YIELD_BATCH_SIZE}, the gateway's SESSIONS_LIST_YIELD_BATCH_SIZE (a timeline "
-        "cannot show yields).",
+        f"list.yield_every: {walk.yield_every} ({walk.how}).",
         f"memo.scan_ms: the {len(scans)} full-scan durations (spans without cacheHit).",
         "memo.hit_ms: mean duration of the cacheHit spans; list.row_cost_ms: rows span minus its lookups, per row.",
         "memo.policy: " + ("lru with the releases' 8 entries: misses come only at batch starts" if keeps else
@@ -82,7 +83,8 @@ def _header(name: str, evidence: Sequence[ListEvidence], chosen: Sequence[ListEv
 
 
 def fitted_scenario(name: str, evidence: Sequence[ListEvidence], chosen: Sequence[ListEvidence], per_row: int,
-                    per_row_how: str, keeps: bool, rate: Rate, replications: int) -> tuple[Scenario, str, tuple[str, ...]]:
+                    per_row_how: str, keeps: bool, rate: Rate, replications: int,
+                    walk: Structure) -> tuple[Scenario, str, tuple[str, ...]]:
     """The scenario, its YAML text and the notes a user should read."""
     hits = hit_durations(chosen)
     memo: dict[str, Any] = {"policy": "lru", "capacity": LRU_SLOTS} if keeps else {"policy": "none"}
@@ -93,13 +95,15 @@ def fitted_scenario(name: str, evidence: Sequence[ListEvidence], chosen: Sequenc
         "name": f"fit-{stem}"[:100],
         "description": f"fitted by clawsim fit from {name}",
         "replications": replications,
-        "list": {"rows": max(e.rows or 1 for e in chosen), "yield_every": SESSIONS_LIST_YIELD_BATCH_SIZE,
+        "list": {"rows": max(e.rows or 1 for e in chosen), "yield_every": walk.yield_every,
                  "lookups_per_row": per_row, "row_cost_ms": row_cost_ms(chosen)},
         "memo": memo,
         "actors": actors(rate),
         "sweep": {"registry.fix": ["none", "pin"]},
     }
-    notes = _header(name, evidence, chosen, per_row_how, keeps, rate)
+    if walk.io_rows and walk.io_latency_ms:
+        data["list"]["per_row_io"] = {"rows": walk.io_rows, "latency_ms": walk.io_latency_ms}
+    notes = _header(name, evidence, chosen, per_row_how, keeps, rate, walk)
     text = "".join(f"# {line}\n" for line in notes) + yaml.safe_dump(data, sort_keys=False)
     return parse_scenario(text, f"fit-{stem}.yaml"), text, tuple(notes)
 

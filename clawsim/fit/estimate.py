@@ -132,3 +132,49 @@ def setter_rate(all_windows: Sequence[Windows]) -> Rate:
     lo, hi = _bound(w, c, best, target, upward=False), _bound(w, c, best, target, upward=True)
     return Rate(best * 1000, None if lo is None else lo * 1000, None if hi is None else hi * 1000, k, n,
                 f"maximum likelihood over {n} batch windows, {k} began with a miss")
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A list's walk: rows between yields, rows followed by an awaited read, the read's ms."""
+
+    yield_every: int
+    io_rows: int
+    io_latency_ms: float | None
+    how: str
+
+
+def _batch_spans(evidence: ListEvidence) -> list:
+    return sorted((r for r in evidence.extras if r.name == "clawsim.list.batch"), key=lambda r: r.start_ms)
+
+
+def structure(evidence: ListEvidence) -> Structure:
+    """The walk of a simulated list from clawsim's yield marks and batch spans; for a real
+    timeline (which has neither) the gateway's rule: a yield every 10 rows, no awaited reads."""
+    batches = _batch_spans(evidence)
+    if not batches:
+        return Structure(SESSIONS_LIST_YIELD_BATCH_SIZE, 0, None,
+                         "the gateway's SESSIONS_LIST_YIELD_BATCH_SIZE (a real timeline shows no yields)")
+    yield_rows = sorted(int(r.attr("row") or 0) for r in evidence.extras if r.name == "clawsim.list.yield")
+    rows = evidence.rows or 0
+    every = yield_rows[0] if yield_rows else (0 if rows > SESSIONS_LIST_YIELD_BATCH_SIZE else SESSIONS_LIST_YIELD_BATCH_SIZE)
+    sizes = [int(b.attr("rows") or 0) for b in batches]
+    io_rows = 0
+    if every != 1:
+        while io_rows < len(sizes) and sizes[io_rows] == 1 and (every or rows) > 1:
+            io_rows += 1
+        io_rows = min(io_rows, rows)
+    gaps = [nxt.start_ms - (b.start_ms + b.duration_ms) for b, nxt in zip(batches[:io_rows], batches[1:], strict=False)]
+    latency = round(min(gaps), 4) if gaps else None
+    if io_rows and latency is None:  # every row awaited: the last read ends the list
+        latency = round(max(evidence.list_ms - (batches[-1].start_ms - evidence.start_ms + batches[-1].duration_ms), 0.0), 4) or None
+    how = f"clawsim.list.yield marks at rows {yield_rows[:3]}..." if yield_rows else "no yield marks"
+    return Structure(every, io_rows if latency else 0, latency, how + f"; {io_rows} one-row batches followed by a read")
+
+
+def busy_ms(evidence: ListEvidence) -> float:
+    """Time the list's own callbacks held the thread: its batch spans, else its rows span."""
+    batches = _batch_spans(evidence)
+    if batches:
+        return sum(b.duration_ms for b in batches)
+    return evidence.rows_ms or 0.0

@@ -17,6 +17,7 @@ from io import BytesIO
 from typing import Any
 
 from ..engine import trace
+from .model import Instant, Span
 
 COLOURS = {"batch": "#9db4d0", "scan": "#c0392b", "hit": "#27ae60", "turn": "#e67e22",
            "changed": "#6c3483", "same": "#bbbbbb", "list": "#34495e", "delay": "#2c3e50"}
@@ -28,15 +29,15 @@ class Panel:
     """One run's events to draw, and the words that name it."""
 
     title: str
-    spans: Sequence[trace.TraceSpan]
-    instants: Sequence[trace.TraceInstant]
+    spans: Sequence[Span]
+    instants: Sequence[Instant]
 
 
 def _visible(start: float, dur: float, window: tuple[float, float]) -> bool:
     return start + dur >= window[0] and start <= window[1]
 
 
-def _bars(spans: Sequence[trace.TraceSpan], window: tuple[float, float], names: set[str],
+def _bars(spans: Sequence[Span], window: tuple[float, float], names: set[str],
           hit: bool | None = None) -> list[tuple[float, float]]:
     out = []
     for s in spans:
@@ -47,12 +48,12 @@ def _bars(spans: Sequence[trace.TraceSpan], window: tuple[float, float], names: 
     return out
 
 
-def _holders(spans: Sequence[trace.TraceSpan]) -> list[tuple[float, float]]:
+def _holders(spans: Sequence[Span]) -> list[tuple[float, float]]:
     """Callbacks that hold the thread: row batches, actor turns (scans lie inside them)."""
     return sorted((s.start_ms, s.duration_ms) for s in spans if s.name in (trace.BATCH, trace.TURN))
 
 
-def delay_curve(spans: Sequence[trace.TraceSpan]) -> tuple[list[float], list[float]]:
+def delay_curve(spans: Sequence[Span]) -> tuple[list[float], list[float]]:
     """(t, ms a request arriving at t waits for the thread): a sawtooth over each callback."""
     xs: list[float] = []
     ys: list[float] = []
