@@ -12,15 +12,15 @@ against the observed lists (``check.py``).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import FitError
 from ..scenario import Scenario
-from ..timeline import ListEvidence, Span, TimelineError, completion_order, list_evidence, read_timeline
+from ..timeline import Instant, ListEvidence, Span, TimelineError, completion_order, list_evidence, read_timeline
 from .emit import fitted_scenario, parameters_frame
-from .estimate import Rate, lookups_per_row, setter_rate, structure, windows
+from .estimate import Rate, hoisted, lookups_per_row, setter_rate, structure, windows, without_hoisted
 from .check import compare_frame, match_rate
 
 
@@ -49,9 +49,11 @@ def _evidence(source: str | Path | Iterable[Any]) -> tuple[list[ListEvidence], s
         except TimelineError as exc:
             raise FitError(str(exc)) from None
     events = list(source)
-    if events and isinstance(events[0], Span):
-        return list(list_evidence(completion_order(events))), "<events>"
-    raise FitError("clawsim.fit takes a timeline path or a list of spans")
+    spans = [e for e in events if isinstance(e, Span)]
+    instants = [e for e in events if isinstance(e, Instant)]
+    if spans and len(spans) + len(instants) == len(events):
+        return list(list_evidence(completion_order(spans, instants))), "<events>"
+    raise FitError("clawsim.fit takes a timeline path or a list of spans and instants (clawsim.timeline)")
 
 
 def _select(evidence: list[ListEvidence], which: int | None, name: str) -> list[ListEvidence]:
@@ -75,13 +77,17 @@ def fit(source: str | Path | Iterable[Any], *, list_index: int | None = None, re
     """Fit a scenario to the lists of a timeline (all of them, or list ``list_index``)."""
     evidence, name = _evidence(source)
     chosen = _select(evidence, list_index, name)
-    per_row, per_row_how = lookups_per_row(chosen)
-    all_windows = [windows(e, per_row) for e in chosen]
+    hoist = hoisted(chosen[0])
+    rowwise = [without_hoisted(e) for e in chosen]
+    per_row, per_row_how = lookups_per_row(rowwise)
+    all_windows = [windows(e, per_row) for e in rowwise] if per_row else []
     keeps = sum(w.misses_after_first_row for w in all_windows) == 0
     rate: Rate = setter_rate(all_windows) if keeps else Rate(
         None, None, None, 0, 0, "the memo keeps no entries (misses after a batch's first row): "
         "every lookup is a full scan whatever the concurrency, which therefore cannot be seen")
     walk = structure(chosen[0])
+    if hoist:
+        walk = replace(walk, hoisted=hoist)
     scenario, text, notes = fitted_scenario(name, evidence, chosen, per_row, per_row_how, keeps, rate, replications,
                                             walk)
     if check and scenario.actors and scenario.actors[0].kind == "poisson" and rate.per_s:

@@ -101,6 +101,8 @@ def fitted_scenario(name: str, evidence: Sequence[ListEvidence], chosen: Sequenc
         "actors": actors(rate),
         "sweep": {"registry.fix": ["none", "pin"]},
     }
+    if walk.hoisted and not per_row:
+        data["list"].update(lookup_mode="hoisted", lookups_per_row=walk.hoisted)
     if walk.io_rows and walk.io_latency_ms:
         data["list"]["per_row_io"] = {"rows": walk.io_rows, "latency_ms": walk.io_latency_ms}
     notes = _header(name, evidence, chosen, per_row_how, keeps, rate, walk)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence
 
@@ -30,10 +30,26 @@ class Windows:
     misses_after_first_row: int
 
 
+def hoisted(evidence: ListEvidence) -> int:
+    """Lookups made before the first row batch (``lookup_mode: hoisted``); only a simulated
+    timeline, with clawsim's batch spans, can tell them from the first row's."""
+    batches = _batch_spans(evidence)
+    if not batches:
+        return 0
+    return sum(1 for lk in evidence.lookups if lk.start_ms < batches[0].start_ms)
+
+
+def without_hoisted(evidence: ListEvidence) -> ListEvidence:
+    """The list with its hoisted lookups left out (they belong to no row)."""
+    return replace(evidence, lookups=evidence.lookups[hoisted(evidence):])
+
+
 def lookups_per_row(evidence: Sequence[ListEvidence]) -> tuple[int, str]:
     """Lookups per row (an integer) and how it was found."""
     rows = sum(e.rows or 0 for e in evidence)
     lookups = sum(len(e.lookups) for e in evidence)
+    if not lookups:
+        return 0, "no lookups in the row loop"
     if rows and lookups and lookups % rows == 0 and any(lk.cache_hit for e in evidence for lk in e.lookups):
         return lookups // rows, f"{lookups} scan spans under the rows spans / {rows} rows"
     if rows and lookups and lookups % rows == 0 and not any(lk.cache_hit for e in evidence for lk in e.lookups):
@@ -142,6 +158,7 @@ class Structure:
     io_rows: int
     io_latency_ms: float | None
     how: str
+    hoisted: int = 0  # lookups made once before the row loop
 
 
 def _batch_spans(evidence: ListEvidence) -> list:
