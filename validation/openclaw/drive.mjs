@@ -79,7 +79,8 @@ function gatewayConfig(stateDir) {
   };
 }
 
-/** N session rows, each with only a model override: two plugin lookups per row (facts: entry shapes). */
+/** N session rows, each with only a model override: two plugin lookups per row (its override and
+ *  the configured default model; an entry with provider and model set would make none). */
 function sessionStore(rows, now) {
   const store = {};
   for (let i = 0; i < rows; i++) {

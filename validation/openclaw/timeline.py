@@ -55,6 +55,12 @@ class ListTimeline:
         return statistics.median(self.hit_ms) if self.hit_ms else 0.0
 
     @property
+    def spans_over_median_ms(self) -> float:
+        """What the scan spans took beyond their medians, summed (the scenario charges medians)."""
+        over_scans = sum(self.full_scan_ms) - self.full_scans * self.median_scan_ms
+        return over_scans + sum(self.hit_ms) - self.hits * self.median_hit_ms
+
+    @property
     def row_cost_ms(self) -> float:
         """Rows-span time outside every scan span under it, per row built."""
         outside = self.rows_span_ms - sum(self.full_scan_ms) - sum(self.hit_ms)
