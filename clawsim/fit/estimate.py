@@ -19,6 +19,7 @@ from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence
 
 CHI2_95 = 3.841458820694124  # chi-square quantile, 1 degree of freedom, 0.95
 DEFAULT_LOOKUPS_PER_ROW = 2  # docs/sources.md §1.2, used only when a timeline cannot tell
+MAX_EXTRA_LOOKUPS = 5  # lookups a list may make besides its rows' (3 in the June 2026 releases)
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,10 @@ def lookups_per_row(evidence: Sequence[ListEvidence]) -> tuple[int, str]:
     lookups = sum(len(e.lookups) for e in evidence)
     if not lookups:
         return 0, "no lookups in the row loop"
-    if rows and lookups and lookups % rows == 0 and any(lk.cache_hit for e in evidence for lk in e.lookups):
-        return lookups // rows, f"{lookups} scan spans under the rows spans / {rows} rows"
-    if rows and lookups and lookups % rows == 0 and not any(lk.cache_hit for e in evidence for lk in e.lookups):
-        return lookups // rows, f"{lookups} scan spans (all full scans) / {rows} rows"
+    extra = lookups % rows if rows else 0
+    if rows and lookups >= rows and extra <= MAX_EXTRA_LOOKUPS * len(evidence):
+        besides = f", {extra} besides the rows' ({extra / len(evidence):g} per list)" if extra else ""
+        return lookups // rows, f"{lookups} scan spans under the rows spans / {rows} rows{besides}"
     return DEFAULT_LOOKUPS_PER_ROW, (f"{lookups} scan spans for {rows} rows is not a whole number per row "
                                      f"(hit spans missing?); assumed {DEFAULT_LOOKUPS_PER_ROW} (docs/sources.md §1.2)")
 
@@ -68,22 +69,42 @@ def batch_rows(evidence: ListEvidence, batch: int = SESSIONS_LIST_YIELD_BATCH_SI
     return [min(batch, rows - i) for i in range(0, rows, batch)]
 
 
-def windows(evidence: ListEvidence, per_row: int, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE) -> Windows:
-    """The windows of one list's batches and whether each began with a miss."""
-    starts: list[float] = []
-    changed: list[bool] = []
-    after_first, k = 0, 0
-    for size in batch_rows(evidence, batch):
-        first = evidence.lookups[k: k + per_row]
-        rest = evidence.lookups[k + per_row: k + size * per_row]
+def _ranges(sizes: Sequence[int], per_row: int, extra: int, lead: int) -> list[tuple[int, int, int]]:
+    """(first lookup, first lookup of its first row, end) of each batch, with ``lead`` of the
+    ``extra`` lookups before row 0 and the rest after the last row."""
+    out, k = [], lead
+    for j, size in enumerate(sizes):
+        start = 0 if j == 0 else k
+        end = k + size * per_row + (extra - lead if j == len(sizes) - 1 else 0)
+        out.append((start, k, end))
         k += size * per_row
-        if not first:
-            break
-        starts.append(first[0].start_ms)
-        changed.append(any(not lk.cache_hit for lk in first))
-        after_first += sum(not lk.cache_hit for lk in rest)
+    return out
+
+
+def _count(lookups: Sequence, ranges: list[tuple[int, int, int]], per_row: int) -> tuple[list[bool], int]:
+    changed, after_first = [], 0
+    for _start, row0, end in ranges:
+        changed.append(any(not lk.cache_hit for lk in lookups[row0: row0 + per_row]))
+        after_first += sum(not lk.cache_hit for lk in lookups[row0 + per_row: end])
+    return changed, after_first
+
+
+def windows(evidence: ListEvidence, per_row: int, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE) -> Windows:
+    """The windows of one list's batches and whether each began with a miss.
+
+    A real list makes a few lookups besides its rows' (3 in the June 2026 releases:
+    docs/sources.md §6): they are placed where they explain the misses best (fewest misses
+    after a batch's first row), some before row 0 and the rest after the last row.
+    """
+    sizes = batch_rows(evidence, batch)
+    lookups = evidence.lookups
+    extra = max(len(lookups) - per_row * sum(sizes), 0)
+    best = min(range(extra + 1), key=lambda lead: _count(lookups, _ranges(sizes, per_row, extra, lead), per_row)[1])
+    ranges = _ranges(sizes, per_row, extra, best)
+    changed, after_first = _count(lookups, ranges, per_row)
+    starts = [lookups[row0].start_ms for _s, row0, _e in ranges if row0 < len(lookups)]
     gaps = tuple(b - a for a, b in zip(starts, starts[1:], strict=False))
-    return Windows(gaps, tuple(changed[1:]), after_first)
+    return Windows(gaps, tuple(changed[1: len(starts)]), after_first)
 
 
 def _loglik(rate: float, w: Sequence[float], c: Sequence[bool]) -> float:
@@ -138,7 +159,7 @@ def setter_rate(all_windows: Sequence[Windows]) -> Rate:
         return Rate(None, None, None, 0, 0, "no yields: the list ran in one batch, concurrency cannot be seen")
     if k == 0:
         hi = _bound(w, c, 1e-9, _loglik(1e-12, w, c) - CHI2_95 / 2, upward=True)
-        return Rate(0.0, 0.0, None if hi is None else hi * 1000, 0, n, "no batch began with a miss: no concurrency")
+        return Rate(0.0, 0.0, None if hi is None else hi * 1000, 0, n, "no batch after a yield began with a miss: no concurrency visible (none, or the list ran pinned)")
     if k == n:
         lo = _bound(w, c, 1e3, _loglik(1e3, w, c) - CHI2_95 / 2, upward=False)
         return Rate(math.inf, None if lo is None else lo * 1000, math.inf, k, n,

@@ -1,0 +1,65 @@
+"""clawsim fit on timelines of the real openclaw releases (tests/data/timelines/README.md
+gives the command that captured each), checked against what those releases measured
+(validation/openclaw/results.csv, written by validation/openclaw/run.py)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+
+import clawsim
+from clawsim.fit import fit
+from clawsim.scenario.overrides import Override, apply_overrides
+
+DATA = ROOT / "tests" / "data" / "timelines"
+REAL = pd.read_csv(ROOT / "validation" / "openclaw" / "results.csv")
+PINNED_RELEASE = {"2026.6.8": "2026.6.9"}  # the next release wraps the list in the pin
+
+
+def measured(release: str, rows: int, flipper: str) -> pd.Series:
+    return REAL[(REAL.release == release) & (REAL.rows == rows) & (REAL.flipper == flipper)].iloc[0]
+
+
+def predicted(scenario: clawsim.Scenario, rows: int, fix: str) -> pd.DataFrame:
+    point = apply_overrides(scenario, [Override("--set", "list.rows", str(rows)), Override("--set", "registry.fix", fix)])
+    return clawsim.simulate(point)
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in DATA.glob("*.jsonl")))
+def test_the_fit_reproduces_its_own_real_list(name):
+    result = fit(DATA / f"{name}.jsonl")
+    check = result.check.iloc[0]
+    assert check.simulated_scans == pytest.approx(check.observed_scans, rel=0.10)
+    assert check.simulated_list_ms == pytest.approx(check.observed_list_ms, rel=0.25)
+
+
+def test_the_memo_class_of_each_release_is_read_off_its_timeline():
+    assert fit(DATA / "2026.6.5-rows30-flipperoff.jsonl").scenario.memo.policy == "none"  # never hits
+    keeps = fit(DATA / "2026.6.8-rows30-flipperoff.jsonl").scenario
+    assert keeps.memo.policy == "lru" and keeps.actors == []
+    busy = fit(DATA / "2026.6.8-rows30-flipperon.jsonl").scenario
+    assert [a.kind for a in busy.actors] == ["immediate"]  # a miss after every yield
+
+
+@pytest.mark.parametrize("rows", [100, 200])
+def test_a_fit_predicts_scans_at_other_row_counts(rows):
+    for name in ("2026.6.8-rows30-flipperon", "2026.6.8-rows30-flipperoff", "2026.6.5-rows30-flipperoff"):
+        release, _, flipper = name.split("-")
+        scenario = fit(DATA / f"{name}.jsonl").scenario
+        real = measured(release, rows, flipper.removeprefix("flipper"))
+        assert predicted(scenario, rows, "none").scans.mean() == pytest.approx(real.real_full_scans, rel=0.15)
+
+
+@pytest.mark.parametrize("rows", [30, 100, 200])
+def test_the_pin_predicted_from_a_release_without_it_matches_the_release_with_it(rows):
+    scenario = fit(DATA / "2026.6.8-rows30-flipperon.jsonl").scenario
+    real = measured(PINNED_RELEASE["2026.6.8"], rows, "on")
+    assert predicted(scenario, rows, "pin").scans.mean() == pytest.approx(real.real_full_scans, rel=0.15)
+
+
+def test_where_the_memo_never_hits_the_pin_buys_nothing():
+    scenario = fit(DATA / "2026.6.5-rows30-flipperoff.jsonl").scenario
+    none, pin = (predicted(scenario, 100, fix).scans.mean() for fix in ("none", "pin"))
+    assert none == pin == 200
+    assert measured("2026.6.5", 100, "on").real_full_scans == pytest.approx(pin, rel=0.15)
