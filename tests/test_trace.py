@@ -122,3 +122,10 @@ def test_trace_refuses_what_is_not_a_scenario_or_a_run():
         trace("scenarios/pr90819-harness.yaml")  # type: ignore[arg-type]
     with pytest.raises(clawsim.ClawsimError, match="run must be"):
         trace(clawsim.load_scenario(ROOT / "scenarios" / "pr90819-harness.yaml"), 7)
+
+
+def test_the_committed_trace_picture_is_regenerated_by_its_command(tmp_path):
+    sc = clawsim.load_scenario(ROOT / "scenarios" / "pr90819-harness.yaml")
+    write_traces(sc, None, tmp_path)
+    committed = ROOT / "docs" / "images" / "pr90819-harness-trace.png"
+    assert (tmp_path / "runs-0-1.timeline.png").read_bytes() == committed.read_bytes()
