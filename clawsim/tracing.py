@@ -16,9 +16,9 @@ from typing import Any
 
 from .engine.run import simulate_once
 from .engine.trace import Tracer
-from .timeline.model import Instant, Span
 from .errors import UsageError
 from .scenario import Plan, RunSpec, Scenario, plan
+from .timeline.model import Instant, Span
 
 DEFAULT_RUNS = 6  # runs traced by default: the first run of each sweep point, at most this many
 
@@ -119,11 +119,11 @@ def write_traces(scenario: Scenario, runs: Sequence[int] | None, out: Path, *, s
 
     Each file is written to a temporary name and renamed, so none is ever half-written.
     """
-    from .store import atomic_write, atomic_write_text
-    from .timeline import chrome_trace, write_timeline
-
     import io
     import json
+
+    from .store import atomic_write_text
+    from .timeline import chrome_trace, write_timeline
 
     whole = plan(scenario)
     chosen = list(runs) if runs else default_runs(whole)
@@ -142,14 +142,23 @@ def write_traces(scenario: Scenario, runs: Sequence[int] | None, out: Path, *, s
                           separators=(",", ":")) + "\n"
         atomic_write_text(out / f"run-{run}.trace.json", text)
         png = draw(scenario, [t], window_of([t], start_ms, end_ms))
-        atomic_write(out / f"run-{run}.timeline.png", lambda h, data=png: h.write(data))
+        _write_bytes(out / f"run-{run}.timeline.png", png)
         written += [out / f"run-{run}.{ext}" for ext in ("timeline.jsonl", "trace.json", "timeline.png")]
     for group in _fix_pairs(traced):
         name = "runs-" + "-".join(str(t.spec.run) for t in group) + ".timeline.png"
         png = draw(scenario, group, window_of(group, start_ms, end_ms))
-        atomic_write(out / name, lambda h, data=png: h.write(data))
+        _write_bytes(out / name, png)
         written.append(out / name)
     return written
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    from .store import atomic_write
+
+    def write(handle: Any) -> None:
+        handle.write(data)
+
+    atomic_write(path, write)
 
 
 def _fix_pairs(traced: Sequence[TracedRun]) -> list[list[TracedRun]]:

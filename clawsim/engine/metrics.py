@@ -57,7 +57,7 @@ class ListStats:
     def record(self) -> dict:
         values = asdict(self)
         values["distinct_workspaces"] = len(self.workspaces)
-        values["list_ms"] = self.end_ms - self.start_ms
+        values["list_ms"] = (self.start_ms if self.end_ms is None else self.end_ms) - self.start_ms
         return {k: values[k] for k in ("list_index", *LIST_METRICS)}
 
 

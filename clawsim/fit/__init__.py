@@ -19,9 +19,9 @@ from typing import Any
 from ..errors import FitError
 from ..scenario import Scenario
 from ..timeline import Instant, ListEvidence, Span, TimelineError, completion_order, list_evidence, read_timeline
+from .check import compare_frame, match_rate
 from .emit import fitted_scenario, parameters_frame
 from .estimate import Rate, hoisted, lookups_per_row, setter_rate, structure, windows, without_hoisted
-from .check import compare_frame, match_rate
 
 
 @dataclass(frozen=True)

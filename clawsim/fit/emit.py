@@ -91,7 +91,7 @@ def fitted_scenario(name: str, evidence: Sequence[ListEvidence], chosen: Sequenc
     memo.update(scan_ms=scan_cost(scan_durations(chosen)), hit_ms=round(fmean(hits), 4) if hits else 0.0,
                 hit_spans=bool(hits) or not keeps)
     stem = name.rsplit(".", 1)[0] if name != "<events>" else "events"
-    data = {
+    data: dict[str, Any] = {
         "name": f"fit-{stem}"[:100],
         "description": f"fitted by clawsim fit from {name}",
         "replications": replications,
