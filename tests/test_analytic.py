@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import scenario
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,6 @@ from clawsim.analytic import NotAnalytic, add_expectations, expectations, scan_m
 from clawsim.engine import batches
 from clawsim.engine.run import simulate_once
 from clawsim.scenario import Scenario
-from conftest import scenario
 
 Z99 = 2.5758293035489  # two-sided 99% normal quantile
 COUNTS = ("scans", "hits", "stale_hits", "lookups", "flips", "yields")
@@ -41,7 +41,7 @@ def _assert_exact(sc: Scenario) -> None:
     expected = expectations(sc)
     simulated = simulate_once(sc, 0)
     assert len(expected) == len(simulated)
-    for e, s in zip(expected, simulated):
+    for e, s in zip(expected, simulated, strict=True):
         for k in COUNTS:
             assert e[f"expected_{k}"] == s[k], (k, e, s)
         assert e["expected_list_ms"] == pytest.approx(s["list_ms"], rel=1e-9, abs=1e-9)

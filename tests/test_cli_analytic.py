@@ -4,10 +4,10 @@ import io
 import json
 
 import pandas as pd
+from conftest import ROOT
 from typer.testing import CliRunner
 
 from clawsim.cli import app
-from conftest import ROOT
 
 
 def test_run_analytic_puts_expected_columns_beside_the_simulated_ones(tmp_path):
