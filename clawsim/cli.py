@@ -346,10 +346,10 @@ def calibrate_cmd(
     cannot run.
     """
     from .errors import NodeCheckError
-    from .nodecheck import calibrate, calibration_yaml
+    from .nodecheck import cached_calibration, calibration_yaml
 
-    try:
-        text = calibration_yaml(calibrate(realtime=realtime))
+    try:  # measured once per process: a check-node in the same process reuses it
+        text = calibration_yaml(cached_calibration(realtime=realtime))
     except NodeCheckError as exc:
         fail(str(exc))
     if out is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -38,3 +39,24 @@ def harness_text() -> str:
         actors:
           - {name: flipper, kind: immediate, workspaces: unique}
     """
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``node`` are skipped where ``node`` is not on PATH."""
+    if shutil.which("node") is not None:
+        return
+    skip = pytest.mark.skip(reason="node is not on PATH: the check against the real event loop needs Node.js")
+    for item in items:
+        if item.get_closest_marker("node") is not None:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def node_calibration() -> dict:
+    """This machine's Node calibration, measured once per test session (and shared with
+    ``clawsim calibrate`` and ``compare(calibration=None)`` run in the same process)."""
+    if shutil.which("node") is None:
+        pytest.skip("node is not on PATH")
+    from clawsim.nodecheck import cached_calibration
+
+    return cached_calibration()

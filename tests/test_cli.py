@@ -36,6 +36,7 @@ def test_bad_option_exits_2():
     assert result.exit_code == 2
 
 
+@pytest.mark.node
 @needs_node
 def test_check_node_agrees_on_the_pr_harness():
     result = CliRunner().invoke(app, ["check-node", str(ROOT / "validation/scenarios/pr-harness.yaml"), "--uncalibrated"])
@@ -45,6 +46,7 @@ def test_check_node_agrees_on_the_pr_harness():
     assert [(r[4].strip(), r[5].strip()) for r in rows] == [("40", "40"), ("2", "2")]
 
 
+@pytest.mark.node
 @needs_node
 def test_check_node_bad_scenario_exits_2(tmp_path):
     bad = tmp_path / "bad.yaml"
@@ -53,6 +55,7 @@ def test_check_node_bad_scenario_exits_2(tmp_path):
     assert result.exit_code == 2 and "bad.yaml:1: list.rows" in result.stderr
 
 
+@pytest.mark.node
 @needs_node
 def test_calibrate_writes_scenario_costs(tmp_path):
     out = tmp_path / "cal.yaml"

@@ -4,7 +4,8 @@ Counts whose value only depends on the order of callbacks must equal Node's exac
 the others must fall within the bounds of ``clawsim.nodecheck.rules``. On a machine so
 busy that other processes held Node's thread for more than 5% of a list, a timing
 metric outside its bound is reported as ``busy`` (excused, with a warning), never an
-exact count. Skipped where ``node`` is not on PATH.
+exact count. Tests marked ``node`` are skipped where ``node`` is not on PATH; they share one
+calibration per session (``node_calibration`` in conftest.py).
 """
 
 from __future__ import annotations
@@ -19,16 +20,10 @@ import pytest
 
 import clawsim
 from clawsim import nodecheck
-from clawsim.nodecheck import NodeCheckError
+from clawsim.nodecheck import NodeCheckError, Rule, harness
+from clawsim.nodecheck import calibration as calibration_module
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "validation" / "scenarios"
-needs_node = pytest.mark.skipif(shutil.which("node") is None,
-                                reason="node is not on PATH: the check against the real event loop needs Node.js")
-
-
-@pytest.fixture(scope="module")
-def calibration():
-    return nodecheck.cached_calibration()
 
 
 def check(name: str, calibration: dict):
@@ -38,8 +33,11 @@ def check(name: str, calibration: dict):
     assert bad.empty, f"{name}: clawsim and Node disagree:\n{bad.to_string()}"
     busy = frame[frame.status == "busy"]
     if len(busy):
-        warnings.warn(f"{name}: machine too busy to judge {len(busy)} timing rows "
-                      f"(busy up to {busy.busy.max():.0%}): {sorted(set(busy.metric))}", stacklevel=2)
+        warnings.warn(
+            f"{name}: machine too busy to judge {len(busy)} timing rows "
+            f"(busy up to {busy.busy.max():.0%}): {sorted(set(busy.metric))}",
+            stacklevel=2,
+        )
     return frame
 
 
@@ -50,9 +48,9 @@ def values(frame, metric: str, **where) -> list:
     return list(rows.node)
 
 
-@needs_node
-def test_pr_harness_counts_equal_node_exactly(calibration):
-    frame = check("pr-harness", calibration)
+@pytest.mark.node
+def test_pr_harness_counts_equal_node_exactly(node_calibration):
+    frame = check("pr-harness", node_calibration)
     assert values(frame, "scans", **{"registry.fix": "none"}) == [40]
     assert values(frame, "scans", **{"registry.fix": "pin"}) == [2]
     assert values(frame, "flips") == [19, 19]
@@ -60,59 +58,70 @@ def test_pr_harness_counts_equal_node_exactly(calibration):
     assert set(frame[frame.metric != "list_ms"].rule) == {"exact"}
 
 
-@needs_node
-def test_back_to_back_lists_share_their_boundary_value(calibration):
-    frame = check("back-to-back", calibration)
+@pytest.mark.node
+def test_back_to_back_lists_share_their_boundary_value(node_calibration):
+    frame = check("back-to-back", node_calibration)
     assert values(frame, "scans", **{"list.gap_ms": 0, "registry.fix": "none"}) == [40, 38, 38]
     assert values(frame, "scans", **{"list.gap_ms": 0, "registry.fix": "pin"}) == [2, 2, 2]
     assert values(frame, "flips", **{"list.gap_ms": 0}) == [19] * 6
 
 
-@needs_node
-def test_memo_key_and_lookup_knobs_equal_node_exactly(calibration):
-    frame = check("knobs", calibration)
+@pytest.mark.node
+def test_memo_key_and_lookup_knobs_equal_node_exactly(node_calibration):
+    frame = check("knobs", node_calibration)
     exact = frame[frame.metric.isin(["scans", "hits", "stale_hits", "flips", "distinct_workspaces"])]
     assert (exact.node == exact.clawsim).all(), exact[exact.node != exact.clawsim].to_string()
     assert values(frame, "stale_hits", variant="global-ttl") == [380]
 
 
-@needs_node
-def test_a_timer_actor_flips_once_per_iteration_when_batches_outlast_its_period(calibration):
-    frame = check("interval-actor", calibration)
+@pytest.mark.node
+def test_a_timer_actor_flips_once_per_iteration_when_batches_outlast_its_period(node_calibration):
+    frame = check("interval-actor", node_calibration)
     none = frame[frame["registry.fix"] == "none"]
     # 7.8 ms batches, 5 ms period: a flip at every timers phase but none across the first yield.
     assert values(none, "flips") == [18] and values(none, "scans") == [38]
 
 
-@needs_node
-def test_awaited_reads_let_the_flipper_in_before_every_row(calibration):
-    frame = check("per-row-io", calibration)
+@pytest.mark.node
+def test_awaited_reads_let_the_flipper_in_before_every_row(node_calibration):
+    frame = check("per-row-io", node_calibration)
     assert values(frame, "scans", **{"registry.fix": "pin"}) == [2]
     none = frame[(frame["registry.fix"] == "none") & (frame.metric == "scans")].iloc[0]
     assert none.clawsim == 44 and none.status == "pass"  # 44, less 2 per stalled read: see the note
 
 
-@needs_node
-def test_overlapping_polled_lists(calibration):
-    frame = check("polled-overlap", calibration)
+@pytest.mark.node
+def test_overlapping_polled_lists(node_calibration):
+    frame = check("polled-overlap", node_calibration)
     # Each pinned list keeps the value it captured, however the lists overlap. (Its scans
     # are 2 unless more than 4 lists overlap: 5 pinned key pairs thrash the 8-entry LRU.)
     assert set(values(frame, "distinct_workspaces", **{"registry.fix": "pin"})) == {1}
     assert len(values(frame, "scans", **{"registry.fix": "none"})) >= 4
 
 
-@needs_node
-def test_poisson_turns_within_clawsims_spread(calibration):
-    frame = check("poisson-turns", calibration)
+@pytest.mark.node
+def test_poisson_turns_within_clawsims_spread(node_calibration):
+    frame = check("poisson-turns", node_calibration)
     assert values(frame, "scans", **{"registry.fix": "pin"}) == [2]
 
 
-@needs_node
-def test_calibration_gives_scenario_costs():
-    cal = nodecheck.cached_calibration()
+@pytest.mark.node
+def test_calibration_gives_scenario_costs(node_calibration):
+    cal = node_calibration
     assert 0 < cal["loop"]["iteration_ms"] < 0.1
-    assert set(cal["overhead_ms"]) == {"row", "hit", "hit_pinned", "scan", "yield", "yield_pinned", "activation",
-                                       "io", "io_busy", "io_hop", "io_hop_busy"}
+    assert set(cal["overhead_ms"]) == {
+        "row",
+        "hit",
+        "hit_pinned",
+        "scan",
+        "yield",
+        "yield_pinned",
+        "activation",
+        "io",
+        "io_busy",
+        "io_hop",
+        "io_hop_busy",
+    }
     scenario = clawsim.load_scenario(SCENARIOS / "pr-harness.yaml")
     calibrated = nodecheck.apply_calibration(scenario, cal)
     assert calibrated.loop.iteration_ms == cal["loop"]["iteration_ms"]
@@ -122,7 +131,7 @@ def test_calibration_gives_scenario_costs():
     assert nodecheck.apply_calibration(scenario, {}) is scenario
 
 
-@needs_node
+@pytest.mark.node
 def test_harness_reads_a_file_and_rejects_bad_input(tmp_path):
     harness = str(nodecheck.HARNESS)
     good = tmp_path / "s.json"
@@ -136,14 +145,14 @@ def test_harness_reads_a_file_and_rejects_bad_input(tmp_path):
         assert out.returncode == 2 and out.stderr.startswith("harness: ")
 
 
-@needs_node
+@pytest.mark.node
 def test_harness_failure_and_timeout_raise_node_check_error(monkeypatch, tmp_path):
     scenario = clawsim.parse_scenario("list: {rows: 10}")
     with pytest.raises(NodeCheckError, match="has runs 0..0"):
         nodecheck.run_node(scenario, run=3)
     broken = tmp_path / "broken.mjs"
     broken.write_text("process.stderr.write('boom\\n'); process.exit(3);\n")
-    monkeypatch.setattr(nodecheck, "HARNESS", broken)
+    monkeypatch.setattr(harness, "HARNESS", broken)
     with pytest.raises(NodeCheckError, match="exit 3"):
         nodecheck.run_node(scenario)
     broken.write_text("setTimeout(() => {}, 60000);\n")
@@ -152,19 +161,54 @@ def test_harness_failure_and_timeout_raise_node_check_error(monkeypatch, tmp_pat
 
 
 def test_missing_node_raises_node_check_error(monkeypatch):
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
     with pytest.raises(NodeCheckError, match="node was not found on PATH"):
         nodecheck.run_node(clawsim.parse_scenario("list: {rows: 10}"))
 
 
+def rule_texts(name: str) -> dict[str, str]:
+    """Each metric's rule for a validation scenario, as the comparison table prints it."""
+    return {metric: str(rule) for metric, rule in nodecheck.rules(clawsim.load_scenario(SCENARIOS / name)).items()}
+
+
 def test_rules_follow_the_scenario():
-    harness = clawsim.load_scenario(SCENARIOS / "pr-harness.yaml")
-    assert nodecheck.rules(harness)["scans"] == "exact"
-    assert nodecheck.rules(harness)["list_ms"].startswith("cpu")
-    timer = clawsim.load_scenario(SCENARIOS / "interval-actor.yaml")
-    assert nodecheck.rules(timer)["flips"].startswith("within")
-    io = clawsim.load_scenario(SCENARIOS / "per-row-io.yaml")
-    assert nodecheck.rules(io)["scans"] == "exact" and nodecheck.rules(io)["flips"].startswith("ratio")
-    assert nodecheck.rules(io)["list_ms"].startswith("wall")
-    poisson = clawsim.load_scenario(SCENARIOS / "poisson-turns.yaml")
-    assert nodecheck.rules(poisson)["flips"] == "spread"
+    harness_rules = rule_texts("pr-harness.yaml")
+    assert harness_rules.pop("list_ms") == "cpu within 10%|1" and set(harness_rules.values()) == {"exact"}
+    timer = rule_texts("interval-actor.yaml")
+    assert timer["flips"] == timer["scans"] == "within 25%|2" and timer["yields"] == "exact"
+    io = rule_texts("per-row-io.yaml")
+    assert (io["scans"], io["flips"], io["changes"]) == ("exact", "ratio 4", "ratio 4")
+    assert io["list_ms"] == "wall within 15%|1"
+    assert rule_texts("poisson-turns.yaml")["flips"] == "spread"
+    assert rule_texts("polled-overlap.yaml")["list_ms"] == "cpu within 35%|1"
+
+
+def test_rules_judge_their_bounds():
+    timed = Rule("within", rtol=0.25, atol=2.0)
+    assert timed.judge(4, 6) and not timed.judge(4, 6.5)  # the absolute bound below 8
+    assert timed.judge(100, 75) and not timed.judge(100, 125.5)  # the relative one above
+    ratio = Rule("ratio", factor=4.0)
+    assert str(ratio) == "ratio 4" and ratio.judge(10, 40) and not ratio.judge(10, 41) and not ratio.judge(10, 2)
+    assert ratio.judge(0, 4) and not ratio.judge(0, 5)  # both sides count as at least 1
+    spread = Rule("spread")
+    assert spread.judge(10, 14.5, sd=1.0) and not spread.judge(10, 14.6, sd=1.0) and spread.judge(10, 12, step=2)
+    assert Rule("exact").judge(3, 3) and not Rule("exact").judge(3, 4)
+
+
+def test_calibration_is_cached_per_node_and_realtime(monkeypatch):
+    calls = []
+
+    def fake_calibrate(node, realtime):
+        calls.append((node, realtime))
+        return {"loop": {"iteration_ms": float(len(calls))}}
+
+    monkeypatch.setattr(calibration_module, "_CACHE", {})
+    monkeypatch.setattr(calibration_module, "calibrate", fake_calibrate)
+    monkeypatch.setattr(shutil, "which", lambda _name: "/opt/a/node")
+    first = nodecheck.cached_calibration()
+    assert nodecheck.cached_calibration("/opt/a/node") == first == {"loop": {"iteration_ms": 1.0}}
+    assert nodecheck.cached_calibration("/opt/b/node")["loop"]["iteration_ms"] == 2.0
+    assert nodecheck.cached_calibration(realtime=True)["loop"]["iteration_ms"] == 3.0
+    assert calls == [("/opt/a/node", False), ("/opt/b/node", False), ("/opt/a/node", True)]
+    first["loop"]["iteration_ms"] = 99.0  # each caller gets its own copy
+    assert nodecheck.cached_calibration()["loop"]["iteration_ms"] == 1.0 and len(calls) == 3
