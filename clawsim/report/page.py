@@ -106,7 +106,8 @@ def _intro(frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any]) -> str
         swept += "; variants " + ", ".join(f"`{v}`" for v in scenario.variants)
     return (f"Scenario `{scenario.name}`, seed {scenario.seed}: {runs} runs, {replications_text(scenario)} "
             f"per point; sweeps {swept}. Times are ms of simulated time. The numbers are in `runs.csv`; "
-            f"regenerate with `clawsim run {source}` and redraw with `clawsim report <this folder>`.")
+            f"regenerate with `{meta.get('regenerate') or f'clawsim run {source}'}` and redraw with "
+            "`clawsim report <this folder>`.")
 
 
 def index_markdown(frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any], found: list[Chart]) -> str:

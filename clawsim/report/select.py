@@ -57,6 +57,7 @@ class Chart:
     lines: tuple[str, ...] = ()
     panel: str | None = None
     fit: str = ""
+    x_path: str = ""  # the swept field on the x axis of a line chart
 
 
 def _band_note(scenario: Scenario) -> str:
@@ -113,7 +114,7 @@ def _growth_chart(runs: pd.DataFrame, scenario: Scenario, metric: str) -> Chart:
     title = f"{ylabel.split(' (')[0].capitalize()} vs rows"
     return Chart(file, "lines", title, f"rows per list [{ROWS}]", ylabel, _with_fits(table, keys, fit),
                  f"{_band_note(scenario)}; {layout.held_text()}; {legend}", "log", True,
-                 layout.lines, layout.panel, fit)
+                 layout.lines, layout.panel, fit, ROWS)
 
 
 def _line_chart(runs: pd.DataFrame, scenario: Scenario, x_path: str, metric: str, labels: tuple[str, str, str],
@@ -127,7 +128,7 @@ def _line_chart(runs: pd.DataFrame, scenario: Scenario, x_path: str, metric: str
     if xscale == "categorical":
         note += "; x positions evenly spaced"
     return Chart(file, "lines", title, xlabel, ylabel, table, note, xscale, metric == "scans",
-                 layout.lines, layout.panel)
+                 layout.lines, layout.panel, x_path=x_path)
 
 
 def ratio_table(runs: pd.DataFrame, scenario: Scenario, conc: str) -> tuple[pd.DataFrame, Layout]:
