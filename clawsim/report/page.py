@@ -1,0 +1,187 @@
+"""The report page of a result folder: ``index.md`` and, on request, a self-contained ``index.html``.
+
+Both say what was run, show each chart with its caption, and give the tables: how scans
+and list_ms grow with rows (exponent ± standard error; fixed ms + ms per row) and one row
+per sweep point with every mean ± the half-width of its 95 % confidence interval. The HTML
+page embeds the PNGs as ``data:`` URIs and the resolved scenario, so it is one file that
+can be attached to an issue or opened from a CI artifact.
+"""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from ..scenario import Scenario
+from ..store import RESOLVED_YAML, atomic_write, atomic_write_text, read_results
+from .draw import render
+from .numbers import fmt, plus_minus
+from .select import Chart, charts
+from .stats import dimensions, growth_table, summarize
+
+INDEX_MD = "index.md"
+INDEX_HTML = "index.html"
+POINT_METRICS = ("scans", "list_ms", "loop_delay_max_ms", "stale_hits")
+
+
+def replications_text(scenario: Scenario) -> str:
+    count = scenario.replications
+    return f"{count} replication" + ("s" if count != 1 else "")
+
+
+def caption(chart: Chart, scenario: Scenario, runs: int) -> str:
+    """The text under a chart: scenario, seed, run count, and how the numbers are made."""
+    return (f"Scenario {scenario.name}, seed {scenario.seed}, {runs} runs "
+            f"({replications_text(scenario)} per point). {chart.note}.")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return fmt(float(value))
+    return str(value)
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """A DataFrame as a GitHub markdown table (floats with 2 decimals, fewer when large)."""
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def point_table(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Per sweep point (plan order): its dimensions, runs, and ``summarize`` of scans, list_ms, delay, stale hits."""
+    metrics = [m for m in POINT_METRICS if m in frame.columns]
+    return summarize(frame, ["point", *dimensions(scenario)], metrics).sort_values("point", kind="stable")
+
+
+def _point_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    table = point_table(frame, scenario)
+    cells = table[["point", *dimensions(scenario), "runs"]].copy()
+    for m in POINT_METRICS:
+        if f"{m}_mean" in table:
+            cells[m] = [plus_minus(v, e) for v, e in zip(table[f"{m}_mean"], table[f"{m}_ci95"], strict=True)]
+    return cells
+
+
+def _growth_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    table = growth_table(frame, scenario)
+    if table.empty:
+        return table
+    cells = table[[c for c in table.columns if not c.startswith(("scans_", "list_ms_"))]].copy()
+    pairs = {"scans exponent": ("scans_exponent", 2), "list_ms fixed (ms)": ("list_ms_fixed_ms", 0),
+             "list_ms per row (ms)": ("list_ms_per_row_ms", 3)}
+    for name, (column, digits) in pairs.items():
+        cells[name] = [plus_minus(v, e, digits) for v, e in zip(table[column], table[f"{column}_se"], strict=True)]
+    return cells
+
+
+def tables(frame: pd.DataFrame, scenario: Scenario) -> list[tuple[str, str, pd.DataFrame]]:
+    """The page's tables: (heading, what the numbers are, cells as text)."""
+    found = []
+    growth = _growth_cells(frame, scenario)
+    if not growth.empty:
+        found.append(("Growth with rows", (
+            "For each combination of the other swept fields: the growth exponent of mean scans (slope of "
+            "log mean on log rows, ~1 = O(rows), ~0 = O(1)) ± its standard error, and the affine fit of mean "
+            "list_ms = fixed ms + ms per row (weighted by 1/mean^2) ± standard errors. A list with the pin is "
+            "affine: a fixed cost (its cold scans) plus a cost per row."), growth))
+    interval = (f"95 % confidence interval, Student t over {scenario.replications} replications"
+                if scenario.replications >= 2 else "one replication per point: no confidence interval")
+    found.append(("Per sweep point", (
+        f"Means over runs (each run's lists averaged first) ± the half-width of the {interval}."),
+        _point_cells(frame, scenario)))
+    return found
+
+
+def _intro(frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any]) -> str:
+    runs = int(frame["run"].nunique())
+    source = meta.get("source", f"scenarios/{scenario.name}.yaml")
+    swept = ", ".join(f"`{p}` ({len(v)} values)" for p, v in scenario.sweep.items()) or "nothing"
+    if scenario.variants:
+        swept += "; variants " + ", ".join(f"`{v}`" for v in scenario.variants)
+    return (f"Scenario `{scenario.name}`, seed {scenario.seed}: {runs} runs, {replications_text(scenario)} "
+            f"per point; sweeps {swept}. Times are ms of simulated time. The numbers are in `runs.csv`; "
+            f"regenerate with `{meta.get('regenerate') or f'clawsim run {source}'}` and redraw with "
+            "`clawsim report <this folder>`.")
+
+
+def index_markdown(frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any], found: list[Chart]) -> str:
+    """The report page as markdown: what was run, each chart with its caption, the tables."""
+    runs = int(frame["run"].nunique())
+    parts = [f"# {scenario.name}: report", "", scenario.description or "No description.", "",
+             _intro(frame, scenario, meta), ""]
+    for chart in found:
+        parts += [f"## {chart.title}", "", f"![{chart.title}]({chart.file})", "", caption(chart, scenario, runs), ""]
+    for heading, text, cells in tables(frame, scenario):
+        parts += [f"## {heading}", "", text, "", markdown_table(cells), ""]
+    return "\n".join(parts)
+
+
+STYLE = """body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+img{max-width:100%;height:auto;border:1px solid #ddd}figure{margin:1.5em 0}figcaption{font-size:.9em;color:#444}
+table{border-collapse:collapse;font-size:.85em;margin:1em 0}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:right}
+th{background:#f3f3f3}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.85em}code{background:#f3f3f3}"""
+
+
+def _html_table(cells: pd.DataFrame) -> str:
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in cells.columns)
+    body = "".join("<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in row) + "</tr>"
+                   for row in cells.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _code(text: str) -> str:
+    """Markdown `code` spans as <code>, everything else escaped."""
+    pieces = escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(pieces))
+
+
+def index_html(frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any], found: list[Chart],
+               pngs: list[bytes], resolved: str) -> str:
+    """The report page as one self-contained HTML file: PNGs as data: URIs, tables, the resolved scenario."""
+    runs = int(frame["run"].nunique())
+    title = escape(f"{scenario.name}: report")
+    parts = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
+             f"<style>{STYLE}</style></head><body>", f"<h1>{title}</h1>",
+             f"<p>{_code(scenario.description or 'No description.')}</p>", f"<p>{_code(_intro(frame, scenario, meta))}</p>"]
+    for chart, png in zip(found, pngs, strict=True):
+        data = base64.b64encode(png).decode("ascii")
+        parts += [f"<h2>{escape(chart.title)}</h2>", f"<figure><img alt=\"{escape(chart.title)}\" "
+                  f"src=\"data:image/png;base64,{data}\"><figcaption>{escape(caption(chart, scenario, runs))}"
+                  "</figcaption></figure>"]
+    for heading, text, cells in tables(frame, scenario):
+        parts += [f"<h2>{escape(heading)}</h2>", f"<p>{_code(text)}</p>", _html_table(cells)]
+    parts += ["<h2>The scenario, resolved</h2>", f"<pre>{escape(resolved)}</pre>", "</body></html>", ""]
+    return "\n".join(parts)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    def write(handle: IO[bytes]) -> None:
+        handle.write(data)
+
+    atomic_write(path, write)
+
+
+def write_report(folder: str | Path, html: bool = False) -> list[Path]:
+    """Draw a result folder's charts and ``index.md`` into it (and ``index.html`` if ``html``), atomically.
+
+    Returns the PNG paths written. Raises ResultsError for a missing or unreadable folder
+    and ReportError when the scenario sweeps nothing.
+    """
+    folder = Path(folder)
+    frame, scenario, meta = read_results(folder)
+    found = charts(frame, scenario)
+    runs = int(frame["run"].nunique())
+    pngs = [render(chart, caption(chart, scenario, runs)) for chart in found]
+    for chart, png in zip(found, pngs, strict=True):
+        _write_bytes(folder / chart.file, png)
+    atomic_write_text(folder / INDEX_MD, index_markdown(frame, scenario, meta, found))
+    if html:
+        resolved = (folder / RESOLVED_YAML).read_text(encoding="utf-8")
+        atomic_write_text(folder / INDEX_HTML, index_html(frame, scenario, meta, found, pngs, resolved))
+    return [folder / chart.file for chart in found]
