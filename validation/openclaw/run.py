@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
+import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from timeline import ListTimeline, read_list_timeline
+from fit_md import fit_markdown
+from fitted import fit_columns
+from tables import results_markdown
 
 import clawsim
+from clawsim.timeline import ListEvidence, TimelineError, list_evidence, read_timeline
 
 HERE = Path(__file__).resolve().parent
 RELEASES = ("2026.6.5", "2026.6.8", "2026.6.9")
@@ -81,6 +84,60 @@ def drive(cache: Path, config: Config, timeline: Path) -> dict:
     return report
 
 
+# ------------------------------------------------------------------ reading a timeline back
+
+
+@dataclass(frozen=True)
+class ListTimeline:
+    """One list's timeline as ``clawsim.timeline`` reads it, with the costs a matching scenario
+    takes from it: the scan spans under the rows span, full scans (no ``cacheHit``) and hits."""
+
+    evidence: ListEvidence
+
+    @property
+    def full_scan_ms(self) -> list[float]:
+        return [lk.duration_ms for lk in self.evidence.lookups if not lk.cache_hit]
+
+    @property
+    def hit_ms(self) -> list[float]:
+        return [lk.duration_ms for lk in self.evidence.lookups if lk.cache_hit]
+
+    @property
+    def rows_span_ms(self) -> float:
+        return float(self.evidence.rows_ms or 0.0)
+
+    @property
+    def median_scan_ms(self) -> float:
+        return statistics.median(self.full_scan_ms) if self.full_scan_ms else 0.0
+
+    @property
+    def median_hit_ms(self) -> float:
+        return statistics.median(self.hit_ms) if self.hit_ms else 0.0
+
+    @property
+    def spans_over_median_ms(self) -> float:
+        """What the scan spans took beyond their medians, summed (the scenario charges medians)."""
+        over = sum(self.full_scan_ms) - len(self.full_scan_ms) * self.median_scan_ms
+        return over + sum(self.hit_ms) - len(self.hit_ms) * self.median_hit_ms
+
+    @property
+    def row_cost_ms(self) -> float:
+        """Rows-span time outside every scan span under it, per row built."""
+        outside = self.rows_span_ms - sum(self.full_scan_ms) - sum(self.hit_ms)
+        return max(outside, 0.0) / (self.evidence.rows or 1)
+
+
+def read_list_timeline(path: Path) -> ListTimeline:
+    """The one ``sessions.list`` of a drive's timeline; RuntimeError naming the file otherwise."""
+    try:
+        lists = [e for e in list_evidence(read_timeline(path)) if e.rows]
+    except TimelineError as exc:
+        raise RuntimeError(str(exc)) from None
+    if len(lists) != 1:
+        raise RuntimeError(f"{path}: expected one sessions.list with a rows span, found {len(lists)}")
+    return ListTimeline(lists[0])
+
+
 # ------------------------------------------------------------------ the matching scenario
 
 
@@ -94,8 +151,8 @@ def scenario_yaml(config: Config, real: ListTimeline, pinned: bool, source: str)
         f"# Matches a real sessions.list of openclaw {config.release} ({'pinned' if pinned else 'no pin'}),\n"
         f"# {config.rows} rows with only a model override (2 lookups per row), flipper {config.flipper}.\n"
         f"# Costs measured from the same run's timeline, {source}:\n"
-        f"#   scan_ms     = median of its {real.full_scans} full-scan spans under the rows span\n"
-        f"#   hit_ms      = median of its {real.hits} cacheHit spans under the rows span\n"
+        f"#   scan_ms     = median of its {real.evidence.misses} full-scan spans under the rows span\n"
+        f"#   hit_ms      = median of its {real.evidence.hits} cacheHit spans under the rows span\n"
         f"#   row_cost_ms = (rows span - sum of every scan span under it) / rows\n"
         f"name: openclaw-{config.name}\n"
         f"description: real openclaw {config.release}, {config.rows} rows, flipper {config.flipper}\n"
@@ -117,14 +174,6 @@ def predict(scenario_path: Path) -> dict:
     return {k: row[k] for k in ("scans", "hits", "lookups", "flips", "list_ms")}
 
 
-def predict_from_fitted(config: Config, timeline: Path) -> dict | None:
-    """PLACEHOLDER for the prediction from a scenario fitted by ``clawsim fit`` (built elsewhere).
-
-    Returns None until that exists; the ``fitted_*`` columns of the results stay empty.
-    """
-    return None
-
-
 # ------------------------------------------------------------------ one configuration
 
 
@@ -133,26 +182,25 @@ def measure(cache: Path, config: Config) -> dict:
     timeline = HERE / "timelines" / f"{config.name}.jsonl"
     report = drive(cache, config, timeline)
     real = read_list_timeline(timeline)
-    if (real.full_scans, real.hits) != (report["full_scans"], report["cache_hits"]):
+    if (real.evidence.misses, real.evidence.hits) != (report["full_scans"], report["cache_hits"]):
         raise RuntimeError(f"{timeline}: Python and drive.mjs disagree on the span counts")
     pinned = bool(report["pinned_in_dist"])
     scenario = HERE / "scenarios" / f"{config.name}.yaml"
     scenario.write_text(scenario_yaml(config, real, pinned, f"timelines/{timeline.name}"), encoding="utf-8")
     sim = predict(scenario)
-    fitted = predict_from_fitted(config, timeline) or {}
     return {
         "release": config.release, "pinned": pinned, "rows": config.rows, "flipper": config.flipper,
         "real_flips": report["flips"], "sim_flips": sim["flips"],
-        "real_full_scans": real.full_scans, "sim_scans": sim["scans"],
-        "real_hits": real.hits, "sim_hits": sim["hits"],
-        "real_scan_spans": real.scan_spans, "sim_lookups": sim["lookups"],
+        "real_full_scans": real.evidence.misses, "sim_scans": sim["scans"],
+        "real_hits": real.evidence.hits, "sim_hits": sim["hits"],
+        "real_scan_spans": len(real.evidence.lookups), "sim_lookups": sim["lookups"],
         "real_list_ms": round(report["list_ms"], 3), "real_rows_ms": real.rows_span_ms,
         "sim_list_ms": round(float(sim["list_ms"]), 3),
         "scan_ms": round(real.median_scan_ms, 3), "hit_ms": round(real.median_hit_ms, 3),
         "row_cost_ms": round(real.row_cost_ms, 4),
         "spans_over_median_ms": round(real.spans_over_median_ms, 3),
-        "fitted_scans": fitted.get("scans"), "fitted_list_ms": fitted.get("list_ms"),
-        "node": report["node"], "timeline": f"timelines/{timeline.name}",
+        "node": report["node"], "cpus": os.cpu_count(), "load_1m": round(os.getloadavg()[0], 2),
+        "timeline": f"timelines/{timeline.name}",
         "scenario": f"scenarios/{scenario.name}", "note": "",
     }  # fmt: skip
 
@@ -162,107 +210,34 @@ def failed_row(config: Config, error: Exception) -> dict:
     return {"release": config.release, "rows": config.rows, "flipper": config.flipper, "note": str(error)}
 
 
-# ------------------------------------------------------------------ tables
-
-MD_COLUMNS = (
-    ("release", "release"), ("pinned", "pin"), ("rows", "rows"), ("flipper", "flipper"),
-    ("real_flips", "flips real"), ("sim_flips", "flips sim"),
-    ("real_full_scans", "full scans real"), ("sim_scans", "scans sim"),
-    ("real_hits", "hits real"), ("sim_hits", "hits sim"),
-    ("real_scan_spans", "scan spans real"), ("sim_lookups", "lookups sim"),
-    ("real_list_ms", "list_ms real"), ("real_rows_ms", "rows_ms real"), ("sim_list_ms", "list_ms sim"),
-    ("scan_ms", "scan_ms (median)"), ("row_cost_ms", "row_cost_ms"),
-    ("fitted_list_ms", "list_ms fitted (TODO)"), ("note", "note"),
-)  # fmt: skip
-
-
-def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
-    return str(value).replace("|", "/")
-
-
-def markdown(frame: pd.DataFrame) -> str:
-    """The results as a Markdown table (list_ms and scan_ms in ms)."""
-    head = "| " + " | ".join(title for _, title in MD_COLUMNS) + " |"
-    rule = "|" + "---|" * len(MD_COLUMNS)
-    body = [
-        "| " + " | ".join(_cell(record.get(key)) for key, _ in MD_COLUMNS) + " |"
-        for record in frame.to_dict(orient="records")
-    ]
-    return "\n".join([head, rule, *body]) + "\n"
-
-
-def miss_cost_markdown(frame: pd.DataFrame) -> str:
-    """Per release and rows: extra rows-span time per extra full scan, flipper on minus off.
-
-    The span of a full scan excludes the work after it (freezing the snapshot, storing it), so
-    this effective cost of a miss is what a simulator's scan_ms has to be to reproduce list_ms.
-    """
-    head = (
-        "| release | rows | extra full scans (on - off) | extra rows_ms | ms per extra scan | median scan span (on) |"
-    )
-    lines = [head, "|---|---|---|---|---|---|"]
-    measured = frame.dropna(subset=["real_rows_ms"])
-    for (release, rows), group in measured.groupby(["release", "rows"], sort=True):
-        by = {record["flipper"]: record for record in group.to_dict(orient="records")}
-        if set(by) != {"on", "off"}:
-            continue
-        extra = int(by["on"]["real_full_scans"] - by["off"]["real_full_scans"])
-        extra_ms = by["on"]["real_rows_ms"] - by["off"]["real_rows_ms"]
-        per = _cell(extra_ms / extra) if extra > 0 else "n/a (no extra scans)"
-        lines.append(f"| {release} | {rows} | {extra} | {_cell(extra_ms)} | {per} | {_cell(by['on']['scan_ms'])} |")
-    return "\n".join(lines) + "\n"
-
-
 def configurations(args: argparse.Namespace) -> list[Config]:
     return [Config(r, n, f) for r in args.releases for n in args.rows for f in args.flipper]
 
 
-def summary_markdown(frame: pd.DataFrame) -> str:
-    """Counted from the table: where real and sim agree, and how far list_ms is off."""
-    ok = frame.dropna(subset=["real_rows_ms"])
-    if ok.empty:
-        return "No configuration was measured.\n"
-    same = {name: int((ok[f"real_{name}"] == ok[sim]).sum()) for name, sim in
-            (("flips", "sim_flips"), ("full_scans", "sim_scans"), ("hits", "sim_hits"))}  # fmt: skip
-    extra = (ok["real_scan_spans"] - ok["sim_lookups"]).unique()
-    lines = [
-        f"- configurations measured: {len(ok)} of {len(frame)}",
-        f"- flips equal: {same['flips']}; full scans equal: {same['full_scans']}; hits equal: {same['hits']}",
-        f"- real scan spans minus simulated lookups: {', '.join(str(int(v)) for v in sorted(extra))}",
-    ]
-    error = (ok["sim_list_ms"] - ok["real_rows_ms"]) / ok["real_rows_ms"] * 100
-    rest = ok["real_rows_ms"] - ok["sim_list_ms"] - ok["spans_over_median_ms"]
-    for release, part in error.groupby(ok["release"], sort=True):
-        left = rest[ok["release"] == release]
-        lines.append(
-            f"- {release}: list_ms sim vs rows_ms real, {part.min():+.1f}% to {part.max():+.1f}%; "
-            f"rows_ms real - list_ms sim - spans_over_median_ms = {left.min():.1f} to {left.max():.1f} ms"
-        )
-    return "\n".join(lines) + "\n"
+def write_tables(frame: pd.DataFrame, full: bool) -> str:
+    """Fit columns, then results.csv/.md and fit.md (a subset goes to results-partial.*, no fit.md)."""
+    frame = fit_columns(frame)
+    stem = "results" if full else "results-partial"  # a subset must not overwrite the full table
+    frame.to_csv(HERE / f"{stem}.csv", index=False, lineterminator="\n")
+    text = results_markdown(frame)
+    (HERE / f"{stem}.md").write_text(text, encoding="utf-8")
+    if full:
+        fits = fit_markdown(frame)
+        (HERE / "fit.md").write_text(fits, encoding="utf-8")
+        text += "\n" + fits
+    return text
 
 
-def results_markdown(frame: pd.DataFrame) -> str:
-    """results.md: the side-by-side table and the effective cost of a miss."""
-    nodes = ", ".join(sorted(set(frame.get("node", pd.Series(dtype=str)).dropna())))
-    return (
-        "# Real openclaw vs clawsim (generated by run.py; one sample per configuration)\n\n"
-        f"Node {nodes or '(none)'}; clawsim {clawsim.__version__}; {os.cpu_count()} CPUs; "
-        f"load average at the end {os.getloadavg()[0]:.2f}. "
-        "Times in ms. `real` = the release's own diagnostics timeline and a timer around the "
-        "handler; `sim` = clawsim on the matching scenario under `scenarios/`, whose costs are "
-        "measured from the same timeline. `list_ms fitted` is reserved for a scenario from `clawsim fit`.\n\n"
-        + markdown(frame)
-        + "\n## Effective cost of a miss (flipper on minus off, same release and rows)\n\n"
-        + miss_cost_markdown(frame)
-        + "\n## Summary\n\n"
-        + summary_markdown(frame)
-    )
+def fit_only() -> int:
+    """Recompute the fit columns and tables from results.csv and the committed timelines (no Node)."""
+    path = HERE / "results.csv"
+    if not path.is_file():
+        print(f"{path}: no such file; run without --fit-only first", file=sys.stderr)
+        return 2
+    frame = pd.read_csv(path, dtype={"note": str})
+    frame["note"] = frame["note"].fillna("")
+    print(write_tables(frame, full=True))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,7 +246,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", nargs="+", type=int, default=list(ROWS))
     parser.add_argument("--flipper", nargs="+", default=list(FLIPPER), choices=FLIPPER)
     parser.add_argument("--skip-install", action="store_true", help="use the cache as it is")
+    parser.add_argument(
+        "--fit-only",
+        action="store_true",
+        help="no Node: refit the committed timelines, rewrite the fit columns, results.md, fit.md",
+    )
     args = parser.parse_args(argv)
+    if args.fit_only:
+        return fit_only()
     if not args.skip_install:
         install(tuple(args.releases))
     cache = cache_dir()
@@ -285,13 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             records.append(failed_row(config, error))
         print(f"{config.name}: {records[-1].get('note') or 'ok'}", file=sys.stderr)
     frame = pd.DataFrame.from_records(records)
-    # A subset must not overwrite the full table: it goes to results-partial.* (git-ignored).
-    full = len(records) == len(RELEASES) * len(ROWS) * len(FLIPPER)
-    stem = "results" if full else "results-partial"
-    frame.to_csv(HERE / f"{stem}.csv", index=False, lineterminator="\n")
-    text = results_markdown(frame)
-    (HERE / f"{stem}.md").write_text(text, encoding="utf-8")
-    print(text)
+    print(write_tables(frame, full=len(records) == len(RELEASES) * len(ROWS) * len(FLIPPER)))
     return 1 if frame["note"].astype(bool).any() else 0
 
 

@@ -1,0 +1,114 @@
+"""results.md: the real measurements beside clawsim on the matching scenario (and the fitted one).
+
+Pure functions of the results frame that ``run.py`` writes as results.csv (one row per release x
+rows x flipper); the same frame gives the same bytes. All times are ms.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+import clawsim
+
+MD_COLUMNS = (
+    ("release", "release"), ("pinned", "pin"), ("rows", "rows"), ("flipper", "flipper"),
+    ("real_flips", "flips real"), ("sim_flips", "flips sim"),
+    ("real_full_scans", "full scans real"), ("sim_scans", "scans sim"),
+    ("real_hits", "hits real"), ("sim_hits", "hits sim"),
+    ("real_scan_spans", "scan spans real"), ("sim_lookups", "lookups sim"),
+    ("real_list_ms", "list_ms real"), ("real_list_span_ms", "list span real"), ("real_rows_ms", "rows_ms real"),
+    ("sim_list_ms", "list_ms sim"), ("fitted_list_ms", "list_ms fitted"),
+    ("scan_ms", "scan_ms (median)"), ("row_cost_ms", "row_cost_ms"),
+    ("load_1m", "load 1m"), ("note", "note"),
+)  # fmt: skip
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3f}"
+    return str(value).replace("|", "/")
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """The results as a Markdown table (list_ms and scan_ms in ms)."""
+    head = "| " + " | ".join(title for _, title in MD_COLUMNS) + " |"
+    rule = "|" + "---|" * len(MD_COLUMNS)
+    body = [
+        "| " + " | ".join(_cell(record.get(key)) for key, _ in MD_COLUMNS) + " |"
+        for record in frame.to_dict(orient="records")
+    ]
+    return "\n".join([head, rule, *body]) + "\n"
+
+
+def miss_cost_markdown(frame: pd.DataFrame) -> str:
+    """Per release and rows: extra rows-span time per extra full scan, flipper on minus off.
+
+    The span of a full scan excludes the work after it (freezing the snapshot, storing it), so
+    this effective cost of a miss is what a simulator's scan_ms has to be to reproduce list_ms.
+    """
+    head = (
+        "| release | rows | extra full scans (on - off) | extra rows_ms | ms per extra scan | median scan span (on) |"
+    )
+    lines = [head, "|---|---|---|---|---|---|"]
+    measured = frame.dropna(subset=["real_rows_ms"])
+    for (release, rows), group in measured.groupby(["release", "rows"], sort=True):
+        by = {record["flipper"]: record for record in group.to_dict(orient="records")}
+        if set(by) != {"on", "off"}:
+            continue
+        extra = int(by["on"]["real_full_scans"] - by["off"]["real_full_scans"])
+        extra_ms = by["on"]["real_rows_ms"] - by["off"]["real_rows_ms"]
+        per = _cell(extra_ms / extra) if extra > 0 else "n/a (no extra scans)"
+        lines.append(f"| {release} | {rows} | {extra} | {_cell(extra_ms)} | {per} | {_cell(by['on']['scan_ms'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def summary_markdown(frame: pd.DataFrame) -> str:
+    """Counted from the table: where real and sim agree, and how far list_ms is off."""
+    ok = frame.dropna(subset=["real_rows_ms"])
+    if ok.empty:
+        return "No configuration was measured.\n"
+    same = {name: int((ok[f"real_{name}"] == ok[sim]).sum()) for name, sim in
+            (("flips", "sim_flips"), ("full_scans", "sim_scans"), ("hits", "sim_hits"))}  # fmt: skip
+    extra = (ok["real_scan_spans"] - ok["sim_lookups"]).unique()
+    lines = [
+        f"- configurations measured: {len(ok)} of {len(frame)}",
+        f"- flips equal: {same['flips']}; full scans equal: {same['full_scans']}; hits equal: {same['hits']}",
+        f"- real scan spans minus simulated lookups: {', '.join(str(int(v)) for v in sorted(extra))}",
+    ]
+    error = (ok["sim_list_ms"] - ok["real_rows_ms"]) / ok["real_rows_ms"] * 100
+    rest = ok["real_rows_ms"] - ok["sim_list_ms"] - ok["spans_over_median_ms"]
+    for release, part in error.groupby(ok["release"], sort=True):
+        left = rest[ok["release"] == release]
+        lines.append(
+            f"- {release}: list_ms sim vs rows_ms real, {part.min():+.1f}% to {part.max():+.1f}%; "
+            f"rows_ms real - list_ms sim - spans_over_median_ms = {left.min():.1f} to {left.max():.1f} ms"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def results_markdown(frame: pd.DataFrame) -> str:
+    """results.md: the side-by-side table and the effective cost of a miss."""
+    nodes = ", ".join(sorted(set(frame.get("node", pd.Series(dtype=str)).dropna())))
+    cpus = ", ".join(str(int(c)) for c in sorted(set(frame.get("cpus", pd.Series(dtype=float)).dropna())))
+    load = frame.get("load_1m", pd.Series(dtype=float)).dropna()
+    loads = f"{load.min():.2f} to {load.max():.2f}" if len(load) else "(not recorded)"
+    return (
+        "# Real openclaw vs clawsim (generated by run.py; one sample per configuration)\n\n"
+        f"Node {nodes or '(none)'}; clawsim {clawsim.__version__}; {cpus or '?'} CPUs; "
+        f"load average (1 min) after each configuration {loads} (column `load 1m`). "
+        "Times in ms. `real` = the release's own diagnostics timeline (`list span`, `rows_ms`) and a timer "
+        "around the handler (`list_ms real`); `sim` = clawsim on the matching scenario under `scenarios/`, "
+        "whose costs are measured from the same timeline; `fitted` = clawsim on the scenario `clawsim.fit` "
+        "makes from that timeline, compared with the list span in `fit.md`.\n\n"
+        + markdown(frame)
+        + "\n## Effective cost of a miss (flipper on minus off, same release and rows)\n\n"
+        + miss_cost_markdown(frame)
+        + "\n## Summary\n\n"
+        + summary_markdown(frame)
+    )
