@@ -19,6 +19,7 @@ from .errors import ClawsimError, ScenarioError
 from .scenario import Scenario, load_scenario, parse_scenario, plan
 from .store import read_results
 from .sweep import run_sweep
+from .tracing import trace
 
 
 def simulate(scenario: Scenario, workers: int = 1, executor: Executor | None = None) -> pd.DataFrame:
@@ -35,5 +36,6 @@ __all__ = [
     "plan",
     "read_results",
     "simulate",
+    "trace",
     "__version__",
 ]
