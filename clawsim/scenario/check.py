@@ -70,7 +70,7 @@ def point_error(plan: Plan, point: int, err: KeyError | ValidationError) -> Scen
     name = plan.variants[variant_i][0]
     if name is not None:
         parts.append((f"variants.{name}", where.variant_lines.get(name) if where else None))
-    for path, i in zip(plan.paths, value_i):
+    for path, i in zip(plan.paths, value_i, strict=True):
         value = plan.scenario.sweep[path][i]
         parts.append((f"sweep.{path}[{i}] = {short(value)}", where.value_lines[path][i] if where else None))
     lead, lead_line = parts[-1]

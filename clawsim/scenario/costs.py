@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -112,9 +112,9 @@ class Empirical(_Strict):
         return lambda: float(values[rng.integers(len(values))])
 
 
-Distribution = Annotated[Union[Lognormal, Uniform, Empirical], Field(discriminator="dist")]
-CostMs = Union[Ms, Distribution]
-AnyCost = Union[Constant, Lognormal, Uniform, Empirical]
+Distribution = Annotated[Lognormal | Uniform | Empirical, Field(discriminator="dist")]
+CostMs = Ms | Distribution
+AnyCost = Constant | Lognormal | Uniform | Empirical
 
 
 def distribution(cost: CostMs) -> AnyCost:

@@ -14,7 +14,6 @@ from pydantic import ValidationError
 
 from .yamlsafe import line_of, path_loc, written
 
-
 # pydantic's names for union members, which appear in ``loc`` but are not fields.
 _UNION_TAGS = {"float", "int", "constrained-float", "constrained-int", "lognormal", "uniform", "empirical",
                "immediate", "interval", "poisson"}

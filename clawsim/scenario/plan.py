@@ -82,10 +82,10 @@ class Plan:
         """(params as recorded, dotted-path overrides) of one point."""
         variant_i, *value_i = self.digits(point)
         variant, overrides = self.variants[variant_i]
-        values = tuple(self.scenario.sweep[p][i] for p, i in zip(self.paths, value_i))
-        params = (("variant", variant),) if variant is not None else ()
-        params += tuple(zip(self.paths, values))
-        return params, {**overrides, **dict(zip(self.paths, values))}
+        values = tuple(self.scenario.sweep[p][i] for p, i in zip(self.paths, value_i, strict=True))
+        params: tuple[tuple[str, Any], ...] = (("variant", variant),) if variant is not None else ()
+        params += tuple(zip(self.paths, values, strict=True))
+        return params, {**overrides, **dict(zip(self.paths, values, strict=True))}
 
     def _resolve_point(self, point: int) -> tuple[tuple[tuple[str, Any], ...], Scenario]:
         params, assignment = self.assignment(point)

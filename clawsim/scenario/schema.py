@@ -10,7 +10,7 @@ simulated time.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -202,7 +202,7 @@ class PoissonActor(ActorBase):
     rate_per_s: PerSecond
 
 
-ActorSpec = Annotated[Union[ImmediateActor, IntervalActor, PoissonActor], Field(discriminator="kind")]
+ActorSpec = Annotated[ImmediateActor | IntervalActor | PoissonActor, Field(discriminator="kind")]
 ActorKind = Literal["immediate", "interval", "poisson"]
 
 
