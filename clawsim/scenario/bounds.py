@@ -17,7 +17,7 @@ MAX_MS = 1e12  # ~31.7 years of simulated time; sums of ~10^19 such terms still 
 MAX_COUNT = 2**63 - 1  # the largest value an int64 column (runs.parquet, runs.csv) holds
 MAX_RATE_PER_S = 1e9  # one arrival per microsecond per copy
 MAX_ACTOR_COPIES = 10_000  # total actor copies per run; each copy owns a random stream
-MAX_LISTS_PER_RUN = 100_000  # lists one run may start; each is one record held in memory
+MAX_LISTS_PER_RUN = 10_000  # lists one run may start; each is one record held in memory
 
 MAX_FILE_BYTES = 1 << 20  # 1 MiB of scenario text
 MAX_DEPTH = 64  # nesting of YAML mappings and sequences

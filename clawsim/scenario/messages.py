@@ -30,10 +30,14 @@ def clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _relevant(error: Any) -> bool:
-    """Hide the number branch's complaint about a mapping (a distribution) and vice versa."""
+    """Hide the number branch's complaint about a mapping (a distribution) and the
+    distribution branch's complaint about anything that is not a mapping."""
     tags = [p for p in error["loc"] if _is_tag(p)]
     number_branch = any(t in _NUMBER_TAGS for t in tags)
-    return not (number_branch and isinstance(error.get("input"), dict))
+    last = error["loc"][-1] if error["loc"] else None  # the distribution union itself, not one of its fields
+    dist_branch = isinstance(last, str) and last.startswith("tagged-union[") and "Lognormal" in last
+    is_mapping = isinstance(error.get("input"), dict)
+    return not ((number_branch and is_mapping) or (dist_branch and not is_mapping))
 
 
 def _message(error: Any) -> str:
@@ -54,9 +58,9 @@ def located_errors(err: ValidationError) -> list[tuple[tuple[Any, ...], str, tup
     """(clean loc, message, other fields involved) of each relevant error, in pydantic's order; a
     cross-field error is located at its first field."""
     out = []
-    for e in err.errors(include_url=False):
-        if not _relevant(e):
-            continue
+    errors = err.errors(include_url=False)
+    relevant = [e for e in errors if _relevant(e)] or errors
+    for e in relevant:
         fields = _fields(e)
         loc = path_loc(fields[0]) if fields else clean_loc(tuple(e["loc"]))
         out.append((loc, _message(e), fields[1:]))

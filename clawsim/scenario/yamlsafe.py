@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from yaml.composer import ComposerError
 from yaml.reader import ReaderError
+from yaml.scanner import ScannerError
 
 from ..errors import ScenarioError
 from .bounds import MAX_DEPTH, MAX_NODES
@@ -44,6 +45,12 @@ class BoundedLoader(yaml.SafeLoader):
         if self._nodes > MAX_NODES:
             raise ComposerError(None, None, f"the document expands to more than {MAX_NODES} values "
                                 "(aliases repeat what they refer to); refusing it", mark)
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 (PyYAML's name)
+        # Checked in the scanner too: it reads ahead through flow brackets before the composer sees them.
+        if self.flow_level >= MAX_DEPTH:
+            raise ScannerError(None, None, f"nested more than {MAX_DEPTH} levels deep", self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
@@ -82,8 +89,9 @@ class BoundedLoader(yaml.SafeLoader):
 
 def read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
     """(root node, data) of one YAML document; ScenarioError ``source:LINE: not valid YAML: ...``."""
-    loader = BoundedLoader(text)
+    loader = None
     try:
+        loader = BoundedLoader(text)  # the reader checks every character here
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except ReaderError as exc:  # a character YAML forbids (NUL...): the reader knows its position
@@ -96,7 +104,8 @@ def read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError(f"{source}:{line}: not valid YAML: {problem}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return root, data
 
 
