@@ -206,7 +206,7 @@ class EventLoop:
 
     # ---------------------------------------------------------------- the loop
 
-    def _run(self) -> Iterator[simpy.Event]:
+    def _run(self) -> Generator[simpy.Event, Any, None]:
         still = 0  # iterations in a row that ended where they began in simulated time
         while not self.stopped:
             self.iterations += 1

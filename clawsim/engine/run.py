@@ -52,7 +52,7 @@ def simulate_once(scenario: Scenario, run: int = 0) -> list[dict]:
     streams = run_streams(scenario.seed, run, 1 + len(copies))
     world = build_world(scenario, streams[0])
     loop, env = world.loop, world.loop.env
-    for (actor, copy), rng in zip(copies, streams[1:]):
+    for (actor, copy), rng in zip(copies, streams[1:], strict=True):
         start_actor(world, actor, copy, rng)
     start_lists(world, scenario.list)
     finished = loop.start()
