@@ -52,7 +52,7 @@ class Lognormal(_Strict):
         if self.p95 < self.p50:
             raise ValueError("p95 must be >= p50")
         # A wide spread makes the mean (and the draws) overflow long before p95 does.
-        if self.sigma**2 / 2 > math.log(MAX_MS / self.p50):
+        if self.sigma**2 / 2 > math.log(MAX_MS) - math.log(self.p50):
             raise ValueError(f"p95/p50 is so wide that the mean exceeds {MAX_MS:g} ms")
         return self
 
