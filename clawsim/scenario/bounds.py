@@ -22,7 +22,7 @@ MAX_LISTS_PER_RUN = 10_000  # lists one run may start; each is one record held i
 MAX_FILE_BYTES = 1 << 20  # 1 MiB of scenario text
 MAX_DEPTH = 64  # nesting of YAML mappings and sequences
 MAX_NODES = 1_000_000  # YAML nodes once aliases are expanded (a 1 MiB file has ~500,000 at most)
-CHECK_ALL_POINTS = 2_000  # plans with at most this many points have every point checked at validation
+CHECK_ALL_POINTS = 5_000  # plans with at most this many points have every point checked at validation
 
 _MS_BOUND = Field(le=MAX_MS, allow_inf_nan=False)  # the one bound of every time and cost
 Ms = Annotated[float, Field(ge=0), _MS_BOUND]
