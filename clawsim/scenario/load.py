@@ -19,9 +19,9 @@ from .yamlsafe import read_yaml
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """Validate scenario YAML text; raise ScenarioError naming ``source``, line and field."""
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_FILE_BYTES:
-        raise ScenarioError(f"{source}: {size} bytes of scenario text; at most {MAX_FILE_BYTES} (1 MiB)")
+    # Every character is at least one byte: a text of more characters than the limit is not encoded to know.
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{source}: larger than {MAX_FILE_BYTES} bytes (1 MiB), the limit for a scenario")
     root, data = read_yaml(text, source)
     if data is None:
         raise ScenarioError(f"{source}:1: the file is empty; a scenario needs at least a 'list:' block")
@@ -45,7 +45,7 @@ def load_scenario(path: str | Path) -> Scenario:
         with path.open("rb") as handle:  # read at most the limit (a device or a huge file never fills memory)
             raw = handle.read(MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES:
-            raise ScenarioError(f"{path}: larger than {MAX_FILE_BYTES} bytes (1 MiB), the limit for a scenario file")
+            raise ScenarioError(f"{path}: larger than {MAX_FILE_BYTES} bytes (1 MiB), the limit for a scenario")
         text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")  # as read_text's newlines
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such file") from None
