@@ -42,6 +42,12 @@ import simpy
 MIN_TIMER_MS = 1  # Node clamps shorter setTimeout/setInterval delays to 1 ms.
 PROBE_RESOLUTION_MS = 1.0  # monitorEventLoopDelay samples a repeating 1 ms timer.
 
+# A run that cannot advance or cannot keep up halts itself (its open lists are recorded with
+# completed: false), so no input makes a run hang or grow without bound:
+MAX_WAITING = 10_000  # callbacks waiting for a poll phase: arrivals outpace the loop (load > 1)
+STALL_ITERATIONS = 100_000  # iterations in a row after which simulated time has not moved
+MAX_ITERATIONS = 2_000_000  # iterations per run (~10 s of wall time); no shipped scenario needs 10^4
+
 
 @dataclass(frozen=True, slots=True)
 class Work:
@@ -132,7 +138,9 @@ class EventLoop:
     completions that had arrived when the poll phase began, then the immediates queued
     before the check phase began (FIFO), then ``iteration_ms`` of loop overhead. With no
     immediate pending and nothing arrived, the poll phase blocks until the next timer is
-    due or something arrives. ``stop()`` ends the loop after the running callback.
+    due or something arrives. ``stop()`` ends the loop after the running callback; ``halt()``
+    also ends the run at once (``halted`` fires and ``halt_reason`` says why): the loop does
+    so itself past ``MAX_WAITING``, ``STALL_ITERATIONS`` or ``MAX_ITERATIONS``.
     """
 
     def __init__(self, env: simpy.Environment, iteration_ms: float):
@@ -147,6 +155,8 @@ class EventLoop:
         self._arrived: deque[Task] = deque()
         self._wake: simpy.Event | None = None
         self.process: simpy.Process | None = None
+        self.halted = env.event()
+        self.halt_reason: str | None = None
 
     def start(self) -> simpy.Process:
         """Start the loop, as Node does once the main script has run synchronously."""
@@ -177,6 +187,8 @@ class EventLoop:
     def deliver(self, task: Task) -> None:
         """An I/O completion or external arrival: ``task`` runs in the next poll phase."""
         self._arrived.append(task)
+        if len(self._arrived) > MAX_WAITING:
+            self.halt(f"more than {MAX_WAITING} callbacks wait for the poll phase: the loop cannot keep up")
         if self._wake is not None and not self._wake.triggered:
             self._wake.succeed()
 
@@ -187,16 +199,30 @@ class EventLoop:
     def stop(self) -> None:
         self.stopped = True
 
+    def halt(self, reason: str) -> None:
+        """End the run now (the running callback is not resumed); the first reason is kept."""
+        self.stopped = True
+        if not self.halted.triggered:
+            self.halt_reason = reason
+            self.halted.succeed()
+
     # ---------------------------------------------------------------- the loop
 
-    def _run(self) -> Iterator[simpy.Event]:
+    def _run(self) -> Generator[simpy.Event, Any, None]:
+        still = 0  # iterations in a row that ended where they began in simulated time
         while not self.stopped:
             self.iterations += 1
+            began = self.env.now
             yield from self._timers_phase()
             yield from self._poll_phase()
             yield from self._check_phase()
             if not self.stopped:
                 yield self.env.timeout(self.iteration_ms)
+            still = still + 1 if self.env.now == began else 0
+            if still >= STALL_ITERATIONS:
+                self.halt(f"simulated time stood still for {STALL_ITERATIONS} loop iterations")
+            elif self.iterations >= MAX_ITERATIONS:
+                self.halt(f"the run reached {MAX_ITERATIONS} loop iterations")
 
     def _timers_phase(self) -> Iterator[simpy.Event]:
         loop_time = self.env.now

@@ -47,9 +47,9 @@ def simulate_once(scenario: Scenario, run: int = 0, tracer: Tracer | None = None
 
     Stream 0 draws scan costs; stream k (k >= 1) drives the k-th actor copy, in the
     order the actors are listed. The run ends when the last list returns, or at
-    ``loop.max_sim_ms`` (lists still open are recorded with ``completed: false``); it
-    cannot stall, because the ``max_sim_ms`` timeout is always queued. With a ``tracer``,
-    the same run also records its events there (see ``trace.py``).
+    ``loop.max_sim_ms``, or when the loop halts because it cannot advance or keep up
+    (``EventLoop.halt``); lists still open are then recorded with ``completed: false``. With a
+    ``tracer``, the same run also records its events there (see ``trace.py``).
     """
     copies = [(actor, c) for actor in scenario.actors for c in range(actor.count)]
     streams = run_streams(scenario.seed, run, 1 + len(copies))
@@ -59,9 +59,9 @@ def simulate_once(scenario: Scenario, run: int = 0, tracer: Tracer | None = None
         start_actor(world, actor, copy, rng)
     start_lists(world, scenario.list)
     finished = loop.start()
-    env.run(until=finished | env.timeout(scenario.loop.max_sim_ms))
+    env.run(until=simpy.AnyOf(env, [finished, env.timeout(scenario.loop.max_sim_ms), loop.halted]))
     loop.probe.finish(env.now)
-    for stats in world.stats.lists:  # an overloaded loop hit max_sim_ms: say so, keep counts
+    for stats in world.stats.lists:  # an overloaded loop hit max_sim_ms or halted: say so, keep counts
         if stats.end_ms is None:
             stats.finish(env.now, world.registry.flips, world.registry.changes, completed=False)
     if tracer is not None:

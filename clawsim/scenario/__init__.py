@@ -1,5 +1,7 @@
-"""Scenarios: the schema (``schema``), costs (``costs``), workspaces (``workspaces``),
-reading YAML with line numbers (``load``) and the run plan (``plan``)."""
+"""Scenarios: the schema (``schema``), its limits (``bounds``) and folder-safe names (``names``),
+costs (``costs``), workspaces (``workspaces``), reading YAML with bounds and line numbers
+(``yamlsafe``, ``load``, ``messages``), the checks of variants and sweep points (``check``) and
+the run plan (``plan``)."""
 
 from ..errors import ScenarioError
 from .costs import AnyCost, Constant, CostMs, Empirical, Lognormal, Uniform, distribution

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .bounds import MAX_MS, Ms, PositiveMs
 
 Z95 = 1.6448536269514722  # standard normal quantile at 0.95
 Sampler = Callable[[], float]
@@ -42,13 +44,16 @@ class Lognormal(_Strict):
     """A lognormal cost given by its median ``p50`` and 95th percentile ``p95``."""
 
     dist: Literal["lognormal"]
-    p50: float = Field(gt=0)
-    p95: float = Field(gt=0)
+    p50: PositiveMs
+    p95: PositiveMs
 
     @model_validator(mode="after")
     def _p95_above_p50(self) -> Lognormal:
         if self.p95 < self.p50:
             raise ValueError("p95 must be >= p50")
+        # A wide spread makes the mean (and the draws) overflow long before p95 does.
+        if self.sigma**2 / 2 > math.log(MAX_MS) - math.log(self.p50):
+            raise ValueError(f"p95/p50 is so wide that the mean exceeds {MAX_MS:g} ms")
         return self
 
     @property
@@ -74,8 +79,8 @@ class Uniform(_Strict):
     """A cost drawn uniformly from [low, high]."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: Ms
+    high: Ms
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -96,7 +101,7 @@ class Empirical(_Strict):
     """A cost drawn uniformly from measured values."""
 
     dist: Literal["empirical"]
-    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    values: list[Ms] = Field(min_length=1)
 
     @property
     def mean(self) -> float:
@@ -107,9 +112,9 @@ class Empirical(_Strict):
         return lambda: float(values[rng.integers(len(values))])
 
 
-Distribution = Annotated[Union[Lognormal, Uniform, Empirical], Field(discriminator="dist")]
-CostMs = Union[Annotated[float, Field(ge=0)], Distribution]
-AnyCost = Union[Constant, Lognormal, Uniform, Empirical]
+Distribution = Annotated[Lognormal | Uniform | Empirical, Field(discriminator="dist")]
+CostMs = Ms | Distribution
+AnyCost = Constant | Lognormal | Uniform | Empirical
 
 
 def distribution(cost: CostMs) -> AnyCost:

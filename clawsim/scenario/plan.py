@@ -12,14 +12,13 @@ from __future__ import annotations
 import copy
 import functools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, overload
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from ..errors import ScenarioError
 from .schema import ActorBase, Scenario
 
 _POINT_CACHE = 256  # resolved points kept per plan (a point serves all its replications)
@@ -83,14 +82,19 @@ class Plan:
         """(params as recorded, dotted-path overrides) of one point."""
         variant_i, *value_i = self.digits(point)
         variant, overrides = self.variants[variant_i]
-        values = tuple(self.scenario.sweep[p][i] for p, i in zip(self.paths, value_i))
-        params = (("variant", variant),) if variant is not None else ()
-        params += tuple(zip(self.paths, values))
-        return params, {**overrides, **dict(zip(self.paths, values))}
+        values = tuple(self.scenario.sweep[p][i] for p, i in zip(self.paths, value_i, strict=True))
+        params: tuple[tuple[str, Any], ...] = (("variant", variant),) if variant is not None else ()
+        params += tuple(zip(self.paths, values, strict=True))
+        return params, {**overrides, **dict(zip(self.paths, values, strict=True))}
 
     def _resolve_point(self, point: int) -> tuple[tuple[tuple[str, Any], ...], Scenario]:
         params, assignment = self.assignment(point)
-        return params, point_scenario(self.scenario, assignment)
+        try:
+            return params, point_scenario(self.scenario, assignment)
+        except (KeyError, ValidationError) as err:  # values valid alone, not together (see check.py)
+            from .check import point_error
+
+            raise point_error(self, point, err) from None
 
 
 def plan(scenario: Scenario) -> Plan:
@@ -173,37 +177,6 @@ def point_scenario(base: Scenario, assignment: dict[str, Any]) -> Scenario:
     for path, value in assignment.items():
         set_path(data, path, copy.deepcopy(value))
     return Scenario.model_validate(data)
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def check_sweep(scenario: Scenario, where: Callable[[tuple[Any, ...]], str]) -> None:
-    """Check every variant and every sweep value alone; ``where(loc)`` gives ``FILE:LINE``."""
-    from .load import one_line
-
-    for name, overrides in scenario.variants.items():
-        for path in overrides:
-            if not valid_path(path):
-                raise ScenarioError(f"{where(('variants', name, path))}: variants.{name}.{path}: "
-                                    "not a scenario field that a variant can set")
-        here = f"{where(('variants', name))}: variants.{name}"
-        try:
-            point_scenario(scenario, overrides)
-        except KeyError as exc:
-            raise ScenarioError(f"{here}: no such element {exc.args[0]!r}") from None
-        except ValidationError as err:
-            raise ScenarioError(f"{here}: {one_line(err)}") from None
-    for path, values in scenario.sweep.items():
-        if not valid_path(path):
-            raise ScenarioError(f"{where(('sweep', path))}: sweep.{path}: not a scenario field that can be swept")
-        for i, value in enumerate(values):
-            try:
-                point_scenario(scenario, {path: value})
-            except KeyError as exc:
-                raise ScenarioError(f"{where(('sweep', path))}: sweep.{path}: no such element {exc.args[0]!r}") from None
-            except ValidationError as err:
-                raise ScenarioError(f"{where(('sweep', path, i))}: sweep.{path}[{i}] = {value!r}: {one_line(err)}") from None
 
 
 def resolved_yaml(scenario: Scenario) -> str:

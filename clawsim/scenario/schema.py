@@ -9,11 +9,15 @@ simulated time.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Union
+import math
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+from .bounds import MAX_ACTOR_COPIES, MAX_COUNT, MAX_LISTS_PER_RUN, Count, Ms, PerSecond, PositiveCount, PositiveMs
 from .costs import CostMs
+from .names import check_folder_name
 from .workspaces import Workspaces, WorkspacesField
 
 
@@ -21,27 +25,34 @@ class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+def cross(message: str, *fields: str) -> PydanticCustomError:
+    """The error of a rule that ties fields together, raised by a model validator: ``fields``
+    are dotted paths from the scenario's top, the first one the culprit; the loader reports
+    the error on the first field's line and names the other fields' lines."""
+    return PydanticCustomError("cross_field", "{message}", {"message": message, "fields": fields})
+
+
 class PerRowIO(_Strict):
     """An awaited I/O (the transcript read) after each of the first ``rows`` rows."""
 
-    rows: int = Field(ge=0)
-    latency_ms: float = Field(gt=0)
+    rows: Count
+    latency_ms: PositiveMs
 
 
 class ListSpec(_Strict):
     """The ``sessions.list`` calls: their row loop and how they are started."""
 
-    rows: int = Field(default=100, ge=1)
-    yield_every: int = Field(default=10, ge=0)
-    lookups_per_row: int = Field(default=2, ge=0)
-    row_cost_ms: float = Field(default=0.28, ge=0)
+    rows: PositiveCount = 100
+    yield_every: Count = 10
+    lookups_per_row: Count = 2
+    row_cost_ms: Ms = 0.28
     lookup_mode: Literal["per_row", "hoisted", "prepared"] = "per_row"
     per_row_io: PerRowIO | None = None
-    count: int = Field(default=1, ge=1)
-    gap_ms: float | None = Field(default=None, ge=0)
-    poll_every_ms: float | None = Field(default=None, gt=0)
-    duration_ms: float | None = Field(default=None, gt=0)
-    start_ms: float = Field(default=0.0, ge=0)
+    count: PositiveCount = 1
+    gap_ms: Ms | None = None
+    poll_every_ms: PositiveMs | None = None
+    duration_ms: PositiveMs | None = None
+    start_ms: Ms = 0.0
 
     @model_validator(mode="after")
     def _one_start_mode(self) -> ListSpec:
@@ -50,7 +61,19 @@ class ListSpec(_Strict):
             raise ValueError("poll_every_ms and duration_ms go together")
         if polling and (self.count != 1 or self.gap_ms is not None):
             raise ValueError("use either count/gap_ms or poll_every_ms/duration_ms, not both")
+        if self.lists_per_run > MAX_LISTS_PER_RUN:
+            field = "list.duration_ms" if self.polled else "list.count"
+            raise cross(f"a run would start {self.lists_per_run} lists; at most {MAX_LISTS_PER_RUN} "
+                        "(each list is one record)", field)
         return self
+
+    @property
+    def lists_per_run(self) -> int:
+        """Lists a run starts at most: ``count``, or one per poll over ``duration_ms`` plus the first
+        (a poll period is whole milliseconds, at least 1, as Node's timers make it)."""
+        if self.poll_every_ms is None or self.duration_ms is None:
+            return self.count
+        return int(self.duration_ms // max(1, math.trunc(self.poll_every_ms))) + 1
 
     @property
     def row_lookups(self) -> int:
@@ -86,10 +109,10 @@ class MemoSpec(_Strict):
     policy: Literal["none", "single", "lru", "ttl"] = "lru"
     key: Literal["workspace", "global"] = "workspace"
     current_snapshot: bool = False
-    capacity: int | None = Field(default=None, ge=1)
-    ttl_ms: float | None = Field(default=None, gt=0)
+    capacity: PositiveCount | None = None
+    ttl_ms: PositiveMs | None = None
     scan_ms: CostMs = 100.0
-    hit_ms: float = Field(default=0.0, ge=0)
+    hit_ms: Ms = 0.0
     # Whether a memo hit emits a plugins.metadata.scan span (cacheHit: true) in a traced run's
     # diagnostics timeline: yes in the June 2026 releases (G1/G2), no from G3 (docs/sources.md §1.3).
     hit_spans: bool = True
@@ -128,11 +151,11 @@ class ActorBase(_Strict):
     kind: str
     period_ms: float | None = None
     rate_per_s: float | None = None
-    count: int = Field(default=1, ge=0)
-    work_ms: float = Field(default=0.0, ge=0)
+    count: Count = 1
+    work_ms: Ms = 0.0
     workspaces: WorkspacesField = Workspaces("unique")
-    lookups: int = Field(default=0, ge=0)
-    start_ms: float = Field(default=0.0, ge=0)
+    lookups: Count = 0
+    start_ms: Ms = 0.0
 
     @model_validator(mode="before")
     @classmethod
@@ -170,7 +193,7 @@ class IntervalActor(ActorBase):
     """A ``setInterval`` of ``period_ms``, re-armed from each firing (no catch-up)."""
 
     kind: Literal["interval"]
-    period_ms: float = Field(ge=1)
+    period_ms: Annotated[Ms, Field(ge=1)]
     rate_per_s: None = None
 
 
@@ -179,18 +202,18 @@ class PoissonActor(ActorBase):
 
     kind: Literal["poisson"]
     period_ms: None = None
-    rate_per_s: float = Field(gt=0)
+    rate_per_s: PerSecond
 
 
-ActorSpec = Annotated[Union[ImmediateActor, IntervalActor, PoissonActor], Field(discriminator="kind")]
+ActorSpec = Annotated[ImmediateActor | IntervalActor | PoissonActor, Field(discriminator="kind")]
 ActorKind = Literal["immediate", "interval", "poisson"]
 
 
 class LoopSpec(_Strict):
     """Costs of the event loop itself."""
 
-    iteration_ms: float = Field(default=0.005, gt=0)
-    max_sim_ms: float = Field(default=3_600_000.0, gt=0)
+    iteration_ms: PositiveMs = 0.005
+    max_sim_ms: PositiveMs = 3_600_000.0
 
 
 # Aliases defined outside Scenario, whose field ``list`` shadows the builtin there.
@@ -204,8 +227,8 @@ class Scenario(_Strict):
 
     name: str = "scenario"
     description: str = ""
-    seed: int = Field(default=0, ge=0)
-    replications: int = Field(default=1, ge=1)
+    seed: Count = 0
+    replications: PositiveCount = 1
     loop: LoopSpec = LoopSpec()
     list: ListSpec = ListSpec()
     registry: RegistrySpec = RegistrySpec()
@@ -213,6 +236,29 @@ class Scenario(_Strict):
     actors: ActorList = []
     variants: dict[str, dict[str, Any]] = {}
     sweep: dict[str, SweepValues] = {}
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        check_folder_name(name)
+        return name
+
+    @model_validator(mode="after")
+    def _runnable(self) -> Scenario:
+        copies = sum(a.count for a in self.actors)
+        if copies > MAX_ACTOR_COPIES:
+            biggest = max(range(len(self.actors)), key=lambda i: self.actors[i].count)
+            raise cross(f"{copies} actor copies in all; at most {MAX_ACTOR_COPIES} (each copy is simulated "
+                        "with its own random stream)", f"actors.{biggest}.count")
+        if self.list.start_ms >= self.loop.max_sim_ms:
+            raise cross(f"the first list starts at {self.list.start_ms:g} ms, not before loop.max_sim_ms "
+                        f"({self.loop.max_sim_ms:g} ms): every run would stop before it and record nothing",
+                        "list.start_ms", "loop.max_sim_ms")
+        runs = max(1, len(self.variants)) * math.prod(len(v) for v in self.sweep.values()) * self.replications
+        if runs > MAX_COUNT:
+            raise cross(f"the plan has {runs:.3g} runs; at most {MAX_COUNT} (a run index must fit the result "
+                        "table)", "replications", "sweep")
+        return self
 
     @property
     def active_actors(self) -> tuple[ImmediateActor | IntervalActor | PoissonActor, ...]:
