@@ -15,8 +15,9 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import ScenarioError
-from .load import one_line
-from .plan import check_sweep, set_path, valid_path
+from .check import Origin, check_sweep
+from .messages import one_line
+from .plan import set_path, valid_path
 from .schema import Scenario
 
 
@@ -80,9 +81,13 @@ def apply_overrides(scenario: Scenario, overrides: list[Override]) -> Scenario:
     except ValidationError as err:
         given = "; ".join(map(str, overrides))
         raise ScenarioError(f"{given}: {one_line(err)}") from None
-    def where(loc: tuple[Any, ...]) -> str:
-        named = [o for o in overrides if len(loc) > 1 and o.path == loc[1]]
-        return str(named[-1]) if named else "command line"
-
-    check_sweep(result, where)
+    source = "; ".join(map(str, overrides))
+    where = Origin(source, {n: 1 for n in result.variants},
+                   {(n, p): 1 for n, over in result.variants.items() for p in over},
+                   {p: (1,) * len(v) for p, v in result.sweep.items()}, {p: 1 for p in result.sweep})
+    try:
+        check_sweep(result, where)
+    except ScenarioError as exc:  # the options have no lines: name them alone
+        text = str(exc).replace(f"{source}:1:", f"{source}:")
+        raise ScenarioError(text if text.startswith(source) else f"{source}: {text}") from None
     return result
