@@ -68,28 +68,32 @@ class Arrivals:
         self.deadline_ms = deadline_ms
         self.sources: list[PoissonSource] = []
         self.next_ms = float("inf")  # the first arrival not yet delivered, over all sources
+        self.all_collapsible = True
 
     def add(self, source: PoissonSource) -> None:
         self.sources.append(source)
+        self.all_collapsible = self.all_collapsible and source.collapsible
         self.next_ms = min(self.next_ms, source.next_ms)
 
     def poll(self, loop: EventLoop, entries: list[tuple[float, Any]]) -> Iterator[Any]:
         """One poll phase at ``loop.now``: the arrivals since the last one, and ``entries``
         (the other completions, as (delivered at, task)), run in arrival-time order."""
-        segments = self.draw(loop.env.now, [at for at, _ in entries])
+        env = loop.env
+        if not entries and len(self.sources) == 1:  # the common case: one source, nothing else arrived
+            runs = [(0, self.sources[0].arrivals_until(env.now)[1])]
+            self.next_ms = self.sources[0].next_ms
+            if (until := self.run(runs, env.now)) > env.now:
+                yield env.timeout(until - env.now)
+            return
+        segments = self.draw(env.now, [at for at, _ in entries])
         for (_, task), runs in zip(entries, segments[:-1], strict=True):
-            yield from self._hold(loop, self.run(runs, loop.env.now))
+            if runs and (until := self.run(runs, env.now)) > env.now:  # the thread is held by these
+                yield env.timeout(until - env.now)
             if loop.stopped:
                 return
             yield from loop._drive(task)
-        if not loop.stopped:
-            yield from self._hold(loop, self.run(segments[-1], loop.env.now))
-
-    @staticmethod
-    def _hold(loop: EventLoop, until: float) -> Iterator[Any]:
-        """The thread is held by the activations just run, until ``until``."""
-        if until > loop.env.now:
-            yield loop.env.timeout(until - loop.env.now)
+        if not loop.stopped and (until := self.run(segments[-1], env.now)) > env.now:
+            yield env.timeout(until - env.now)
 
     def draw(self, now: float, entry_ms: list[float]) -> list[list[Run]]:
         """The arrivals since the last poll phase, in arrival order, as runs of one source,
@@ -97,8 +101,12 @@ class Arrivals:
         segments: list[list[Run]] = [[] for _ in range(len(entry_ms) + 1)]
         if self.next_ms > now:
             return segments
-        due = [(i, *s.arrivals_until(now)) for i, s in enumerate(self.sources) if s.next_ms <= now]
-        self.next_ms = min(s.next_ms for s in self.sources)
+        if len(self.sources) == 1:
+            due = [(0, *self.sources[0].arrivals_until(now))]
+            self.next_ms = self.sources[0].next_ms
+        else:
+            due = [(i, *s.arrivals_until(now)) for i, s in enumerate(self.sources) if s.next_ms <= now]
+            self.next_ms = min(s.next_ms for s in self.sources)
         if len(due) == 1 and not (entry_ms and entry_ms[-1] > due[0][1]):  # one source, after every entry
             segments[-1].append((due[0][0], due[0][2]))
             return segments
@@ -112,6 +120,8 @@ class Arrivals:
 
     def run(self, runs: list[Run], t: float) -> float:
         """Run these activations in order from loop time ``t``; the time they hold the thread until."""
+        if self.all_collapsible:
+            return self.collapse(runs, t)
         pending: list[Run] = []
         for index, n in runs:
             source = self.sources[index]

@@ -221,7 +221,7 @@ class EventLoop:
         arriving_ms = None if arrivals is None else arrivals.next_ms
         if not self._arrived and not self._immediates and not (arriving_ms is not None and arriving_ms <= self.env.now):
             yield from self._block(arriving_ms)
-        if arrivals is not None:
+        if arrivals is not None and arrivals.next_ms <= self.env.now:  # else the same as the reference
             yield from arrivals.poll(self, [self._arrived.popleft() for _ in range(len(self._arrived))])
             return
         for _ in range(len(self._arrived)):
