@@ -17,11 +17,7 @@ aggregated one (the default). Targets:
 
 The machine is shared and noisy: read the ratios within one run, not seconds across runs.
 
-Measured on the 2-core development machine (shared, one run, best of 3 for 1-2):
-  1. reference: 1 agent 0.009 s, 128 agents 0.11 s (x12); aggregated: 0.009 s and 0.013 s (x1.4)
-  2. reference 3.3 s; aggregated 0.15 s
-  3. aggregated: see benchmarks/README.md for the full 2-worker measurement
-  4. see benchmarks/README.md
+Measured figures: benchmarks/README.md.
 """
 
 from __future__ import annotations
