@@ -37,7 +37,7 @@ def trace_run(spec: RunSpec) -> TracedRun:
     """Simulate one planned run with a tracer attached."""
     tracer = Tracer(hit_spans=spec.scenario.memo.hit_spans)
     keys = {"run": spec.run, "point": spec.point, "replication": spec.replication, **dict(spec.params)}
-    records = [{**keys, **r} for r in simulate_once(spec.scenario, spec.run, tracer)]
+    records = [{**keys, **r} for r in simulate_once(spec.scenario, spec.run, tracer=tracer)]
     return TracedRun(spec, records, tuple(tracer.spans), tuple(tracer.instants))
 
 
@@ -190,7 +190,8 @@ def trace_counts(traced: TracedRun) -> list[dict]:
             "scans": scans,
             "hits": len(lookups) - scans,
             "yields": sum(1 for i in traced.instants if i.name == names.YIELD and i.track == track),
-            "flips": sum(1 for i in traced.instants if i.name == names.SET and root.start_ms < i.at_ms <= end),
+            "flips": sum(int(i.attr("count") or 1) for i in traced.instants
+                         if i.name == names.SET and root.start_ms < i.at_ms <= end),
             "list_ms": root.duration_ms,
         })
     return out

@@ -3,7 +3,9 @@
 Each activation sets the global, looks its own workspace up ``lookups`` times, then
 holds the loop for ``work_ms``. How an actor is armed follows its kind:
 immediate re-arms with ``setImmediate`` (docs/event-loop.md §5), interval is a
-``setInterval`` (§6), poisson arrivals are inbound I/O queued for the poll phase (§8).
+``setInterval`` (§6), poisson arrivals are inbound I/O queued for the poll phase (§8):
+one SimPy process per copy in the reference engine, one ``PoissonSource`` for all copies
+in the aggregated engine (``arrivals``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..scenario import ActorSpec, ImmediateActor, IntervalActor, PoissonActor
+from .arrivals import PoissonSource
+from . import trace
 from .loop import IMMEDIATE, Sleep, Task, Work
 from .world import World
 
@@ -34,18 +38,29 @@ def workspace_names(actor: ActorSpec, copy: int, rng: np.random.Generator) -> It
         n += 1
 
 
-def activation(world: World, actor: ActorSpec, names: Iterator[str]) -> Task:
-    """One agent turn or cron run: set the global, look its workspace up, do its work."""
-    workspace = next(names)
-    now = world.loop.now
+def activate(world: World, actor: ActorSpec, workspace: str, now: float) -> float:
+    """The synchronous part of one activation at ``now``: set the global, look the workspace
+    up; the ms it holds the thread (lookups plus ``work_ms``)."""
     world.registry.set(workspace, now)  # setActivePluginRegistry(registry, key, mode, workspaceDir)
     world.stats.actor_activations += 1
+    tracer = world.tracer
+    turn = tracer.new_id() if tracer is not None else None
     t = now
     for key in world.cache.keys(workspace, actor.lookups):
         hit, _stale, cost = world.cache.lookup(workspace, key, t)
+        if tracer is not None:
+            tracer.lookup(t, cost, hit, world.cache.current_snapshot == workspace, turn)
         t += cost
         world.stats.actor_scans += not hit
-    yield Work(t - now + actor.work_ms)
+    held = t - now + actor.work_ms
+    if tracer is not None and held > 0:
+        tracer.span(trace.TURN, now, held, f"actor {actor.name}", None, turn, actor=actor.name, workspace=workspace)
+    return held
+
+
+def activation(world: World, actor: ActorSpec, names: Iterator[str]) -> Task:
+    """One agent turn or cron run: set the global, look its workspace up, do its work."""
+    yield Work(activate(world, actor, next(names), world.loop.now))
 
 
 def start_actor(world: World, actor: ActorSpec, copy: int, rng: np.random.Generator) -> None:
@@ -64,11 +79,14 @@ def start_actor(world: World, actor: ActorSpec, copy: int, rng: np.random.Genera
         loop.set_immediate(reflipper())
     elif isinstance(actor, IntervalActor):
         loop.set_interval(actor.period_ms, lambda: activation(world, actor, names), start_ms=actor.start_ms)
+    elif loop.arrivals is not None:  # the aggregated engine: one source for all copies
+        if copy == 0:
+            loop.arrivals.add(PoissonSource(actor, rng, lambda workspace, now: activate(world, actor, workspace, now)))
     else:
         loop.env.process(_arrivals(world, actor, names, rng))
 
 
-def _arrivals(world: World, actor: PoissonActor, names: Iterator[str], rng: np.random.Generator) -> Iterator:
+def _arrivals(world: World, actor: PoissonActor, names: Iterator[str], rng: np.random.Generator) -> Task:
     """Agent turns triggered by inbound messages: exponential gaps, delivered to the poll phase."""
     loop = world.loop
     yield loop.env.timeout(actor.start_ms)

@@ -35,9 +35,12 @@ import math
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simpy
+
+if TYPE_CHECKING:
+    from .arrivals import Arrivals
 
 MIN_TIMER_MS = 1  # Node clamps shorter setTimeout/setInterval delays to 1 ms.
 PROBE_RESOLUTION_MS = 1.0  # monitorEventLoopDelay samples a repeating 1 ms timer.
@@ -141,6 +144,10 @@ class EventLoop:
     due or something arrives. ``stop()`` ends the loop after the running callback; ``halt()``
     also ends the run at once (``halted`` fires and ``halt_reason`` says why): the loop does
     so itself past ``MAX_WAITING``, ``STALL_ITERATIONS`` or ``MAX_ITERATIONS``.
+
+    ``arrivals`` (the aggregated engine, else None) holds the poisson sources that are not
+    SimPy processes: the poll phase draws what they delivered, and an idle loop also wakes
+    at their next arrival.
     """
 
     def __init__(self, env: simpy.Environment, iteration_ms: float):
@@ -152,7 +159,8 @@ class EventLoop:
         self._timers: list[tuple[float, int, Any]] = []
         self._seq = itertools.count()
         self._immediates: deque[Task] = deque()
-        self._arrived: deque[Task] = deque()
+        self._arrived: deque[tuple[float, Task]] = deque()  # (delivered at, task)
+        self.arrivals: Arrivals | None = None
         self._wake: simpy.Event | None = None
         self.process: simpy.Process | None = None
         self.halted = env.event()
@@ -186,7 +194,7 @@ class EventLoop:
 
     def deliver(self, task: Task) -> None:
         """An I/O completion or external arrival: ``task`` runs in the next poll phase."""
-        self._arrived.append(task)
+        self._arrived.append((self.env.now, task))
         if len(self._arrived) > MAX_WAITING:
             self.halt(f"more than {MAX_WAITING} callbacks wait for the poll phase: the loop cannot keep up")
         if self._wake is not None and not self._wake.triggered:
@@ -237,17 +245,25 @@ class EventLoop:
             yield from self._drive(entry)
 
     def _poll_phase(self) -> Iterator[simpy.Event]:
-        if not self._arrived and not self._immediates:
-            yield from self._block()
+        arrivals = self.arrivals
+        arriving_ms = None if arrivals is None else arrivals.next_ms
+        if not self._arrived and not self._immediates and not (arriving_ms is not None and arriving_ms <= self.env.now):
+            yield from self._block(arriving_ms)
+        if arrivals is not None and arrivals.next_ms <= self.env.now:  # else the same as the reference
+            yield from arrivals.poll(self, [self._arrived.popleft() for _ in range(len(self._arrived))])
+            return
         for _ in range(len(self._arrived)):
             if self.stopped:
                 return
-            yield from self._drive(self._arrived.popleft())
+            yield from self._drive(self._arrived.popleft()[1])
 
-    def _block(self) -> Iterator[simpy.Event]:
+    def _block(self, arriving_ms: float | None = None) -> Iterator[simpy.Event]:
+        """Wait for the next timer, a delivery, or the aggregated sources' next arrival."""
         wait = self._timers[0][0] - self.env.now if self._timers else None
         if wait is not None and wait <= 0:
             return
+        if arriving_ms is not None and arriving_ms != math.inf:
+            wait = arriving_ms - self.env.now if wait is None else min(wait, arriving_ms - self.env.now)
         self._wake = self.env.event()
         yield self._wake if wait is None else self._wake | self.env.timeout(wait)
         self._wake = None

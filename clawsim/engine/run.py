@@ -12,6 +12,7 @@ import simpy
 
 from ..scenario import RunSpec, Scenario, distribution
 from .actors import start_actor
+from .arrivals import Arrivals, engine_name
 from .listing import start_lists
 from .loop import EventLoop
 from .memo import MetadataCache
@@ -27,33 +28,44 @@ def run_streams(seed: int, run: int, count: int) -> list[np.random.Generator]:
     return [np.random.default_rng(child) for child in children]
 
 
-def build_world(scenario: Scenario, rng: np.random.Generator, tracer: Tracer | None = None) -> World:
-    """The loop, the global, the metadata cache (scan costs drawn from ``rng``) and the counters."""
+def build_world(scenario: Scenario, rng: np.random.Generator, engine: str | None = None,
+                tracer: Tracer | None = None) -> World:
+    """The loop, the global, the metadata cache (scan costs drawn from ``rng``) and the counters.
+
+    ``engine`` (see ``arrivals.engine_name``): ``reference`` runs each poisson arrival as its
+    own SimPy event; ``aggregated`` (the default) draws them per poll phase.
+    """
     env = simpy.Environment()
     registry = Registry(scenario.registry.initial_workspace, tracer)
     snapshot = scenario.registry.initial_workspace if scenario.memo.current_snapshot else None
     scan_cost = distribution(scenario.memo.scan_ms).sampler(rng)
-    return World(
+    world = World(
         loop=EventLoop(env, scenario.loop.iteration_ms),
         registry=registry,
         cache=MetadataCache(scenario.memo, registry, scan_cost, snapshot),
         pin=scenario.registry.fix == "pin",
         tracer=tracer,
     )
+    if engine_name(engine) == "aggregated":
+        world.loop.arrivals = Arrivals(registry, world.stats, scenario.loop.max_sim_ms)
+    return world
 
 
-def simulate_once(scenario: Scenario, run: int = 0, tracer: Tracer | None = None) -> list[dict]:
+def simulate_once(scenario: Scenario, run: int = 0, engine: str | None = None,
+                  tracer: Tracer | None = None) -> list[dict]:
     """Simulate one run of a resolved scenario; one record (a dict) per list.
 
     Stream 0 draws scan costs; stream k (k >= 1) drives the k-th actor copy, in the
     order the actors are listed. The run ends when the last list returns, or at
     ``loop.max_sim_ms``, or when the loop halts because it cannot advance or keep up
-    (``EventLoop.halt``); lists still open are then recorded with ``completed: false``. With a
-    ``tracer``, the same run also records its events there (see ``trace.py``).
+    (``EventLoop.halt``); lists still open are then recorded with ``completed: false``.
+    ``engine``: see ``build_world``; both engines give the same records in distribution, and
+    identical records when no poisson actor is active. With a ``tracer``, the same run also
+    records its events there (see ``trace.py``).
     """
     copies = [(actor, c) for actor in scenario.actors for c in range(actor.count)]
     streams = run_streams(scenario.seed, run, 1 + len(copies))
-    world = build_world(scenario, streams[0], tracer)
+    world = build_world(scenario, streams[0], engine, tracer)
     loop, env = world.loop, world.loop.env
     for (actor, copy), rng in zip(copies, streams[1:], strict=True):
         start_actor(world, actor, copy, rng)

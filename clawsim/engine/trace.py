@@ -8,7 +8,8 @@ and are namespaced ``clawsim.*`` where it has none (docs/trace.md lists them all
 
 - ``clawsim.list.batch``: the rows built in one callback (on the ``loop`` track);
 - ``clawsim.list.yield``: an instant at each ``setImmediate`` yield (on the list's track);
-- ``clawsim.registry.set``: an instant at each ``setActivePluginRegistry`` call;
+- ``clawsim.registry.set``: an instant at each ``setActivePluginRegistry`` call (with
+  ``count: n`` for n back-to-back calls that the aggregated engine ran as one step);
 - ``clawsim.actor.turn``: one actor activation holding the thread (on the actor's track);
 - ``clawsim.metadata.snapshot``: a lookup served by the gateway's current snapshot (the real
   gateway emits no span for it: it never reaches ``loadPluginMetadataSnapshot``).

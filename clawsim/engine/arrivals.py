@@ -1,0 +1,185 @@
+"""Poisson arrivals aggregated per poll phase: a run costs its yields, not its arrivals.
+
+Inbound turns that land while the thread is held all wait for the next poll phase and run
+there first in, first out (docs/event-loop.md §8), so the loop cannot tell *when* inside the
+gap they landed, only their order among the phase's other completions. The aggregated
+engine therefore draws, at each poll phase, what every source delivered since the last one
+and runs it inside that phase, with no SimPy event per arrival:
+
+- A source is all copies of one poisson actor: the superposition of ``count`` independent
+  Poisson processes of rate ``rate_per_s`` is a Poisson process of rate
+  ``count * rate_per_s`` whose points belong to copies chosen uniformly and independently.
+- Each source (``sources.PoissonSource``) keeps ``next_ms``, the time of its first arrival not yet delivered (drawn
+  from an exponential gap). At a poll phase at ``now``, a source with ``next_ms <= now``
+  delivered that arrival plus Poisson(rate * (now - next_ms)) more, at uniform times after
+  it; its next arrival is ``now`` plus a fresh exponential gap (memorylessness). That is
+  the law of the per-arrival process; the loop blocked idle wakes at ``next_ms``, exactly
+  when the reference's first arrival would wake it.
+- The phase runs the arrivals and the other completions (I/O, requests) in arrival-time
+  order; times are drawn only when that order is not already known.
+- Activations without lookups collapse: their effect on the global is its setter count,
+  the value changes between consecutive values and the last value (``collapse``), with
+  their work summed; activations with lookups run one by one, still without SimPy events.
+
+``ENGINES`` names the engines; ``engine_name`` resolves the choice (argument, else the
+``CLAWSIM_ENGINE`` environment variable, else ``aggregated``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import UsageError
+from . import trace
+from .metrics import RunStats
+from .registry import Registry
+from .sources import PoissonSource
+from .trace import Tracer
+
+if TYPE_CHECKING:
+    from .loop import EventLoop
+
+ENGINES = ("reference", "aggregated")
+ENGINE_ENV = "CLAWSIM_ENGINE"
+DEFAULT_ENGINE = "aggregated"
+Run = tuple[int, int]  # (source index, consecutive activations from it)
+
+
+def engine_name(engine: str | None = None) -> str:
+    """The engine to run: ``engine`` if given, else ``$CLAWSIM_ENGINE``, else ``aggregated``."""
+    name = engine if engine is not None else os.environ.get(ENGINE_ENV, DEFAULT_ENGINE)
+    if name not in ENGINES:
+        raise UsageError(f"engine must be one of {', '.join(ENGINES)}, got {name!r} (argument or ${ENGINE_ENV})")
+    return name
+
+
+class Arrivals:
+    """The aggregated poisson sources of one run, and the poll phase that runs them.
+
+    ``deadline_ms`` is ``loop.max_sim_ms``: an activation that would start after it is not
+    run, as the reference engine stops there mid-phase.
+    """
+
+    def __init__(self, registry: Registry, stats: RunStats, deadline_ms: float):
+        self.registry = registry
+        self.stats = stats
+        self.deadline_ms = deadline_ms
+        self.sources: list[PoissonSource] = []
+        self.next_ms = float("inf")  # the first arrival not yet delivered, over all sources
+        self.all_collapsible = True
+
+    def add(self, source: PoissonSource) -> None:
+        self.sources.append(source)
+        self.all_collapsible = self.all_collapsible and source.collapsible
+        self.next_ms = min(self.next_ms, source.next_ms)
+
+    def poll(self, loop: EventLoop, entries: list[tuple[float, Any]]) -> Iterator[Any]:
+        """One poll phase at ``loop.now``: the arrivals since the last one, and ``entries``
+        (the other completions, as (delivered at, task)), run in arrival-time order."""
+        env = loop.env
+        if not entries and len(self.sources) == 1:  # the common case: one source, nothing else arrived
+            runs = [(0, self.sources[0].arrivals_until(env.now)[1])]
+            self.next_ms = self.sources[0].next_ms
+            if (until := self.run(runs, env.now)) > env.now:
+                yield env.timeout(until - env.now)
+            return
+        segments = self.draw(env.now, [at for at, _ in entries])
+        for (_, task), runs in zip(entries, segments[:-1], strict=True):
+            if runs and (until := self.run(runs, env.now)) > env.now:  # the thread is held by these
+                yield env.timeout(until - env.now)
+            if loop.stopped:
+                return
+            yield from loop._drive(task)
+        if not loop.stopped and (until := self.run(segments[-1], env.now)) > env.now:
+            yield env.timeout(until - env.now)
+
+    def draw(self, now: float, entry_ms: list[float]) -> list[list[Run]]:
+        """The arrivals since the last poll phase, in arrival order, as runs of one source,
+        split around the entries delivered at ``entry_ms``: before the first, ..., after the last."""
+        segments: list[list[Run]] = [[] for _ in range(len(entry_ms) + 1)]
+        if self.next_ms > now:
+            return segments
+        if len(self.sources) == 1:
+            due = [(0, *self.sources[0].arrivals_until(now))]
+            self.next_ms = self.sources[0].next_ms
+        else:
+            due = [(i, *s.arrivals_until(now)) for i, s in enumerate(self.sources) if s.next_ms <= now]
+            self.next_ms = min(s.next_ms for s in self.sources)
+        if len(due) == 1 and not (entry_ms and entry_ms[-1] > due[0][1]):  # one source, after every entry
+            segments[-1].append((due[0][0], due[0][2]))
+            return segments
+        rng = self.sources[due[0][0]].rng  # the first arrival of each source is known, the rest uniform
+        times = np.concatenate([np.append(first, rng.uniform(first, now, n - 1)) for _, first, n in due])
+        labels = np.concatenate([np.full(n, i, dtype=np.int64) for i, _, n in due])
+        order = np.argsort(times, kind="stable")
+        labels, times = labels[order], times[order]
+        cuts = [0, *np.searchsorted(times, entry_ms).tolist(), len(labels)]
+        return [_runs(labels[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+
+    def run(self, runs: list[Run], t: float) -> float:
+        """Run these activations in order from loop time ``t``; the time they hold the thread until."""
+        if self.all_collapsible:
+            return self.collapse(runs, t)
+        pending: list[Run] = []
+        for index, n in runs:
+            source = self.sources[index]
+            if source.collapsible:
+                pending.append((index, n))
+                continue
+            t = self.collapse(pending, t)
+            pending = []
+            for _ in range(n):
+                if t > self.deadline_ms:
+                    return t
+                t += source.activate(source.advance(1)[0], t)
+        return self.collapse(pending, t)
+
+    def collapse(self, runs: list[Run], t: float) -> float:
+        """Activations without lookups, in order from ``t``: the setter calls, the value
+        changes, when the last one happened and the last value, as ``Registry.set`` one by
+        one would leave them, and their work summed."""
+        registry = self.registry
+        for index, n in runs:
+            source, work_ms = self.sources[index], self.sources[index].work_ms
+            if t > self.deadline_ms:
+                return t
+            late = work_ms > 0 and t + (n - 1) * work_ms > self.deadline_ms
+            if late:  # the run ends during these: only those started by the deadline ran
+                n = int((self.deadline_ms - t) // work_ms) + 1
+            first, last, within, last_change = source.advance(n)
+            registry.flips += n
+            self.stats.actor_activations += n
+            if first != registry.workspace:
+                registry.changes += 1
+                registry.changed_at = t
+            if within:
+                registry.changes += within
+                registry.changed_at = t + last_change * work_ms
+            if registry.tracer is not None:
+                _trace_run(registry.tracer, source, t, n, first != registry.workspace or within > 0, last, work_ms)
+            registry.workspace = last
+            t += n * work_ms
+            if late:
+                return t
+        return t
+
+
+def _trace_run(tracer: Tracer, source: PoissonSource, t: float, n: int, changed: bool, last: str, work_ms: float) -> None:
+    """A collapsed run of ``n`` setter calls in a trace: one mark carrying the count (they are
+    back to back from ``t``, ``work_ms`` apart), and their work as one turn span."""
+    tracer.instant(trace.SET, t, trace.LOOP, workspace=last, changed=changed, count=n)
+    if work_ms > 0:
+        tracer.span(trace.TURN, t, n * work_ms, f"actor {source.actor.name}", actor=source.actor.name, count=n)
+
+
+def _runs(labels: np.ndarray) -> list[Run]:
+    """Run-length encoding of a sequence of source indices."""
+    if len(labels) == 0:
+        return []
+    starts = np.concatenate(([0], np.flatnonzero(labels[1:] != labels[:-1]) + 1))
+    lengths = np.diff(np.append(starts, len(labels)))
+    return list(zip(labels[starts].tolist(), lengths.tolist(), strict=True))

@@ -1,0 +1,97 @@
+"""A poisson actor as one source of arrivals for the aggregated engine (``arrivals``).
+
+All ``count`` copies of a poisson actor are one source: the superposition of ``count``
+independent Poisson processes of rate ``rate_per_s`` is one Poisson process of rate
+``count * rate_per_s``, each of whose points belongs to a copy chosen uniformly and
+independently of everything else. The source keeps the time of its first arrival not yet
+delivered (``next_ms``) and, for the workspaces, what the reference engine's per-copy
+``workspace_names`` streams would have reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..scenario import PoissonActor
+
+# (first workspace, last workspace, value changes between consecutive ones, index of the last change or 0)
+Stretch = tuple[str, str, int, int]
+
+
+def _ranks(copies: np.ndarray, count: int) -> np.ndarray:
+    """For each activation, how many earlier ones of the batch came from the same copy."""
+    order = np.argsort(copies, kind="stable")
+    per_copy = np.bincount(copies, minlength=count)
+    first = np.cumsum(per_copy) - per_copy
+    ranks = np.empty(len(copies), dtype=np.int64)
+    ranks[order] = np.arange(len(copies)) - first[copies[order]]
+    return ranks
+
+
+class PoissonSource:
+    """All copies of one poisson actor; ``activate(workspace, now)`` runs one activation
+    that has lookups (it returns the ms it holds the thread).
+
+    Workspaces follow ``workspace_names`` in law: ``cycle:K`` advances a counter per copy
+    (the copy of each activation drawn uniformly), ``random:K`` draws uniformly, ``fixed``
+    repeats its name. ``unique`` names are spelled ``name#c/n`` with ``n`` numbered over the
+    source: every name is new, which is all a unique workspace can show (the reference
+    numbers per copy; no observable depends on the spelling).
+    """
+
+    def __init__(self, actor: PoissonActor, rng: np.random.Generator, activate: Callable[[str, float], float]):
+        self.actor = actor
+        self.rng = rng
+        self.activate = activate
+        self.mean_gap_ms = 1000.0 / (actor.rate_per_s * actor.count)
+        self.work_ms = actor.work_ms
+        self.collapsible = actor.lookups == 0  # its activations touch nothing but the global
+        self.form = actor.workspaces.form
+        arg = actor.workspaces.arg
+        self.k = arg if isinstance(arg, int) else 1
+        self.fixed = str(arg)
+        self.copies = actor.count
+        self.serial = 0  # activations so far (the one copy's counter when count is 1)
+        self.counters = np.zeros(actor.count, dtype=np.int64)  # per copy, for cycle:K with copies
+        self.next_ms = actor.start_ms + float(rng.exponential(self.mean_gap_ms))
+
+    def arrivals_until(self, now: float) -> tuple[float, int]:
+        """Deliver what arrived by ``now`` (>= ``next_ms``): the first arrival's time and how
+        many arrived; the next arrival is drawn after ``now`` (the process is memoryless)."""
+        first = self.next_ms
+        extra = int(self.rng.poisson((now - first) / self.mean_gap_ms))
+        self.next_ms = now + float(self.rng.exponential(self.mean_gap_ms))
+        return first, 1 + extra
+
+    def advance(self, n: int) -> Stretch:
+        """The next ``n`` (>= 1) consecutive activations' workspaces, summarised."""
+        if self.form == "fixed":
+            return self.fixed, self.fixed, 0, 0
+        if self.form == "unique":
+            first, self.serial = self.serial, self.serial + n
+            return self._unique(first), self._unique(first + n - 1), n - 1, n - 1
+        if self.form == "cycle" and self.copies == 1:
+            first, self.serial = self.serial, self.serial + n
+            within = n - 1 if self.k > 1 else 0
+            return self._named(first % self.k), self._named((first + n - 1) % self.k), within, within
+        codes = self._codes(n)
+        changed = np.flatnonzero(codes[1:] != codes[:-1])
+        last_change = int(changed[-1]) + 1 if len(changed) else 0
+        return self._named(int(codes[0])), self._named(int(codes[-1])), len(changed), last_change
+
+    def _codes(self, n: int) -> np.ndarray:
+        """Workspace numbers of ``random:K``, or of ``cycle:K`` across several copies."""
+        if self.form == "random":
+            return self.rng.integers(self.k, size=n, dtype=np.int64)
+        copies = self.rng.integers(self.copies, size=n, dtype=np.int64)
+        number = self.counters[copies] + _ranks(copies, self.copies)
+        self.counters += np.bincount(copies, minlength=self.copies)
+        return number % self.k
+
+    def _named(self, code: int) -> str:
+        return f"{self.actor.name}/{code}"
+
+    def _unique(self, number: int) -> str:
+        return f"{self.actor.name}#{number % self.copies}/{number // self.copies}"
