@@ -173,7 +173,9 @@ def _fix_pairs(traced: Sequence[TracedRun]) -> list[list[TracedRun]]:
 def trace_counts(traced: TracedRun) -> list[dict]:
     """Per list, what its trace shows: scans, hits, yields, flips and list_ms, found only
     from the events (scan spans under its rows span, its yield marks, the setter calls
-    after its start and up to its end, its root span's duration)."""
+    strictly between its start and its end, its root span's duration). A setter call at the
+    very moment a list starts or ends ran before it started or after it ended (the thread
+    runs one callback at a time): the timeline file orders them so too."""
     from .engine import trace as names
 
     by_track = {s.track: s for s in traced.spans if s.name == names.LIST}
@@ -191,7 +193,7 @@ def trace_counts(traced: TracedRun) -> list[dict]:
             "hits": len(lookups) - scans,
             "yields": sum(1 for i in traced.instants if i.name == names.YIELD and i.track == track),
             "flips": sum(int(i.attr("count") or 1) for i in traced.instants
-                         if i.name == names.SET and root.start_ms < i.at_ms <= end),
+                         if i.name == names.SET and root.start_ms < i.at_ms < end),
             "list_ms": root.duration_ms,
         })
     return out
