@@ -40,3 +40,12 @@ class NotAnalytic(ClawsimError, ValueError):
 
 class UsageError(ClawsimError, TypeError):
     """The Python API was called with arguments of the wrong kind."""
+
+
+class ExecutionError(ClawsimError):
+    """The workers could not run the sweep (Dask scheduler unreachable or not Dask, workers
+    gone, a pool worker killed); ``str()`` says what happened and what was kept."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT), with ``str()`` saying what was kept; the CLI exits 130."""

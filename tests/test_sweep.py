@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 import clawsim
 from clawsim.cli import app
 from clawsim.scenario import plan
-from clawsim.sweep import JOURNAL, ResumeError, fingerprint, run_sweep
+from clawsim.errors import ResumeError
+from clawsim.sweep import JOURNAL, run_sweep
 
 SWEEP = """\
 name: small-sweep
@@ -126,11 +127,19 @@ def test_resume_reuses_finished_runs_and_ends_with_the_same_bytes(tmp_path, swee
     assert not journal.exists()
 
 
+def _interrupted(scenario, journal, after=10):
+    """A sweep of ``scenario`` journalled at ``journal`` and stopped by Ctrl-C after ``after`` runs."""
+    def interrupt(done, total):
+        if done == after:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(scenario, journal_path=journal, progress=interrupt)
+
+
 def test_resume_refuses_an_edited_scenario(tmp_path, sweep_file):
-    scenario = clawsim.load_scenario(sweep_file)
     journal = tmp_path / "o" / JOURNAL
-    journal.parent.mkdir()
-    journal.write_text(json.dumps({"fingerprint": fingerprint(scenario)}) + "\n")
+    _interrupted(clawsim.load_scenario(sweep_file), journal)
     sweep_file.write_text(SWEEP.replace("seed: 7", "seed: 8"))
     result = CliRunner().invoke(app, ["run", str(sweep_file), "--out", str(tmp_path / "o"), "--resume"])
     assert result.exit_code == 2
