@@ -129,6 +129,9 @@ def _run_locked(runs: Plan, out: Path, source: str, workers: int, executor: Exec
     except KeyboardInterrupt:
         raise Interrupted(f"{len(journal.done)} of {total} finished runs are kept in {journal.path}: "
                           "rerun with --resume to continue") from None
+    except OSError as exc:  # the journal cannot grow: a full disk or quota
+        raise ResultsError(f"{journal.path}: cannot write it: {exc.strerror or exc}; the {len(journal.done)} runs "
+                           "journalled so far are kept: make room and rerun with --resume") from None
     finally:
         journal.close()
     if analytic:
@@ -146,6 +149,10 @@ def _run_locked(runs: Plan, out: Path, source: str, workers: int, executor: Exec
             raise Interrupted(f"while writing the results; {out}/ is as it was, and {journal.path} keeps all "
                               f"{total} runs: rerun with --resume to write them") from None
         raise Interrupted(f"after the results were written to {out}/") from None
+    except OSError as exc:
+        name = Path(exc.filename).name if exc.filename else "the new result set"
+        raise ResultsError(f"{out}: cannot write {name}: {exc.strerror or exc}; {out}/ is as it was, and "
+                           f"{journal.path} keeps all {total} runs: make room and rerun with --resume") from None
     return RunResult(frame, out, scenario, total, resumed, wall_s, written)
 
 
@@ -208,8 +215,8 @@ def _existing_report(out: Path) -> tuple[Path, ...]:
 
 
 def _os_message(out: Path, exc: OSError) -> str:
-    where = exc.filename if exc.filename is not None else out
-    return f"{where}: cannot write the result folder {out}: {exc.strerror or exc}"
+    where = "" if exc.filename is None or Path(exc.filename) == out else f" ({exc.filename})"
+    return f"{out}: cannot write the result folder{where}: {exc.strerror or exc}"
 
 
 # --------------------------------------------------------------------------- arguments

@@ -118,8 +118,13 @@ def _acquire(path: Path, out: Path) -> tuple[int, int | None]:
             os.close(fd)
             continue
         stale = _pid(fd)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:  # a full disk: leave no lock file behind
+            os.unlink(path)
+            os.close(fd)
+            raise
         return fd, stale
 
 

@@ -96,7 +96,8 @@ def _sha256(data: bytes) -> str:
 
 def write_results(out: Path, scenario: Scenario, frame: pd.DataFrame, meta: dict[str, Any]) -> None:
     """Write the four files of a result set into the folder ``out``; meta.json, written last,
-    records the SHA-256 of the other three (``clawsim run`` calls this on a fresh folder)."""
+    records the SHA-256 of the other three (``clawsim run`` calls this on a fresh folder).
+    OSError (a full disk, ...) is raised as it is: the caller knows what it means for the set."""
     out = Path(out)
     data = {
         RUNS_PARQUET: frame_to_parquet_bytes(frame),
@@ -104,10 +105,14 @@ def write_results(out: Path, scenario: Scenario, frame: pd.DataFrame, meta: dict
         RESOLVED_YAML: resolved_yaml(scenario).encode("utf-8"),
     }
     for name, content in data.items():
-        atomic_write_bytes(out / name, content)
+        _write_bytes(out / name, content)
     files = {name: _sha256(content) for name, content in data.items()}
     text = json.dumps({**meta, "files": files, "versions": versions()}, indent=2, sort_keys=True) + "\n"
-    atomic_write_text(out / META_JSON, text)
+    _write_bytes(out / META_JSON, text.encode("utf-8"))
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    _atomic_write(path, lambda handle: handle.write(data))  # OSError as it is
 
 
 def read_results(folder: str | Path) -> tuple[pd.DataFrame, Scenario, dict[str, Any]]:
