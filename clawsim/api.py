@@ -28,8 +28,8 @@ from typing import Any
 
 import pandas as pd
 
-from .cluster import executor_watch
-from .errors import Interrupted, ResultsError, ResumeError, UsageError
+from .cluster import Cluster, executor_watch
+from .errors import ExecutionError, Interrupted, ResultsError, ResumeError, UsageError
 from .folder import check_target, locked, recover, replace
 from .journal import JOURNAL, Journal, fingerprint, mismatch
 from .scenario import Plan, Scenario, load_scenario, plan
@@ -65,7 +65,7 @@ def run(
     out: str | os.PathLike[str] | None = None,
     *,
     workers: int = 1,
-    executor: Executor | None = None,
+    executor: Executor | Cluster | None = None,
     resume: bool = False,
     force: bool = False,
     analytic: bool = False,
@@ -77,7 +77,8 @@ def run(
     folder ``out`` [default: reports/<name>] as a whole (see the module docstring).
 
     ``workers`` processes (capped at the machine's cores), or ``executor`` (any
-    ``concurrent.futures.Executor``, e.g. ``distributed.Client.get_executor()``); ``analytic``
+    ``concurrent.futures.Executor``, e.g. ``distributed.Client.get_executor()``, or a
+    ``clawsim.cluster.connect(address)``, which also bounds the wait for workers); ``analytic``
     adds the expected_* columns; ``report`` draws the charts and index.md of a sweep.
     ``progress(done, total)`` is called after each run, ``notify(line)`` with each status line.
     Raises a ClawsimError subclass on bad input or a folder it cannot vouch for, and
@@ -110,7 +111,7 @@ def run(
     return dataclasses.replace(result, notes=tuple(notes))
 
 
-def _run_locked(runs: Plan, out: Path, source: str, workers: int, executor: Executor | None, resume: bool,
+def _run_locked(runs: Plan, out: Path, source: str, workers: int, executor: Executor | Cluster | None, resume: bool,
                 force: bool, analytic: bool, report: bool, progress: Callable[[int, int], Any] | None,
                 say: Callable[[str], None]) -> RunResult:
     scenario, total = runs.scenario, len(runs)
@@ -122,13 +123,16 @@ def _run_locked(runs: Plan, out: Path, source: str, workers: int, executor: Exec
     resumed = len(journal.done)
     if mode == "resume":
         say(f"resuming: {resumed} of {total} runs are in {journal.path}")
-    watch: Watch | None = executor_watch(executor) if executor is not None else None
+    pool, watch = _executor(executor)
     started = time.perf_counter()
     try:
-        frame = sweep(runs, journal, workers, executor, progress, watch)
+        frame = sweep(runs, journal, workers, pool, progress, watch)
     except KeyboardInterrupt:
         raise Interrupted(f"{len(journal.done)} of {total} finished runs are kept in {journal.path}: "
                           "rerun with --resume to continue") from None
+    except ExecutionError as exc:
+        raise ExecutionError(f"{exc}; the {len(journal.done)} finished runs are kept in {journal.path}: "
+                             "rerun with --resume to continue") from None
     except OSError as exc:  # the journal cannot grow: a full disk or quota
         raise ResultsError(f"{journal.path}: cannot write it: {exc.strerror or exc}; the {len(journal.done)} runs "
                            "journalled so far are kept: make room and rerun with --resume") from None
@@ -154,6 +158,13 @@ def _run_locked(runs: Plan, out: Path, source: str, workers: int, executor: Exec
         raise ResultsError(f"{out}: cannot write {name}: {exc.strerror or exc}; {out}/ is as it was, and "
                            f"{journal.path} keeps all {total} runs: make room and rerun with --resume") from None
     return RunResult(frame, out, scenario, total, resumed, wall_s, written)
+
+
+def _executor(executor: Executor | Cluster | None) -> tuple[Executor | None, Watch | None]:
+    """The executor to submit to, and what to ask when its workers may be gone."""
+    if isinstance(executor, Cluster):
+        return executor.executor, executor.watch
+    return executor, executor_watch(executor) if executor is not None else None
 
 
 def _folder_mode(out: Path, scenario: Scenario, resume: bool, force: bool, say: Callable[[str], None]) -> str:
@@ -233,7 +244,7 @@ def check_scenario(value: Any, caller: str) -> Scenario:
 def check_workers(workers: Any, executor: Any, caller: str) -> None:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise UsageError(f"{caller}: workers must be a whole number >= 1, not {workers!r}")
-    if executor is not None and not callable(getattr(executor, "submit", None)):
+    if executor is not None and not isinstance(executor, Cluster) and not callable(getattr(executor, "submit", None)):
         raise UsageError(f"{caller}: executor must be a concurrent.futures.Executor, not {type(executor).__name__}")
 
 
@@ -276,7 +287,7 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _workers(workers: int, total: int, executor: Executor | None, say: Callable[[str], None]) -> int:
+def _workers(workers: int, total: int, executor: Executor | Cluster | None, say: Callable[[str], None]) -> int:
     if executor is not None:
         return workers
     cores = available_cores()

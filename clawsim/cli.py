@@ -182,7 +182,7 @@ def run(
 
     cluster = connect(scheduler, scheduler_timeout) if scheduler is not None else None
     try:
-        result = _run_with_progress(file, out, workers=workers, executor=cluster.executor if cluster else None,
+        result = _run_with_progress(file, out, workers=workers, executor=cluster,
                                     resume=resume, force=force, analytic=analytic, report=report)
     finally:
         if cluster is not None:
