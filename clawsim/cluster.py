@@ -11,6 +11,7 @@ no run has finished for a while: it ends the sweep once the cluster has had no w
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -42,11 +43,19 @@ def connect(address: str, timeout_s: float = TIMEOUT_S) -> Cluster:
     except ImportError:
         raise ExecutionError("--scheduler needs Dask: pip install 'clawsim[dask]'") from None
     _check_scheduler(address, timeout_s)
+    _quiet()
     try:
         client = Client(address, timeout=timeout_s)
     except Exception as exc:  # noqa: BLE001 - whatever distributed raises, the user needs one line
         raise ExecutionError(f"cannot connect to the Dask scheduler at {address}: {_reason(exc)}") from None
     return Cluster(address, client.get_executor(pure=False), no_workers_watch(client, address, timeout_s), client.close)
+
+
+def _quiet() -> None:
+    """Keep Dask's own log lines (rescheduling, the cancelled tasks of a stopped sweep, with
+    their tracebacks) off the user's terminal: clawsim says in one line what went wrong."""
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    logging.getLogger("tornado.application").setLevel(logging.CRITICAL)
 
 
 def _check_scheduler(address: str, timeout_s: float) -> None:
