@@ -128,7 +128,7 @@ def _run_locked(runs: Plan, out: Path, source: str, workers: int, executor: Exec
     try:
         frame = sweep(runs, journal, workers, pool, progress, watch)
     except KeyboardInterrupt:
-        raise Interrupted(f"{len(journal.done)} of {total} finished runs are kept in {journal.path}: "
+        raise Interrupted(f"interrupted; {len(journal.done)} of {total} finished runs are kept in {journal.path}: "
                           "rerun with --resume to continue") from None
     except ExecutionError as exc:
         raise ExecutionError(f"{exc}; the {len(journal.done)} finished runs are kept in {journal.path}: "
@@ -150,9 +150,9 @@ def _run_locked(runs: Plan, out: Path, source: str, workers: int, executor: Exec
         written = replace(out, lambda staging: _write_set(staging, out, scenario, frame, meta, draw, say))
     except KeyboardInterrupt:
         if journal.path.exists():
-            raise Interrupted(f"while writing the results; {out}/ is as it was, and {journal.path} keeps all "
+            raise Interrupted(f"interrupted while writing the results; {out}/ is as it was, and {journal.path} keeps all "
                               f"{total} runs: rerun with --resume to write them") from None
-        raise Interrupted(f"after the results were written to {out}/") from None
+        raise Interrupted(f"interrupted after the results were written to {out}/") from None
     except OSError as exc:
         name = Path(exc.filename).name if exc.filename else "the new result set"
         raise ResultsError(f"{out}: cannot write {name}: {exc.strerror or exc}; {out}/ is as it was, and "

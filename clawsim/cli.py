@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 from . import __version__
 from .api import DEFAULT_ROOT
 from .cluster import TIMEOUT_S
-from .errors import ClawsimError, ResultsError, ScenarioError
+from .errors import ClawsimError, Interrupted, ResultsError, ScenarioError
 from .scenario import load_scenario, plan
 
 EXAMPLE = """\
@@ -72,9 +72,8 @@ def exit_code(exc: BaseException) -> int:
     if isinstance(exc, ClawsimError):
         _stderr(f"clawsim: {exc}")
         return exc.exit_code
-    if isinstance(exc, KeyboardInterrupt):
-        kept = str(exc) or "nothing was written"
-        _stderr(f"clawsim: interrupted; {kept}")
+    if isinstance(exc, KeyboardInterrupt):  # an Interrupted says what was kept
+        _stderr(f"clawsim: {exc}" if isinstance(exc, Interrupted) else "clawsim: interrupted")
         return 130
     if isinstance(exc, OSError) and exc.filename is None:  # a write to stdout: closed, full or a broken pipe
         _stderr(f"clawsim: cannot write to stdout: {exc.strerror or exc}")

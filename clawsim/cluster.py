@@ -78,7 +78,9 @@ def _check_scheduler(address: str, timeout_s: float) -> None:
 async def _identity(address: str, timeout_s: float) -> Any:
     from distributed.comm import connect as comm_connect
 
-    deadline = time.monotonic() + timeout_s
+    # distributed gives up on a refused port after timeout_s (OSError: "cannot reach"); the
+    # extra second lets it say so before our deadline, which catches what never answers.
+    deadline = time.monotonic() + timeout_s + 1.0
 
     def left() -> float:
         return max(deadline - time.monotonic(), 0.001)

@@ -48,4 +48,4 @@ class ExecutionError(ClawsimError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C (SIGINT), with ``str()`` saying what was kept; the CLI exits 130."""
+    """Ctrl-C (SIGINT); ``str()`` is one line saying what was kept; the CLI exits 130."""

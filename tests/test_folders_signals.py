@@ -128,7 +128,7 @@ def test_ctrl_c_while_the_results_are_written_keeps_the_journal(tmp_path):
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1] == (
-        f"clawsim: interrupted; while writing the results; {out}/ is as it was, and {out / JOURNAL} keeps all "
+        f"clawsim: interrupted while writing the results; {out}/ is as it was, and {out / JOURNAL} keeps all "
         "16 runs: rerun with --resume to write them")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o", "quick.yaml"]  # no half-written set
     assert journalled(out) == 16 and sorted(p.name for p in out.iterdir()) == [JOURNAL]

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 import clawsim
 from clawsim.cli import app
-from clawsim.scenario import plan
 from clawsim.errors import ResumeError
+from clawsim.scenario import plan
 from clawsim.sweep import JOURNAL, run_sweep
 
 SWEEP = """\
