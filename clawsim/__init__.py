@@ -16,7 +16,8 @@ from concurrent.futures import Executor
 
 import pandas as pd
 
-from .api import RunResult, check_scenario, check_workers, run
+from .api import RunResult, run
+from .arguments import check_scenario, check_workers
 from .errors import ClawsimError, ScenarioError, UsageError
 from .scenario import Scenario, load_scenario, parse_scenario, plan
 from .store import read_results

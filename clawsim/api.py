@@ -28,11 +28,12 @@ from typing import Any
 
 import pandas as pd
 
+from .arguments import capped_workers, check_options, out_arg, scenario_arg
 from .cluster import Cluster, executor_watch
-from .errors import ExecutionError, Interrupted, ResultsError, ResumeError, UsageError
+from .errors import ExecutionError, Interrupted, ResultsError, ResumeError
 from .folder import check_target, locked, recover, replace
 from .journal import JOURNAL, Journal, fingerprint, mismatch
-from .scenario import Plan, Scenario, load_scenario, plan
+from .scenario import Plan, Scenario, plan
 from .store import DATA_FILES, META_JSON, read_results, write_results
 from .sweep import Watch, sweep
 
@@ -84,9 +85,9 @@ def run(
     Raises a ClawsimError subclass on bad input or a folder it cannot vouch for, and
     ``Interrupted`` (a KeyboardInterrupt saying what was kept) on Ctrl-C.
     """
-    scenario, source = _scenario_arg(scenario)
-    target = _out_arg(out, scenario)
-    _check_options(workers, executor, resume, force, progress, notify)
+    scenario, source = scenario_arg(scenario)
+    target = out_arg(out, default_out(scenario))
+    check_options(workers, executor, resume, force, progress, notify)
     notes: list[str] = []
 
     def say(line: str) -> None:
@@ -95,7 +96,7 @@ def run(
             notify(line)
 
     runs = plan(scenario)
-    workers = _workers(workers, len(runs), executor, say)
+    workers = capped_workers(workers, len(runs), executor, say, IN_PROCESS_BELOW)
     say(f"{scenario.name}: {len(runs)} runs -> {target}/")
     try:
         check_target(target)
@@ -104,16 +105,27 @@ def run(
                 say(f"took over the lock of {target} left by pid {stale}, which is no longer running")
             if repaired := recover(target):
                 say(repaired)
-            result = _run_locked(runs, target, source, workers, executor, resume, force, analytic, report,
-                                 progress, say)
+            result = _run_locked(
+                runs, target, source, workers, executor, resume, force, analytic, report, progress, say
+            )
     except OSError as exc:
         raise ResultsError(_os_message(target, exc)) from None
     return dataclasses.replace(result, notes=tuple(notes))
 
 
-def _run_locked(runs: Plan, out: Path, source: str, workers: int, executor: Executor | Cluster | None, resume: bool,
-                force: bool, analytic: bool, report: bool, progress: Callable[[int, int], Any] | None,
-                say: Callable[[str], None]) -> RunResult:
+def _run_locked(
+    runs: Plan,
+    out: Path,
+    source: str,
+    workers: int,
+    executor: Executor | Cluster | None,
+    resume: bool,
+    force: bool,
+    analytic: bool,
+    report: bool,
+    progress: Callable[[int, int], Any] | None,
+    say: Callable[[str], None],
+) -> RunResult:
     scenario, total = runs.scenario, len(runs)
     mode = _folder_mode(out, scenario, resume, force, say)
     if mode == "finished":
@@ -128,14 +140,19 @@ def _run_locked(runs: Plan, out: Path, source: str, workers: int, executor: Exec
     try:
         frame = sweep(runs, journal, workers, pool, progress, watch)
     except KeyboardInterrupt:
-        raise Interrupted(f"interrupted; {len(journal.done)} of {total} finished runs are kept in {journal.path}: "
-                          "rerun with --resume to continue") from None
+        raise Interrupted(
+            f"interrupted; {len(journal.done)} of {total} finished runs are kept in {journal.path}: "
+            "rerun with --resume to continue"
+        ) from None
     except ExecutionError as exc:
-        raise ExecutionError(f"{exc}; the {len(journal.done)} finished runs are kept in {journal.path}: "
-                             "rerun with --resume to continue") from None
+        raise ExecutionError(
+            f"{exc}; the {len(journal.done)} finished runs are kept in {journal.path}: rerun with --resume to continue"
+        ) from None
     except OSError as exc:  # the journal cannot grow: a full disk or quota
-        raise ResultsError(f"{journal.path}: cannot write it: {exc.strerror or exc}; the {len(journal.done)} runs "
-                           "journalled so far are kept: make room and rerun with --resume") from None
+        raise ResultsError(
+            f"{journal.path}: cannot write it: {exc.strerror or exc}; the {len(journal.done)} runs "
+            "journalled so far are kept: make room and rerun with --resume"
+        ) from None
     finally:
         journal.close()
     if analytic:
@@ -143,20 +160,31 @@ def _run_locked(runs: Plan, out: Path, source: str, workers: int, executor: Exec
 
         frame = add_expectations(frame, scenario)
     wall_s = time.perf_counter() - started
-    meta = {"scenario": scenario.name, "source": source, "seed": scenario.seed, "runs": total,
-            "lists": len(frame), "wall_s": round(wall_s, 3), "fingerprint": fingerprint(scenario)}
+    meta = {
+        "scenario": scenario.name,
+        "source": source,
+        "seed": scenario.seed,
+        "runs": total,
+        "lists": len(frame),
+        "wall_s": round(wall_s, 3),
+        "fingerprint": fingerprint(scenario),
+    }
     draw = report and bool(scenario.sweep or scenario.variants)
     try:
         written = replace(out, lambda staging: _write_set(staging, out, scenario, frame, meta, draw, say))
     except KeyboardInterrupt:
         if journal.path.exists():
-            raise Interrupted(f"interrupted while writing the results; {out}/ is as it was, and {journal.path} keeps all "
-                              f"{total} runs: rerun with --resume to write them") from None
+            raise Interrupted(
+                f"interrupted while writing the results; {out}/ is as it was, and {journal.path} "
+                f"keeps all {total} runs: rerun with --resume to write them"
+            ) from None
         raise Interrupted(f"interrupted after the results were written to {out}/") from None
     except OSError as exc:
         name = Path(exc.filename).name if exc.filename else "the new result set"
-        raise ResultsError(f"{out}: cannot write {name}: {exc.strerror or exc}; {out}/ is as it was, and "
-                           f"{journal.path} keeps all {total} runs: make room and rerun with --resume") from None
+        raise ResultsError(
+            f"{out}: cannot write {name}: {exc.strerror or exc}; {out}/ is as it was, and "
+            f"{journal.path} keeps all {total} runs: make room and rerun with --resume"
+        ) from None
     return RunResult(frame, out, scenario, total, resumed, wall_s, written)
 
 
@@ -172,26 +200,31 @@ def _folder_mode(out: Path, scenario: Scenario, resume: bool, force: bool, say: 
     entries = sorted(os.listdir(out)) if out.is_dir() else []
     foreign = [name for name in entries if name not in _OURS and not _generated(name)]
     if foreign:
-        raise ResultsError(f"{out}: holds files clawsim did not write ({', '.join(foreign[:3])}); "
-                           "move them or choose another --out")
+        raise ResultsError(
+            f"{out}: holds files clawsim did not write ({', '.join(foreign[:3])}); move them or choose another --out"
+        )
     for name in entries:
         if (out / name).is_symlink():
-            raise ResultsError(f"{out / name}: is a symbolic link; clawsim never follows links in a result folder "
-                               "(remove it or choose another --out)")
+            raise ResultsError(
+                f"{out / name}: is a symbolic link; clawsim never follows links in a result folder "
+                "(remove it or choose another --out)"
+            )
     if JOURNAL in entries:
         if resume:
             return "resume"
         if force:
             say(f"--force: discarding the interrupted sweep in {out}/")
             return "fresh"
-        raise ResultsError(f"{out}: holds an interrupted sweep ({JOURNAL}); pass --resume to continue it "
-                           "or --force to discard it")
+        raise ResultsError(
+            f"{out}: holds an interrupted sweep ({JOURNAL}); pass --resume to continue it or --force to discard it"
+        )
     if resume and META_JSON in entries:
         _, _, meta = read_results(out)
         why = mismatch(meta.get("fingerprint"), scenario)
         if why is not None:
-            raise ResumeError(f"{out}: holds the finished results of another sweep ({why}); "
-                              "run without --resume to replace them")
+            raise ResumeError(
+                f"{out}: holds the finished results of another sweep ({why}); run without --resume to replace them"
+            )
         say(f"nothing to resume: {out}/ already holds the finished results of this sweep")
         return "finished"
     if resume:
@@ -204,8 +237,15 @@ def _generated(name: str) -> bool:
     return name.endswith(".png") or (name.startswith(".") and name.endswith(".tmp"))
 
 
-def _write_set(staging: Path, out: Path, scenario: Scenario, frame: pd.DataFrame, meta: dict[str, Any],
-               draw: bool, say: Callable[[str], None]) -> tuple[Path, ...]:
+def _write_set(
+    staging: Path,
+    out: Path,
+    scenario: Scenario,
+    frame: pd.DataFrame,
+    meta: dict[str, Any],
+    draw: bool,
+    say: Callable[[str], None],
+) -> tuple[Path, ...]:
     write_results(staging, scenario, frame, meta)
     if not draw:
         return ()
@@ -228,70 +268,3 @@ def _existing_report(out: Path) -> tuple[Path, ...]:
 def _os_message(out: Path, exc: OSError) -> str:
     where = "" if exc.filename is None or Path(exc.filename) == out else f" ({exc.filename})"
     return f"{out}: cannot write the result folder{where}: {exc.strerror or exc}"
-
-
-# --------------------------------------------------------------------------- arguments
-
-
-def check_scenario(value: Any, caller: str) -> Scenario:
-    """``value`` if it is a Scenario; UsageError saying how to get one otherwise."""
-    if isinstance(value, Scenario):
-        return value
-    hint = f" (load the file first: clawsim.load_scenario({str(value)!r}))" if isinstance(value, (str, os.PathLike)) else ""
-    raise UsageError(f"{caller}: scenario must be a clawsim.Scenario, not {type(value).__name__}{hint}")
-
-
-def check_workers(workers: Any, executor: Any, caller: str) -> None:
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise UsageError(f"{caller}: workers must be a whole number >= 1, not {workers!r}")
-    if executor is not None and not isinstance(executor, Cluster) and not callable(getattr(executor, "submit", None)):
-        raise UsageError(f"{caller}: executor must be a concurrent.futures.Executor, not {type(executor).__name__}")
-
-
-def _scenario_arg(value: Any) -> tuple[Scenario, str]:
-    if isinstance(value, (str, os.PathLike)) and not isinstance(value, Scenario):
-        return load_scenario(Path(value)), str(value)
-    if not isinstance(value, Scenario):
-        raise UsageError(f"clawsim.run: scenario must be a clawsim.Scenario or the path of a scenario file, "
-                         f"not {type(value).__name__}")
-    return value, "<python>"
-
-
-def _out_arg(out: Any, scenario: Scenario) -> Path:
-    if out is None:
-        return default_out(scenario)
-    if not isinstance(out, (str, os.PathLike)) or not str(out):
-        raise UsageError(f"clawsim.run: out must be a folder path, not {out!r}")
-    path = Path(os.path.normpath(out))
-    return Path(os.path.abspath(path)) if path.name in ("", "..") or str(path) == "." else path
-
-
-def _check_options(workers: Any, executor: Any, resume: Any, force: Any, progress: Any, notify: Any) -> None:
-    check_workers(workers, executor, "clawsim.run")
-    for name, flag in (("resume", resume), ("force", force)):
-        if not isinstance(flag, bool):
-            raise UsageError(f"clawsim.run: {name} must be True or False, not {flag!r}")
-    if resume and force:
-        raise UsageError("--resume and --force exclude each other: --resume keeps an interrupted sweep's runs, "
-                         "--force discards them")
-    for name, hook in (("progress", progress), ("notify", notify)):
-        if hook is not None and not callable(hook):
-            raise UsageError(f"clawsim.run: {name} must be a function, not {type(hook).__name__}")
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity, where the OS tells it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def _workers(workers: int, total: int, executor: Executor | Cluster | None, say: Callable[[str], None]) -> int:
-    if executor is not None:
-        return workers
-    cores = available_cores()
-    if workers > cores:
-        say(f"{workers} workers asked for, but this machine has {cores} cores: using {cores}")
-        workers = cores
-    return 1 if total < IN_PROCESS_BELOW else workers

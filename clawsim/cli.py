@@ -48,7 +48,7 @@ A scenario file looks like this (all fields are in the README's format reference
 {EXAMPLE}
 \b
   clawsim validate scenarios/pr90819-harness.yaml   # check a file, print its run plan
-  clawsim run scenarios/pr90819-harness.yaml        # simulate, print a table, write reports/<name>/
+  clawsim run scenarios/pr90819-harness.yaml        # simulate, print a table, write {DEFAULT_ROOT}/<name>/
   clawsim run FILE --format json                    # the records as JSON on stdout
   clawsim report reports/rows-x-concurrency         # redraw the PNG report of a result folder
 """

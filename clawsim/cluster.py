@@ -62,15 +62,17 @@ def _check_scheduler(address: str, timeout_s: float) -> None:
     try:
         reply = asyncio.run(_identity(address, timeout_s))
     except TimeoutError:
-        raise ExecutionError(f"the Dask scheduler at {address} did not answer within {timeout_s:g} s "
-                             "(--scheduler-timeout)") from None
+        raise ExecutionError(
+            f"the Dask scheduler at {address} did not answer within {timeout_s:g} s (--scheduler-timeout)"
+        ) from None
     except OSError as exc:  # nothing listens there, or the host is unknown
         raise ExecutionError(f"cannot reach the Dask scheduler at {address}: {_reason(exc)}") from None
     except ValueError as exc:  # an unknown scheme or a malformed address
         raise ExecutionError(f"--scheduler {address}: {_reason(exc)}") from None
     except Exception:  # noqa: BLE001 - garbage on the port can make distributed raise anything
-        raise ExecutionError(f"{address} answers, but not as a Dask scheduler (what it sent is not "
-                             "Dask's protocol)") from None
+        raise ExecutionError(
+            f"{address} answers, but not as a Dask scheduler (what it sent is not Dask's protocol)"
+        ) from None
     if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
         raise ExecutionError(f"{address} answers, but not as a Dask scheduler")
 

@@ -41,8 +41,10 @@ _NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def _link_error(path: Path) -> ResultsError:
-    return ResultsError(f"{path}: is a symbolic link; clawsim never follows links in a result folder "
-                        "(remove it or choose another --out)")
+    return ResultsError(
+        f"{path}: is a symbolic link; clawsim never follows links in a result folder "
+        "(remove it or choose another --out)"
+    )
 
 
 def open_fd(path: Path, flags: int, mode: int = 0o644) -> int:
@@ -108,8 +110,10 @@ def _acquire(path: Path, out: Path) -> tuple[int, int | None]:
         except BlockingIOError:
             holder = _pid(fd)
             os.close(fd)
-            raise ResultsError(f"{out}: another clawsim (pid {holder}) is writing this folder; "
-                               "wait for it to finish or choose another --out") from None
+            raise ResultsError(
+                f"{out}: another clawsim (pid {holder}) is writing this folder; "
+                "wait for it to finish or choose another --out"
+            ) from None
         try:
             same = os.path.samestat(os.fstat(fd), os.lstat(path))
         except FileNotFoundError:

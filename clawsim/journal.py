@@ -87,7 +87,12 @@ class Journal:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = open_fd(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-            head = {"clawsim_journal": FORMAT, "name": scenario.name, "runs": runs, "fingerprint": fingerprint(scenario)}
+            head = {
+                "clawsim_journal": FORMAT,
+                "name": scenario.name,
+                "runs": runs,
+                "fingerprint": fingerprint(scenario),
+            }
             self._append(json.dumps(head))
             self._sync()
 
@@ -141,8 +146,11 @@ class Journal:
             entry = json.loads(line)
         except json.JSONDecodeError:
             entry = None
-        if not isinstance(entry, dict) or not isinstance(entry.get("run"), int) or \
-                not isinstance(entry.get("records"), list):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("run"), int)
+            or not isinstance(entry.get("records"), list)
+        ):
             raise self._refuse(f"line {number} is damaged (not a run's records)")
         run, records = entry["run"], entry["records"]
         if not 0 <= run < self.runs:
@@ -161,7 +169,7 @@ class Journal:
         """Write one line now (a killed process loses nothing written); fsync it within SYNC_EVERY_S."""
         data = (line + "\n").encode("ascii")
         while data:
-            data = data[os.write(self._fd, data):]
+            data = data[os.write(self._fd, data) :]
         if time.monotonic() - self._synced >= SYNC_EVERY_S:
             self._sync()
 

@@ -154,8 +154,11 @@ def _read(path: Path, required: bool = True) -> bytes:
     except FileNotFoundError:
         if not required:
             return b""
-        what = "cannot tell which scenario produced these results" if path.name == RESOLVED_YAML else \
-            "this folder holds no complete clawsim result set"
+        what = (
+            "cannot tell which scenario produced these results"
+            if path.name == RESOLVED_YAML
+            else "this folder holds no complete clawsim result set"
+        )
         raise ResultsError(f"{path}: missing; {what}") from None
     except IsADirectoryError:
         raise ResultsError(f"{path}: is a folder, not a file") from None
@@ -182,11 +185,15 @@ def _check_hashes(folder: Path, meta: dict[str, Any], raw: dict[str, bytes]) -> 
     if files is None:
         return
     if not isinstance(files, dict) or set(files) != set(DATA_FILES):
-        raise ResultsError(f"{folder / META_JSON}: its 'files' record is damaged; rerun `clawsim run` to rewrite the folder")
+        raise ResultsError(
+            f"{folder / META_JSON}: its 'files' record is damaged; rerun `clawsim run` to rewrite the folder"
+        )
     for name in DATA_FILES:
         if files[name] != _sha256(raw[name]):
-            raise ResultsError(f"{folder / name}: does not belong with the other files of {folder} (it changed after "
-                               "clawsim wrote them together); rerun `clawsim run` to write a whole folder")
+            raise ResultsError(
+                f"{folder / name}: does not belong with the other files of {folder} (it changed after "
+                "clawsim wrote them together); rerun `clawsim run` to write a whole folder"
+            )
 
 
 def _check_columns(parquet: Path, frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any]) -> None:
@@ -194,8 +201,10 @@ def _check_columns(parquet: Path, frame: pd.DataFrame, scenario: Scenario, meta:
     wanted = [*KEY_COLUMNS, *variant, *scenario.sweep, *LIST_METRICS, *RUN_METRICS]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
-        raise ResultsError(f"{parquet}: not the runs table of {scenario.name!r} "
-                           f"(missing columns: {', '.join(missing)})")
+        raise ResultsError(
+            f"{parquet}: not the runs table of {scenario.name!r} (missing columns: {', '.join(missing)})"
+        )
     if isinstance(meta.get("lists"), int) and meta["lists"] != len(frame):
-        raise ResultsError(f"{parquet}: {len(frame)} rows, but meta.json says {meta['lists']} lists; "
-                           "the files do not belong together")
+        raise ResultsError(
+            f"{parquet}: {len(frame)} rows, but meta.json says {meta['lists']} lists; the files do not belong together"
+        )

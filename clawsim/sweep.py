@@ -150,10 +150,13 @@ def execute(
 
 
 def _pool(runs: Plan, chunks: Iterator[list[int]], workers: int, watch: Watch | None) -> Iterator[list[dict]]:
-    context = multiprocessing.get_context()
+    # fork on Linux (workers start at once, and their parent is this process, which
+    # PR_SET_PDEATHSIG and the parent-pid watch rely on); spawn elsewhere
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     results = context.Queue()
-    pool = ProcessPoolExecutor(workers, context, initializer=_start_worker,
-                               initargs=(runs.scenario, results, os.getpid()))
+    pool = ProcessPoolExecutor(
+        workers, context, initializer=_start_worker, initargs=(runs.scenario, results, os.getpid())
+    )
     pending: set[Future] = set()
     expected = received = 0
     try:

@@ -89,17 +89,23 @@ def test_the_plan_is_built_once(path, tmp_path, monkeypatch):
     assert built == ["api-sweep"]
 
 
-@pytest.mark.parametrize("call, words", [
-    (lambda p, o: clawsim.simulate(str(p)), "scenario must be a clawsim.Scenario, not str (load the file first"),
-    (lambda p, o: clawsim.simulate(clawsim.load_scenario(p), workers=0), "workers must be a whole number >= 1"),
-    (lambda p, o: clawsim.simulate(clawsim.load_scenario(p), executor="dask"), "executor must be"),
-    (lambda p, o: clawsim.run(42, o), "scenario must be a clawsim.Scenario or the path of a scenario file, not int"),
-    (lambda p, o: clawsim.run(p, 42), "out must be a folder path"),
-    (lambda p, o: clawsim.run(p, o, workers="2"), "workers must be a whole number"),
-    (lambda p, o: clawsim.run(p, o, resume="yes"), "resume must be True or False"),
-    (lambda p, o: clawsim.run(p, o, resume=True, force=True), "exclude each other"),
-    (lambda p, o: clawsim.run(p, o, progress=1), "progress must be a function"),
-])
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda p, o: clawsim.simulate(str(p)), "scenario must be a clawsim.Scenario, not str (load the file first"),
+        (lambda p, o: clawsim.simulate(clawsim.load_scenario(p), workers=0), "workers must be a whole number >= 1"),
+        (lambda p, o: clawsim.simulate(clawsim.load_scenario(p), executor="dask"), "executor must be"),
+        (
+            lambda p, o: clawsim.run(42, o),
+            "scenario must be a clawsim.Scenario or the path of a scenario file, not int",
+        ),
+        (lambda p, o: clawsim.run(p, 42), "out must be a folder path"),
+        (lambda p, o: clawsim.run(p, o, workers="2"), "workers must be a whole number"),
+        (lambda p, o: clawsim.run(p, o, resume="yes"), "resume must be True or False"),
+        (lambda p, o: clawsim.run(p, o, resume=True, force=True), "exclude each other"),
+        (lambda p, o: clawsim.run(p, o, progress=1), "progress must be a function"),
+    ],
+)
 def test_arguments_of_the_wrong_kind_raise_usage_error(path, tmp_path, call, words):
     with pytest.raises(clawsim.UsageError) as caught:
         call(path, tmp_path / "o")
@@ -109,15 +115,25 @@ def test_arguments_of_the_wrong_kind_raise_usage_error(path, tmp_path, call, wor
 
 def test_every_error_class_shares_one_base_with_exit_code_2():
     classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, Exception)]
-    assert {c.__name__ for c in classes} >= {"ScenarioError", "ResultsError", "ResumeError", "ExecutionError",
-                                             "UsageError"}
+    assert {c.__name__ for c in classes} >= {
+        "ScenarioError",
+        "ResultsError",
+        "ResumeError",
+        "ExecutionError",
+        "UsageError",
+    }
     assert all(issubclass(c, errors.ClawsimError) and c.exit_code == 2 for c in classes)
     assert issubclass(errors.Interrupted, KeyboardInterrupt)
 
 
 def test_main_maps_errors_to_one_line_and_exit_2(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "clawsim", "run", str(tmp_path / "missing.yaml")], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "clawsim", "run", str(tmp_path / "missing.yaml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and result.stderr.startswith("clawsim: ")
     assert "missing.yaml" in result.stderr

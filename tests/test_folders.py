@@ -60,6 +60,7 @@ def one_line_error(result, *words):
 
 def interrupted(path: Path, out: Path, after: int = 3) -> None:
     """A real journal of ``path``'s sweep in ``out``, stopped by Ctrl-C after ``after`` runs."""
+
     def stop(done, _total):
         if done == after:
             raise KeyboardInterrupt
@@ -130,8 +131,13 @@ def tiny_fs(tmp_path):
     """A 600 KiB tmpfs (needs root and mount(2); skipped otherwise)."""
     mount = tmp_path / "tiny"
     mount.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)],
-                                           capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("needs root and mount(2) for a small tmpfs")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=False)
@@ -152,8 +158,12 @@ def test_a_full_disk_while_journalling_is_one_line_and_keeps_the_old_results(fil
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     _fill(tiny_fs, 64 * 1024)
     (files / "single.yaml").write_text(BIG_SINGLE)
-    one_line_error(cli(files / "single.yaml", "--out", out, "--no-report"), "journal.jsonl: cannot write it",
-                   "No space left on device", "rerun with --resume")
+    one_line_error(
+        cli(files / "single.yaml", "--out", out, "--no-report"),
+        "journal.jsonl: cannot write it",
+        "No space left on device",
+        "rerun with --resume",
+    )
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != JOURNAL} == before
     assert not [p for p in tiny_fs.iterdir() if p.name.startswith(".")]
     clawsim.read_results(out)
@@ -167,8 +177,12 @@ def test_a_full_disk_while_writing_the_set_keeps_the_old_folder_and_the_journal(
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     _fill(tiny_fs, journal_size + 3 * 4096)  # room for the journal, not for the new set beside it
     (files / "single.yaml").write_text(BIG_SINGLE)
-    one_line_error(cli(files / "single.yaml", "--out", out, "--no-report"), "cannot write the new result set",
-                   "No space left on device", "keeps all 800 runs")
+    one_line_error(
+        cli(files / "single.yaml", "--out", out, "--no-report"),
+        "cannot write the new result set",
+        "No space left on device",
+        "keeps all 800 runs",
+    )
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.name != JOURNAL} == before
     assert len((out / JOURNAL).read_text().splitlines()) == 1 + 800  # every run kept for --resume
     assert not [p for p in tiny_fs.iterdir() if p.name.startswith(".")]
@@ -196,16 +210,20 @@ def test_resume_refuses_the_finished_results_of_another_scenario(files):
     same = cli(files / "sweep.yaml", "--out", out, "--resume")
     assert same.exit_code == 0 and "already holds the finished results of this sweep" in same.stderr
     (files / "sweep.yaml").write_text(SWEEP.replace("seed: 7", "seed: 9"))
-    one_line_error(cli(files / "sweep.yaml", "--out", out, "--resume"), "finished results of another sweep",
-                   "scenario changed")
+    one_line_error(
+        cli(files / "sweep.yaml", "--out", out, "--resume"), "finished results of another sweep", "scenario changed"
+    )
     assert clawsim.read_results(out)[1].seed == 7  # left as it was
 
 
-@pytest.mark.parametrize("field, value, words", [
-    ("clawsim", "0.0.1", "written by clawsim 0.0.1"),
-    ("code", "0123456789abcdef", "model code"),
-    ("scenario", "0123456789abcdef", "scenario changed"),
-])
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("clawsim", "0.0.1", "written by clawsim 0.0.1"),
+        ("code", "0123456789abcdef", "model code"),
+        ("scenario", "0123456789abcdef", "scenario changed"),
+    ],
+)
 def test_resume_refuses_a_journal_of_another_version_model_or_scenario(files, field, value, words):
     out = files / "o"
     interrupted(files / "sweep.yaml", out)
@@ -227,8 +245,10 @@ DAMAGE = {
     "random bytes": (lambda lines: os.urandom(64) + b"\x80", "not a clawsim journal"),
     "empty": (lambda lines: "", "is empty"),
     "a damaged run line": (lambda lines: lines[0] + "[1, 2]\n" + "".join(lines[1:]), "line 2 is damaged"),
-    "a run outside the plan": (lambda lines: lines[0] + lines[1].replace('"run": ', '"run": 99', 1),
-                               "outside this plan's 8 runs"),
+    "a run outside the plan": (
+        lambda lines: lines[0] + lines[1].replace('"run": ', '"run": 99', 1),
+        "outside this plan's 8 runs",
+    ),
     "missing records": (lambda lines: lines[0] + json.dumps({"run": 1, "records": []}) + "\n", "has no records"),
     "missing fields": (lambda lines: lines[0] + lines[1].replace('"scans"', '"scams"'), "missing or wrong fields"),
 }
@@ -343,20 +363,36 @@ def test_report_on_a_table_without_the_sweeps_columns(files):
 
 def _subprocess(*args, **kwargs):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "clawsim", *map(str, args)], env=env, text=True,
-                          capture_output="stdout" not in kwargs, timeout=120, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "clawsim", *map(str, args)],
+        env=env,
+        text=True,
+        capture_output="stdout" not in kwargs,
+        timeout=120,
+        **kwargs,
+    )
 
 
 def test_stdout_full_or_closed_is_one_line_and_exit_2(files):
     with open("/dev/full", "w") as full:
-        result = _subprocess("run", files / "sweep.yaml", "--out", files / "o", "-f", "csv", stdout=full,
-                             stderr=subprocess.PIPE)
+        result = _subprocess(
+            "run", files / "sweep.yaml", "--out", files / "o", "-f", "csv", stdout=full, stderr=subprocess.PIPE
+        )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == "clawsim: cannot write to stdout: No space left on device"
-    closed = subprocess.run(f"{sys.executable} -m clawsim validate {files / 'sweep.yaml'} >&-", shell=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=False, text=True,
-                            stderr=subprocess.PIPE, timeout=60)
-    assert closed.returncode == 2 and closed.stderr.strip() == "clawsim: stdout is closed; redirect it to a file or /dev/null"
+    closed = subprocess.run(
+        f"{sys.executable} -m clawsim validate {files / 'sweep.yaml'} >&-",
+        shell=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=False,
+        text=True,
+        stderr=subprocess.PIPE,
+        timeout=60,
+    )
+    assert (
+        closed.returncode == 2
+        and closed.stderr.strip() == "clawsim: stdout is closed; redirect it to a file or /dev/null"
+    )
 
 
 def test_workers_above_the_core_count_are_capped_with_a_note(files):

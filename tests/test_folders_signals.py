@@ -51,13 +51,19 @@ def slow(tmp_path_factory):
 
 
 def start(*args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "clawsim", *map(str, args)], env=ENV, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "clawsim", *map(str, args)],
+        env=ENV,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def finish(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "clawsim", *map(str, args)], env=ENV, text=True,
-                          capture_output=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "clawsim", *map(str, args)], env=ENV, text=True, capture_output=True, timeout=120
+    )
 
 
 def wait_for(condition, timeout=60.0, every=0.01) -> None:
@@ -110,8 +116,9 @@ def test_ctrl_c_during_a_sweep_keeps_every_finished_run(slow, tmp_path):
     assert proc.returncode == 130 and "Traceback" not in stderr
     last = stderr.strip().splitlines()[-1]
     kept = journalled(out)
-    assert last == (f"clawsim: interrupted; {kept} of 48 finished runs are kept in {out / JOURNAL}: "
-                    "rerun with --resume to continue")
+    assert last == (
+        f"clawsim: interrupted; {kept} of 48 finished runs are kept in {out / JOURNAL}: rerun with --resume to continue"
+    )
     assert 4 <= kept < 48 and (out / JOURNAL).read_text().endswith("\n")  # written per run, whole lines
     resumed = finish("run", path, "--out", out, "--no-report", "--resume", "-w", "2")
     assert resumed.returncode == 0 and f"resuming: {kept} of 48 runs" in resumed.stderr
@@ -129,7 +136,8 @@ def test_ctrl_c_while_the_results_are_written_keeps_the_journal(tmp_path):
     assert proc.returncode == 130 and "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1] == (
         f"clawsim: interrupted while writing the results; {out}/ is as it was, and {out / JOURNAL} keeps all "
-        "16 runs: rerun with --resume to write them")
+        "16 runs: rerun with --resume to write them"
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o", "quick.yaml"]  # no half-written set
     assert journalled(out) == 16 and sorted(p.name for p in out.iterdir()) == [JOURNAL]
     assert finish("run", path, "--out", out, "--resume").returncode == 0
@@ -165,7 +173,8 @@ def test_a_second_writer_is_refused_naming_the_folder_and_the_holder(slow, tmp_p
     assert second.returncode == 2 and "Traceback" not in second.stderr
     assert second.stderr.strip().splitlines()[-1] == (
         f"clawsim: {out}: another clawsim (pid {first.pid}) is writing this folder; "
-        "wait for it to finish or choose another --out")
+        "wait for it to finish or choose another --out"
+    )
     _, stderr = first.communicate(timeout=120)
     assert first.returncode == 0, stderr
     assert (out / "runs.csv").read_bytes() == reference
@@ -198,34 +207,62 @@ def _serve(reply: bytes | None) -> tuple[str, threading.Event]:
     return f"tcp://127.0.0.1:{server.getsockname()[1]}", stop
 
 
-@pytest.mark.parametrize("reply, words", [
-    (b"HTTP/1.1 200 OK\r\n\r\n" + b"\xff" * 4096, "answers, but not as a Dask scheduler"),
-    (None, "did not answer within 2 s"),
-])
+@pytest.mark.parametrize(
+    "reply, words",
+    [
+        (b"HTTP/1.1 200 OK\r\n\r\n" + b"\xff" * 4096, "answers, but not as a Dask scheduler"),
+        (None, "did not answer within 2 s"),
+    ],
+)
 def test_a_port_where_something_else_answers_is_a_clear_error_within_the_timeout(tmp_path, reply, words):
     pytest.importorskip("distributed")
     address, stop = _serve(reply)
     (tmp_path / "s.yaml").write_text(SLOW)
     started = time.monotonic()
     try:
-        result = CliRunner().invoke(app, ["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o"),
-                                          "--scheduler", address, "--scheduler-timeout", "2"])
+        result = CliRunner().invoke(
+            app,
+            [
+                "run",
+                str(tmp_path / "s.yaml"),
+                "--out",
+                str(tmp_path / "o"),
+                "--scheduler",
+                address,
+                "--scheduler-timeout",
+                "2",
+            ],
+        )
     finally:
         stop.set()
     assert time.monotonic() - started < 10
     assert result.exit_code == 2 and words in result.stderr.strip().splitlines()[-1], result.stderr
 
 
-@pytest.mark.parametrize("address, words", [
-    ("", "the address is empty"),
-    ("http://127.0.0.1:8786", "unknown address scheme 'http'"),
-    ("tcp://127.0.0.1:1", "cannot reach the Dask scheduler"),
-])
+@pytest.mark.parametrize(
+    "address, words",
+    [
+        ("", "the address is empty"),
+        ("http://127.0.0.1:8786", "unknown address scheme 'http'"),
+        ("tcp://127.0.0.1:1", "cannot reach the Dask scheduler"),
+    ],
+)
 def test_bad_scheduler_addresses_are_one_line(tmp_path, address, words):
     pytest.importorskip("distributed")
     (tmp_path / "s.yaml").write_text(SLOW)
-    result = CliRunner().invoke(app, ["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o"),
-                                      "--scheduler", address, "--scheduler-timeout", "2"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(tmp_path / "s.yaml"),
+            "--out",
+            str(tmp_path / "o"),
+            "--scheduler",
+            address,
+            "--scheduler-timeout",
+            "2",
+        ],
+    )
     assert result.exit_code == 2 and words in result.stderr.strip().splitlines()[-1], result.stderr
     assert not (tmp_path / "o").exists()
 
@@ -237,11 +274,36 @@ def test_all_dask_workers_dying_mid_sweep_ends_the_sweep_within_the_timeout(slow
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     address = f"tcp://127.0.0.1:{port}"
-    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port",
-                                  str(port), "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1", "--nthreads", "1",
-                               "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    scheduler = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-dashboard",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_worker",
+            address,
+            "--nworkers",
+            "1",
+            "--nthreads",
+            "1",
+            "--no-dashboard",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     out = tmp_path / "o"
     try:
         proc = start("run", path, "--out", out, "--no-report", "--scheduler", address, "--scheduler-timeout", "3")
