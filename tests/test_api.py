@@ -51,7 +51,7 @@ def test_run_writes_the_same_folder_as_the_cli_and_says_what_it_did(path, tmp_pa
     for name in ("runs.parquet", "runs.csv", "scenario.resolved.yaml", "tradeoff.png"):
         assert (tmp_path / "api" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
     with pytest.raises(dataclasses.FrozenInstanceError):
-        result.runs = 9  # type: ignore[misc]
+        result.runs = 9
 
 
 def test_run_takes_a_path_and_writes_to_the_default_folder(path, tmp_path, monkeypatch):
