@@ -10,19 +10,20 @@ import json
 import os
 import sys
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from . import __version__
-from .errors import ResultsError, ResumeError, ScenarioError
+from .api import DEFAULT_ROOT
+from .cluster import TIMEOUT_S
+from .errors import ClawsimError, Interrupted, ResultsError, ScenarioError
 from .scenario import load_scenario, plan
-from .store import write_results
-from .sweep import JOURNAL, run_sweep
 
 EXAMPLE = """\
 name: pr90819-harness
@@ -47,20 +48,66 @@ A scenario file looks like this (all fields are in the README's format reference
 {EXAMPLE}
 \b
   clawsim validate scenarios/pr90819-harness.yaml   # check a file, print its run plan
-  clawsim run scenarios/pr90819-harness.yaml        # simulate, print a table, write reports/<name>/
+  clawsim run scenarios/pr90819-harness.yaml        # simulate, print a table, write {DEFAULT_ROOT}/<name>/
   clawsim run FILE --format json                    # the records as JSON on stdout
   clawsim report reports/rows-x-concurrency         # redraw the PNG report of a result folder
 """
 
+
+
+class _Commands(TyperGroup):
+    """The command group; its ``invoke`` is the one place where errors become exit codes."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (ClawsimError, KeyboardInterrupt, OSError) as exc:
+            raise typer.Exit(exit_code(exc)) from None
+
+
+def exit_code(exc: BaseException) -> int:
+    """Print ``clawsim: <what happened>`` on stderr and return the exit code: a ClawsimError's
+    ``exit_code`` (2), 130 for Ctrl-C, 2 for stdout that cannot be written. Any other error
+    is a bug and is re-raised with its traceback."""
+    if isinstance(exc, ClawsimError):
+        _stderr(f"clawsim: {exc}")
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):  # an Interrupted says what was kept
+        _stderr(f"clawsim: {exc}" if isinstance(exc, Interrupted) else "clawsim: interrupted")
+        return 130
+    if isinstance(exc, OSError) and exc.filename is None:  # a write to stdout: closed, full or a broken pipe
+        _stderr(f"clawsim: cannot write to stdout: {exc.strerror or exc}")
+        _silence_stdout()
+        return 2
+    raise exc
+
+
+def _stderr(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr itself is closed: the exit code is all that is left
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so that the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
 app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, cls=_Commands)
 err = Console(stderr=True, highlight=False)
 
 HEADLINE = ["run", "list_index", "scans", "hits", "lookups", "flips", "changes", "distinct_workspaces", "yields", "list_ms"]
 TABLE_ROW_LIMIT = 60
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -107,18 +154,21 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file.")]) 
 def run(
     file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
     format: Annotated[Format, typer.Option("--format", "-f", help="table: headline columns; json: every record on stdout; csv: every record on stdout.")] = Format.table,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Result folder [default: reports/<scenario name>].")] = None,
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes for a sweep [default: the machine's cores]; plans under 16 runs stay in-process.", show_default=False)] = os.cpu_count() or 1,
-    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786) to run the sweep on a cluster; needs clawsim[dask].")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help=f"Result folder [default: {DEFAULT_ROOT}/<scenario name>]; replaced as a whole.")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes for a sweep [default: the machine's cores; more is capped]; plans under 16 runs stay in-process.", show_default=False)] = os.cpu_count() or 1,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786) to run the sweep on a cluster; needs clawsim[dask].")] = None,
+    scheduler_timeout: Annotated[float, typer.Option("--scheduler-timeout", min=0.1, help="Seconds to wait for the Dask scheduler to answer, and for a worker when the cluster has none.")] = TIMEOUT_S,
     resume: Annotated[bool, typer.Option("--resume", help="Reuse the finished runs of an interrupted sweep in the result folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Discard an interrupted sweep in the result folder and start again.")] = False,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Draw the PNG report after a sweep.")] = True,
     analytic: Annotated[bool, typer.Option("--analytic", help="Add expected_scans, expected_flips and expected_list_ms (clawsim.analytic: computed, not simulated) beside scans, flips and list_ms, and an 'analytic' column: exact, approximate or 'n/a: <reason>'.")] = False,
 ) -> None:
     """Simulate a scenario (every point of its sweep) and write its result folder.
 
-    Writes runs.parquet, runs.csv, scenario.resolved.yaml and meta.json to the result
-    folder, each atomically; after a sweep, also the PNG report and index.md. Same
-    scenario and seed give byte-identical runs.parquet and runs.csv, whatever --workers.
+    Writes runs.parquet, runs.csv, scenario.resolved.yaml, meta.json and, after a sweep,
+    the PNG report and index.md into a new folder, then swaps it in for the old one as a
+    whole. One clawsim at a time writes a folder. Same scenario and seed give byte-identical
+    runs.parquet and runs.csv, whatever --workers.
 
     \b
     Examples:
@@ -127,76 +177,43 @@ def run(
       clawsim run FILE --format csv > runs.csv              # every record, for other tools
       clawsim run FILE --resume                             # finish an interrupted sweep
     """
+    from .cluster import connect
+
+    cluster = connect(scheduler, scheduler_timeout) if scheduler is not None else None
     try:
-        scenario = load_scenario(file)
-    except ScenarioError as exc:
-        fail(str(exc))
-    out = out or Path("reports") / scenario.name
-    total = len(plan(scenario))
-    note(f"{scenario.name}: {total} runs -> {out}/")
-    started = time.perf_counter()
-    try:
-        frame = _run_with_progress(scenario, total, workers, scheduler, out, resume)
-    except ResumeError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        note("interrupted; finished runs are kept: rerun with --resume to continue")
-        raise typer.Exit(130)
-    if analytic:
-        from .analytic import add_expectations
-
-        frame = add_expectations(frame, scenario)
-    wall_s = time.perf_counter() - started
-    meta = {"scenario": scenario.name, "source": str(file), "seed": scenario.seed, "runs": total,
-            "lists": len(frame), "wall_s": round(wall_s, 3)}
-    write_results(out, scenario, frame, meta)
-    (out / JOURNAL).unlink(missing_ok=True)
-    _print_records(frame, format)
-    if report and (scenario.sweep or scenario.variants):
-        _draw_report(out)
-    note(f"{total} runs in {wall_s:.2f} s; results in {out}/")
-
-
-def _run_with_progress(scenario, total: int, workers: int, scheduler: str | None, out: Path, resume: bool):
-    journal = out / JOURNAL
-    if resume and not journal.exists():
-        note(f"nothing to resume in {out}/; running every run")
-    executor, client = None, None
-    if scheduler:
-        executor, client = _dask_executor(scheduler)
-    elif total < 16:
-        workers = 1
-    try:
-        if not err.is_terminal:
-            return run_sweep(scenario, workers, executor, journal, resume)
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-                   TimeRemainingColumn())
-        started = time.perf_counter()
-        with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task("runs", total=total, rate="")
-
-            def advance(done: int, _total: int) -> None:
-                rate = done / max(time.perf_counter() - started, 1e-9)
-                bar.update(task, completed=done, rate=f"{rate:,.0f} runs/s")
-
-            return run_sweep(scenario, workers, executor, journal, resume, progress=advance)
+        result = _run_with_progress(file, out, workers=workers, executor=cluster,
+                                    resume=resume, force=force, analytic=analytic, report=report)
     finally:
-        if client is not None:
-            client.close()
+        if cluster is not None:
+            cluster.close()
+    _print_records(result.frame, format)
+    if result.report:
+        charts = len(result.report) - 1
+        note(f"report: {result.out / 'index.md'} ({charts} chart{'s' if charts != 1 else ''})")
+    simulated = result.runs - result.resumed
+    note(f"{simulated} runs in {result.wall_s:.2f} s; results in {result.out}/")
 
 
-def _dask_executor(address: str):
-    try:
-        from distributed import Client
-    except ImportError:
-        fail("--scheduler needs Dask: pip install 'clawsim[dask]'")
-    try:
-        client = Client(address, timeout=10)
-    except (OSError, TimeoutError) as exc:
-        fail(f"cannot reach the Dask scheduler at {address}: {exc}")
-    return client.get_executor(pure=False), client
+def _run_with_progress(file: Path, out: Path | None, **options):
+    """``clawsim.api.run`` with its status lines on stderr and, on a terminal, a progress bar."""
+    from .api import run as run_api
+
+    if not err.is_terminal:
+        return run_api(file, out, notify=note, **options)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TimeRemainingColumn())
+    started = time.perf_counter()
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("runs", total=None, rate="")
+
+        def advance(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} runs/s")
+
+        return run_api(file, out, notify=lambda line: bar.console.print(f"clawsim: {line}", markup=False),
+                       progress=advance, **options)
 
 
 def _print_records(frame, format: Format) -> None:
@@ -277,8 +294,8 @@ def report_cmd(folder: Annotated[Path, typer.Argument(help="A result folder writ
 @app.command("check-node")
 def check_node(
     file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    run: Annotated[Optional[list[int]], typer.Option("--run", "-r", help="Check only this run of the plan (repeatable) [default: every run].")] = None,
-    calibration: Annotated[Optional[Path], typer.Option("--calibration", "-c", help="Costs written by `clawsim calibrate` [default: measure this machine first, ~6 s].")] = None,
+    run: Annotated[list[int] | None, typer.Option("--run", "-r", help="Check only this run of the plan (repeatable) [default: every run].")] = None,
+    calibration: Annotated[Path | None, typer.Option("--calibration", "-c", help="Costs written by `clawsim calibrate` [default: measure this machine first, ~6 s].")] = None,
     uncalibrated: Annotated[bool, typer.Option("--uncalibrated", help="Simulate with the scenario's own costs.")] = False,
     attempts: Annotated[int, typer.Option("--attempts", min=1, help="Node runs per plan entry while a busy machine leaves timing rows outside their bounds.")] = 3,
     realtime: Annotated[bool, typer.Option("--realtime", help="Run Node under chrt -f 5 (root): other processes cannot take its CPU.")] = False,
@@ -336,7 +353,7 @@ def _number(value: float) -> str:
 
 @app.command("calibrate")
 def calibrate_cmd(
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the YAML to this file [default: stdout].")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the YAML to this file [default: stdout].")] = None,
     realtime: Annotated[bool, typer.Option("--realtime", help="Measure under chrt -f 5 (root): other processes cannot take Node's CPU.")] = False,
 ) -> None:
     """Measure this machine's Node.js and write the costs that make clawsim match it, as YAML (~6 s).
@@ -362,9 +379,24 @@ def calibrate_cmd(
 
 
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: refuses a closed stdout, and flushes stdout before exiting, so that
+    a full disk or a closed pipe behind it is one line and exit 2, never a traceback."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            if fd == 1:  # without this, the first file clawsim opens would become fd 1
+                _stderr(f"clawsim: {name} is closed; redirect it to a file or /dev/null")
+            sys.exit(2)
     try:
         app()
-    except KeyboardInterrupt:
-        note("interrupted")
-        sys.exit(130)
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
+    except KeyboardInterrupt as exc:  # Ctrl-C before a command started (while parsing options)
+        code = exit_code(exc)
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        code = exit_code(exc)
+    sys.exit(code)

@@ -44,3 +44,12 @@ class UsageError(ClawsimError, TypeError):
 
 class FitError(ClawsimError):
     """A file that cannot be fitted: not a timeline, no lists, or no scan spans."""
+
+
+class ExecutionError(ClawsimError):
+    """The workers could not run the sweep (Dask scheduler unreachable or not Dask, workers
+    gone, a pool worker killed); ``str()`` says what happened and what was kept."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT); ``str()`` is one line saying what was kept; the CLI exits 130."""

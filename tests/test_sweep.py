@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 import clawsim
 from clawsim.cli import app
+from clawsim.errors import ResumeError
 from clawsim.scenario import plan
-from clawsim.sweep import JOURNAL, ResumeError, fingerprint, run_sweep
+from clawsim.sweep import JOURNAL, run_sweep
 
 SWEEP = """\
 name: small-sweep
@@ -48,8 +49,15 @@ def test_plan_order_is_variants_then_sweep_in_file_order_then_replications(sweep
 
 def test_records_carry_keys_and_swept_values(sweep_file):
     frame = clawsim.simulate(clawsim.load_scenario(sweep_file))
-    assert list(frame.columns[:7]) == ["run", "point", "replication", "list_index", "list.rows",
-                                       "actors.0.rate_per_s", "registry.fix"]
+    assert list(frame.columns[:7]) == [
+        "run",
+        "point",
+        "replication",
+        "list_index",
+        "list.rows",
+        "actors.0.rate_per_s",
+        "registry.fix",
+    ]
     assert (frame.rows == frame["list.rows"]).all()
     assert frame.run.is_monotonic_increasing
     assert frame.groupby("point").replication.nunique().eq(3).all()
@@ -80,8 +88,10 @@ def test_cli_outputs_are_byte_identical_across_workers(tmp_path, sweep_file):
     outs = []
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
-        result = CliRunner().invoke(app, ["run", str(sweep_file), "--out", str(out), "--workers", str(workers),
-                                          "--no-report", "--format", "csv"])
+        result = CliRunner().invoke(
+            app,
+            ["run", str(sweep_file), "--out", str(out), "--workers", str(workers), "--no-report", "--format", "csv"],
+        )
         assert result.exit_code == 0, result.stderr
         outs.append(out)
     for name in ("runs.parquet", "runs.csv", "scenario.resolved.yaml"):
@@ -92,7 +102,9 @@ def test_cli_outputs_are_byte_identical_across_workers(tmp_path, sweep_file):
 
 
 def test_json_format_prints_only_json_on_stdout(tmp_path, sweep_file):
-    result = CliRunner().invoke(app, ["run", str(sweep_file), "--out", str(tmp_path / "o"), "--no-report", "-f", "json"])
+    result = CliRunner().invoke(
+        app, ["run", str(sweep_file), "--out", str(tmp_path / "o"), "--no-report", "-f", "json"]
+    )
     assert result.exit_code == 0
     records = json.loads(result.stdout)
     assert len(records) == 24 and records[0]["registry.fix"] == "none"
@@ -126,11 +138,20 @@ def test_resume_reuses_finished_runs_and_ends_with_the_same_bytes(tmp_path, swee
     assert not journal.exists()
 
 
+def _interrupted(scenario, journal, after=10):
+    """A sweep of ``scenario`` journalled at ``journal`` and stopped by Ctrl-C after ``after`` runs."""
+
+    def interrupt(done, total):
+        if done == after:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(scenario, journal_path=journal, progress=interrupt)
+
+
 def test_resume_refuses_an_edited_scenario(tmp_path, sweep_file):
-    scenario = clawsim.load_scenario(sweep_file)
     journal = tmp_path / "o" / JOURNAL
-    journal.parent.mkdir()
-    journal.write_text(json.dumps({"fingerprint": fingerprint(scenario)}) + "\n")
+    _interrupted(clawsim.load_scenario(sweep_file), journal)
     sweep_file.write_text(SWEEP.replace("seed: 7", "seed: 8"))
     result = CliRunner().invoke(app, ["run", str(sweep_file), "--out", str(tmp_path / "o"), "--resume"])
     assert result.exit_code == 2
@@ -161,7 +182,10 @@ def test_a_killed_sweep_resumes(tmp_path, sweep_file):
     assert 0 < done < 320 and not (out / "runs.parquet").exists()
     assert subprocess.run(cmd + ["--resume"], capture_output=True).returncode == 0
     reference = tmp_path / "reference"
-    assert subprocess.run(cmd[:5] + ["--out", str(reference), "--no-report", "-w", "2"], capture_output=True).returncode == 0
+    assert (
+        subprocess.run(cmd[:5] + ["--out", str(reference), "--no-report", "-w", "2"], capture_output=True).returncode
+        == 0
+    )
     assert (out / "runs.csv").read_bytes() == (reference / "runs.csv").read_bytes()
 
 

@@ -1,0 +1,270 @@
+"""``clawsim.run``: a scenario's whole sweep into a result folder, as ``clawsim run`` does.
+
+The CLI only parses options, calls ``run`` and prints; a notebook calling ``run`` gets
+the same result folder. ``run`` owns the orchestration: the plan (built once), the folder's
+lock and checks (``clawsim.folder``), the journal and ``--resume`` (``clawsim.journal``),
+the local pool or an executor (``clawsim.sweep``), the analytic columns, meta.json, the
+whole-folder replace and the report. Its rules for an existing folder:
+
+- another clawsim writing it: ResultsError naming the holder's pid (a dead holder's lock
+  is taken over);
+- files clawsim did not write, or a symbolic link: refused, whatever the options;
+- an interrupted sweep (a journal): ``resume`` continues it, ``force`` discards it,
+  neither is refused;
+- finished results: replaced as a whole; with ``resume``, kept as they are when they are
+  this sweep's (same scenario, clawsim version and model code), refused otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .arguments import capped_workers, check_options, out_arg, scenario_arg
+from .cluster import Cluster, executor_watch
+from .errors import ExecutionError, Interrupted, ResultsError, ResumeError
+from .folder import check_target, locked, recover, replace
+from .journal import JOURNAL, Journal, fingerprint, mismatch
+from .scenario import Plan, Scenario, plan
+from .store import DATA_FILES, META_JSON, read_results, write_results
+from .sweep import Watch, sweep
+
+DEFAULT_ROOT = Path("reports")  # ``run`` writes to DEFAULT_ROOT/<scenario name> unless told otherwise
+IN_PROCESS_BELOW = 16  # plans with fewer runs stay in this process: a pool costs more than it saves
+_OURS = {*DATA_FILES, META_JSON, JOURNAL, "index.md"}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``run`` did: the table, where it is, and how it came about."""
+
+    frame: pd.DataFrame  # one row per list, ordered by run (what runs.parquet holds)
+    out: Path  # the result folder
+    scenario: Scenario
+    runs: int  # runs in the plan
+    resumed: int  # runs taken from an interrupted sweep's journal (or a finished folder): not simulated again
+    wall_s: float  # seconds spent simulating
+    report: tuple[Path, ...] = ()  # the PNG charts and index.md written, if any
+    notes: tuple[str, ...] = ()  # the status lines ``notify`` was given
+
+
+def default_out(scenario: Scenario) -> Path:
+    """Where a scenario's results go when no folder is named."""
+    return DEFAULT_ROOT / scenario.name
+
+
+def run(
+    scenario: Scenario | str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    workers: int = 1,
+    executor: Executor | Cluster | None = None,
+    resume: bool = False,
+    force: bool = False,
+    analytic: bool = False,
+    report: bool = True,
+    progress: Callable[[int, int], Any] | None = None,
+    notify: Callable[[str], Any] | None = None,
+) -> RunResult:
+    """Simulate every run of ``scenario`` (a Scenario or a scenario file) and write the result
+    folder ``out`` [default: reports/<name>] as a whole (see the module docstring).
+
+    ``workers`` processes (capped at the machine's cores), or ``executor`` (any
+    ``concurrent.futures.Executor``, e.g. ``distributed.Client.get_executor()``, or a
+    ``clawsim.cluster.connect(address)``, which also bounds the wait for workers); ``analytic``
+    adds the expected_* columns; ``report`` draws the charts and index.md of a sweep.
+    ``progress(done, total)`` is called after each run, ``notify(line)`` with each status line.
+    Raises a ClawsimError subclass on bad input or a folder it cannot vouch for, and
+    ``Interrupted`` (a KeyboardInterrupt saying what was kept) on Ctrl-C.
+    """
+    scenario, source = scenario_arg(scenario)
+    target = out_arg(out, default_out(scenario))
+    check_options(workers, executor, resume, force, progress, notify)
+    notes: list[str] = []
+
+    def say(line: str) -> None:
+        notes.append(line)
+        if notify is not None:
+            notify(line)
+
+    runs = plan(scenario)
+    workers = capped_workers(workers, len(runs), executor, say, IN_PROCESS_BELOW)
+    say(f"{scenario.name}: {len(runs)} runs -> {target}/")
+    try:
+        check_target(target)
+        with locked(target) as stale:
+            if stale is not None:
+                say(f"took over the lock of {target} left by pid {stale}, which is no longer running")
+            if repaired := recover(target):
+                say(repaired)
+            result = _run_locked(
+                runs, target, source, workers, executor, resume, force, analytic, report, progress, say
+            )
+    except OSError as exc:
+        raise ResultsError(_os_message(target, exc)) from None
+    return dataclasses.replace(result, notes=tuple(notes))
+
+
+def _run_locked(
+    runs: Plan,
+    out: Path,
+    source: str,
+    workers: int,
+    executor: Executor | Cluster | None,
+    resume: bool,
+    force: bool,
+    analytic: bool,
+    report: bool,
+    progress: Callable[[int, int], Any] | None,
+    say: Callable[[str], None],
+) -> RunResult:
+    scenario, total = runs.scenario, len(runs)
+    mode = _folder_mode(out, scenario, resume, force, say)
+    if mode == "finished":
+        frame, _, _ = read_results(out)
+        return RunResult(frame, out, scenario, total, total, 0.0, _existing_report(out))
+    journal = Journal(out / JOURNAL, scenario, total, resume=mode == "resume")
+    resumed = len(journal.done)
+    if mode == "resume":
+        say(f"resuming: {resumed} of {total} runs are in {journal.path}")
+    pool, watch = _executor(executor)
+    started = time.perf_counter()
+    try:
+        frame = sweep(runs, journal, workers, pool, progress, watch)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted; {len(journal.done)} of {total} finished runs are kept in {journal.path}: "
+            "rerun with --resume to continue"
+        ) from None
+    except ExecutionError as exc:
+        raise ExecutionError(
+            f"{exc}; the {len(journal.done)} finished runs are kept in {journal.path}: rerun with --resume to continue"
+        ) from None
+    except OSError as exc:  # the journal cannot grow: a full disk or quota
+        raise ResultsError(
+            f"{journal.path}: cannot write it: {exc.strerror or exc}; the {len(journal.done)} runs "
+            "journalled so far are kept: make room and rerun with --resume"
+        ) from None
+    finally:
+        journal.close()
+    if analytic:
+        from .analytic import add_expectations
+
+        frame = add_expectations(frame, scenario)
+    wall_s = time.perf_counter() - started
+    meta = {
+        "scenario": scenario.name,
+        "source": source,
+        "seed": scenario.seed,
+        "runs": total,
+        "lists": len(frame),
+        "wall_s": round(wall_s, 3),
+        "fingerprint": fingerprint(scenario),
+    }
+    draw = report and bool(scenario.sweep or scenario.variants)
+    try:
+        written = replace(out, lambda staging: _write_set(staging, out, scenario, frame, meta, draw, say))
+    except KeyboardInterrupt:
+        if journal.path.exists():
+            raise Interrupted(
+                f"interrupted while writing the results; {out}/ is as it was, and {journal.path} "
+                f"keeps all {total} runs: rerun with --resume to write them"
+            ) from None
+        raise Interrupted(f"interrupted after the results were written to {out}/") from None
+    except OSError as exc:
+        name = Path(exc.filename).name if exc.filename else "the new result set"
+        raise ResultsError(
+            f"{out}: cannot write {name}: {exc.strerror or exc}; {out}/ is as it was, and "
+            f"{journal.path} keeps all {total} runs: make room and rerun with --resume"
+        ) from None
+    return RunResult(frame, out, scenario, total, resumed, wall_s, written)
+
+
+def _executor(executor: Executor | Cluster | None) -> tuple[Executor | None, Watch | None]:
+    """The executor to submit to, and what to ask when its workers may be gone."""
+    if isinstance(executor, Cluster):
+        return executor.executor, executor.watch
+    return executor, executor_watch(executor) if executor is not None else None
+
+
+def _folder_mode(out: Path, scenario: Scenario, resume: bool, force: bool, say: Callable[[str], None]) -> str:
+    """'fresh', 'resume' or 'finished' (resume a finished sweep: nothing to do), after the checks."""
+    entries = sorted(os.listdir(out)) if out.is_dir() else []
+    foreign = [name for name in entries if name not in _OURS and not _generated(name)]
+    if foreign:
+        raise ResultsError(
+            f"{out}: holds files clawsim did not write ({', '.join(foreign[:3])}); move them or choose another --out"
+        )
+    for name in entries:
+        if (out / name).is_symlink():
+            raise ResultsError(
+                f"{out / name}: is a symbolic link; clawsim never follows links in a result folder "
+                "(remove it or choose another --out)"
+            )
+    if JOURNAL in entries:
+        if resume:
+            return "resume"
+        if force:
+            say(f"--force: discarding the interrupted sweep in {out}/")
+            return "fresh"
+        raise ResultsError(
+            f"{out}: holds an interrupted sweep ({JOURNAL}); pass --resume to continue it or --force to discard it"
+        )
+    if resume and META_JSON in entries:
+        _, _, meta = read_results(out)
+        why = mismatch(meta.get("fingerprint"), scenario)
+        if why is not None:
+            raise ResumeError(
+                f"{out}: holds the finished results of another sweep ({why}); run without --resume to replace them"
+            )
+        say(f"nothing to resume: {out}/ already holds the finished results of this sweep")
+        return "finished"
+    if resume:
+        say(f"nothing to resume in {out}/; running every run")
+    return "fresh"
+
+
+def _generated(name: str) -> bool:
+    """Charts, and the temporary files of a write that was killed."""
+    return name.endswith(".png") or (name.startswith(".") and name.endswith(".tmp"))
+
+
+def _write_set(
+    staging: Path,
+    out: Path,
+    scenario: Scenario,
+    frame: pd.DataFrame,
+    meta: dict[str, Any],
+    draw: bool,
+    say: Callable[[str], None],
+) -> tuple[Path, ...]:
+    write_results(staging, scenario, frame, meta)
+    if not draw:
+        return ()
+    from .errors import ReportError
+    from .report import write_report
+
+    try:
+        pngs = write_report(staging)
+    except ReportError as exc:
+        say(f"no report: {exc}")
+        return ()
+    return (*(out / p.name for p in pngs), out / "index.md")
+
+
+def _existing_report(out: Path) -> tuple[Path, ...]:
+    index = [out / "index.md"] if (out / "index.md").is_file() else []
+    return (*sorted(out.glob("*.png")), *index)
+
+
+def _os_message(out: Path, exc: OSError) -> str:
+    where = "" if exc.filename is None or Path(exc.filename) == out else f" ({exc.filename})"
+    return f"{out}: cannot write the result folder{where}: {exc.strerror or exc}"

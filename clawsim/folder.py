@@ -1,0 +1,228 @@
+"""Result folders on disk: one writer at a time, replaced as a whole, no link ever followed.
+
+Everything clawsim keeps beside a result folder ``OUT`` lives in OUT's parent:
+
+    .OUT.lock          flock()ed by the one clawsim writing OUT; holds its pid
+    .OUT.new-XXXXXX    the next result set while it is written
+    .OUT.ready-XXXXXX  the next result set, complete
+    .OUT.old-XXXXXX    the previous OUT while it is deleted
+
+``replace`` writes the whole set into ``.OUT.new-*``, renames it ``.OUT.ready-*`` (complete),
+renames OUT aside to ``.OUT.old-*``, renames the ready set to OUT and deletes the old one.
+SIGINT and SIGTERM are held back during the two renames. A crash (SIGKILL, power loss)
+leaves one of these states, which the next writer repairs under the lock (``recover``):
+
+- while the set is written: OUT is untouched; the ``.new-*`` folder is deleted.
+- after ``.ready-*``, before or after OUT went aside: the ready set is complete, so it is
+  swapped in (rolled forward); until then a reader sees the old OUT or, between the two
+  renames, no OUT at all ("no such folder"), never a mix.
+- after the swap: the ``.old-*`` folder is deleted.
+
+A stale lock (its holder was killed) is free: the kernel drops a dead process's flock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from .errors import ResultsError
+
+T = TypeVar("T")
+_NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _link_error(path: Path) -> ResultsError:
+    return ResultsError(
+        f"{path}: is a symbolic link; clawsim never follows links in a result folder "
+        "(remove it or choose another --out)"
+    )
+
+
+def open_fd(path: Path, flags: int, mode: int = 0o644) -> int:
+    """``os.open`` that refuses a symbolic link at ``path`` (ResultsError) instead of following it."""
+    try:
+        return os.open(path, flags | _NOFOLLOW, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _link_error(path) from None
+        raise
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a regular file, never through a link; OSError (e.g. FileNotFoundError) as usual."""
+    fd = open_fd(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def is_link(path: Path) -> bool:
+    return os.path.islink(path)
+
+
+def check_target(out: Path) -> None:
+    """Refuse an ``--out`` that cannot be a result folder: a link, a file, or no parent folder."""
+    if out.name in ("", ".", ".."):
+        raise ResultsError(f"{out}: not a folder name clawsim can replace; name the result folder itself")
+    if is_link(out):
+        raise _link_error(out)
+    if out.exists() and not out.is_dir():
+        raise ResultsError(f"{out}: is a file, not a result folder; choose another --out")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ResultsError(f"{out}: cannot create it: a part of {out.parent} is a file") from None
+    except NotADirectoryError:
+        raise ResultsError(f"{out}: cannot create it: a part of {out.parent} is a file") from None
+
+
+def _sibling(out: Path, kind: str) -> Path:
+    return out.parent / f".{out.name}.{kind}"
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[int | None]:
+    """Hold the exclusive lock of ``out`` (ResultsError naming the holder's pid if another
+    clawsim holds it); yields the pid of a dead holder whose stale lock was taken over, or None."""
+    path = _sibling(out, "lock")
+    fd, stale = _acquire(path, out)
+    try:
+        yield stale
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # while still held: a waiter that opened this inode re-checks and retries
+        os.close(fd)
+
+
+def _acquire(path: Path, out: Path) -> tuple[int, int | None]:
+    while True:
+        fd = open_fd(path, os.O_RDWR | os.O_CREAT)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _pid(fd)
+            os.close(fd)
+            raise ResultsError(
+                f"{out}: another clawsim (pid {holder}) is writing this folder; "
+                "wait for it to finish or choose another --out"
+            ) from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.lstat(path))
+        except FileNotFoundError:
+            same = False
+        if not same:  # the holder unlinked it as we opened it: lock the new file instead
+            os.close(fd)
+            continue
+        stale = _pid(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:  # a full disk: leave no lock file behind
+            os.unlink(path)
+            os.close(fd)
+            raise
+        return fd, stale
+
+
+def _pid(fd: int) -> int | None:
+    text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _leftovers(out: Path, kind: str) -> list[Path]:
+    prefix = f".{out.name}.{kind}-"
+    try:
+        return sorted(p for p in out.parent.iterdir() if p.name.startswith(prefix))
+    except FileNotFoundError:
+        return []
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def recover(out: Path) -> str | None:
+    """Repair what a crashed ``replace`` left beside ``out`` (call it holding the lock); returns
+    a sentence saying what was repaired, or None."""
+    said = None
+    for path in _leftovers(out, "new"):
+        _remove(path)
+    ready = _leftovers(out, "ready")
+    for extra in ready[:-1]:
+        _remove(extra)
+    if ready:
+        _swap(out, ready[-1])
+        said = f"{out}: finished the swap of a result set that a killed clawsim had completed"
+    for path in _leftovers(out, "old"):
+        _remove(path)
+    return said
+
+
+def replace(out: Path, build: Callable[[Path], T]) -> T:
+    """Write a whole result set with ``build(folder)`` into a fresh sibling folder, then swap it
+    in for ``out`` (see the module docstring). On any error or Ctrl-C before the swap, ``out``
+    is untouched and the unfinished set is deleted."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        result = build(staging)
+        _sync_tree(staging)
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700 folders; results are ordinary folders
+        ready = _sibling(out, "ready-" + staging.name.rsplit("-", 1)[1])
+        os.rename(staging, ready)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _swap(out, ready)
+    return result
+
+
+def _swap(out: Path, ready: Path) -> None:
+    old = None
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        if out.exists() or out.is_symlink():
+            old = _sibling(out, "old-" + ready.name.rsplit("-", 1)[1])
+            os.rename(out, old)
+        os.rename(ready, out)
+        _fsync_dir(out.parent)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    if old is not None:
+        _remove(old)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _sync_tree(folder: Path) -> None:
+    for entry in folder.iterdir():
+        if entry.is_file() and not entry.is_symlink():
+            fd = os.open(entry, os.O_RDONLY | _NOFOLLOW)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

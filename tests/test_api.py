@@ -1,0 +1,139 @@
+"""clawsim.run: the same result folder as the CLI, a small frozen result, clear errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import clawsim
+from clawsim import api, errors
+from clawsim.cli import app
+from clawsim.scenario.plan import Plan
+
+ROOT = Path(__file__).resolve().parents[1]
+SWEEP = """\
+name: api-sweep
+seed: 3
+replications: 2
+memo: {policy: lru, capacity: 8, scan_ms: {dist: lognormal, p50: 2, p95: 4}}
+list: {rows: 60}
+actors:
+  - {name: turns, kind: poisson, rate_per_s: 200, workspaces: random:4}
+sweep:
+  list.rows: [20, 200]
+  registry.fix: [none, pin]
+"""
+
+
+@pytest.fixture
+def path(tmp_path):
+    file = tmp_path / "api-sweep.yaml"
+    file.write_text(SWEEP)
+    return file
+
+
+def test_run_writes_the_same_folder_as_the_cli_and_says_what_it_did(path, tmp_path):
+    result = clawsim.run(clawsim.load_scenario(path), tmp_path / "api")
+    assert isinstance(result, clawsim.RunResult)
+    assert result.out == tmp_path / "api" and result.runs == 8 and result.resumed == 0 and result.wall_s > 0
+    assert {p.name for p in result.report} >= {"index.md", "tradeoff.png"} and all(p.exists() for p in result.report)
+    assert result.notes[0] == f"api-sweep: 8 runs -> {tmp_path / 'api'}/"
+    pd.testing.assert_frame_equal(result.frame, clawsim.simulate(result.scenario))
+    cli = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "cli")])
+    assert cli.exit_code == 0, cli.stderr
+    for name in ("runs.parquet", "runs.csv", "scenario.resolved.yaml", "tradeoff.png"):
+        assert (tmp_path / "api" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.runs = 9
+
+
+def test_run_takes_a_path_and_writes_to_the_default_folder(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = clawsim.run(path, report=False)
+    assert result.out == api.DEFAULT_ROOT / "api-sweep" == api.default_out(result.scenario)
+    assert (tmp_path / api.DEFAULT_ROOT / "api-sweep" / "runs.parquet").exists()
+    assert clawsim.read_results(result.out)[2]["source"] == str(path)
+
+
+def test_an_interrupted_run_says_what_it_kept_and_resumes(path, tmp_path):
+    out = tmp_path / "o"
+
+    def stop(done, _total):
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(errors.Interrupted, match=r"3 of 8 finished runs are kept in .*journal.jsonl"):
+        clawsim.run(path, out, progress=stop)
+    result = clawsim.run(path, out, resume=True)
+    assert result.resumed == 3
+    pd.testing.assert_frame_equal(result.frame, clawsim.simulate(result.scenario))
+
+
+def test_the_plan_is_built_once(path, tmp_path, monkeypatch):
+    built = []
+    original = Plan.__init__
+
+    def counting(self, scenario):
+        built.append(scenario.name)
+        original(self, scenario)
+
+    monkeypatch.setattr(Plan, "__init__", counting)
+    clawsim.run(path, tmp_path / "o", report=False)
+    assert built == ["api-sweep"]
+
+
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda p, o: clawsim.simulate(str(p)), "scenario must be a clawsim.Scenario, not str (load the file first"),
+        (lambda p, o: clawsim.simulate(clawsim.load_scenario(p), workers=0), "workers must be a whole number >= 1"),
+        (lambda p, o: clawsim.simulate(clawsim.load_scenario(p), executor="dask"), "executor must be"),
+        (
+            lambda p, o: clawsim.run(42, o),
+            "scenario must be a clawsim.Scenario or the path of a scenario file, not int",
+        ),
+        (lambda p, o: clawsim.run(p, 42), "out must be a folder path"),
+        (lambda p, o: clawsim.run(p, o, workers="2"), "workers must be a whole number"),
+        (lambda p, o: clawsim.run(p, o, resume="yes"), "resume must be True or False"),
+        (lambda p, o: clawsim.run(p, o, resume=True, force=True), "exclude each other"),
+        (lambda p, o: clawsim.run(p, o, progress=1), "progress must be a function"),
+    ],
+)
+def test_arguments_of_the_wrong_kind_raise_usage_error(path, tmp_path, call, words):
+    with pytest.raises(clawsim.UsageError) as caught:
+        call(path, tmp_path / "o")
+    assert words in str(caught.value) and isinstance(caught.value, clawsim.ClawsimError)
+    assert not (tmp_path / "o").exists()
+
+
+def test_every_error_class_shares_one_base_with_exit_code_2():
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, Exception)]
+    assert {c.__name__ for c in classes} >= {
+        "ScenarioError",
+        "ResultsError",
+        "ResumeError",
+        "ExecutionError",
+        "UsageError",
+    }
+    assert all(issubclass(c, errors.ClawsimError) and c.exit_code == 2 for c in classes)
+    assert issubclass(errors.Interrupted, KeyboardInterrupt)
+
+
+def test_main_maps_errors_to_one_line_and_exit_2(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "clawsim", "run", str(tmp_path / "missing.yaml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and result.stderr.startswith("clawsim: ")
+    assert "missing.yaml" in result.stderr
