@@ -2,7 +2,7 @@
 
 Run: python benchmarks/bench_arrivals.py [--no-sweep]
 
-"before" is the per-arrival reference engine (``CLAWSIM_ENGINE=reference``), "after" the
+"before" is the per-arrival reference engine (``loop.engine: reference``), "after" the
 aggregated one (the default). Targets:
 
 1. One list of 10,000 rows x 2 lookups (lognormal scans, median 60 ms, p95 80 ms) under 128

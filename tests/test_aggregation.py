@@ -132,20 +132,11 @@ def test_the_aggregated_engine_is_deterministic():
     assert simulate_once(scenario, 3, engine="aggregated") == simulate_once(scenario, 3, engine="aggregated")
 
 
-def test_the_engine_is_chosen_by_argument_then_environment(monkeypatch):
-    monkeypatch.delenv("CLAWSIM_ENGINE", raising=False)
-    assert engine_name() == "aggregated"
-    monkeypatch.setenv("CLAWSIM_ENGINE", "reference")
-    assert engine_name() == "reference"
-    assert engine_name("aggregated") == "aggregated"
-    monkeypatch.setenv("CLAWSIM_ENGINE", "fast")
-    with pytest.raises(UsageError, match="CLAWSIM_ENGINE"):
-        engine_name()
-
-
-if __name__ == "__main__":
-    print(f"{'case':<38}" + "".join(f"{m:>24}" for m in METRICS))
-    print(f"{'':<38}" + "".join(f"{'KS p / t p':>24}" for _ in METRICS))
-    for case in CASES:
-        row = p_matrix(case)
-        print(f"{case:<38}" + "".join(f"{ks:>12.3f} / {t:<9.3f}" for ks, t in row.values()))
+def test_the_engine_is_chosen_by_the_scenario_then_the_argument():
+    reference = clawsim.parse_scenario(CASES["per-row I/O, poisson + cron"] + "\nloop: {engine: reference}\n")
+    assert simulate_once(reference, 3) == simulate_once(reference, 3, engine="reference")
+    assert engine_name(None) == "aggregated"
+    assert engine_name(None, "reference") == "reference"
+    assert engine_name("aggregated", "reference") == "aggregated"
+    with pytest.raises(UsageError, match="engine must be one of"):
+        engine_name("fast")

@@ -21,13 +21,12 @@ and runs it inside that phase, with no SimPy event per arrival:
   the value changes between consecutive values and the last value (``collapse``), with
   their work summed; activations with lookups run one by one, still without SimPy events.
 
-``ENGINES`` names the engines; ``engine_name`` resolves the choice (argument, else the
-``CLAWSIM_ENGINE`` environment variable, else ``aggregated``).
+``ENGINES`` names the engines; the scenario chooses one (``loop.engine``, default
+``aggregated``), and ``simulate_once(..., engine=...)`` may override it (tests, benchmarks).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -44,16 +43,15 @@ if TYPE_CHECKING:
     from .loop import EventLoop
 
 ENGINES = ("reference", "aggregated")
-ENGINE_ENV = "CLAWSIM_ENGINE"
 DEFAULT_ENGINE = "aggregated"
 Run = tuple[int, int]  # (source index, consecutive activations from it)
 
 
-def engine_name(engine: str | None = None) -> str:
-    """The engine to run: ``engine`` if given, else ``$CLAWSIM_ENGINE``, else ``aggregated``."""
-    name = engine if engine is not None else os.environ.get(ENGINE_ENV, DEFAULT_ENGINE)
+def engine_name(engine: str | None, default: str = DEFAULT_ENGINE) -> str:
+    """The engine to run: ``engine`` if given, else ``default`` (the scenario's ``loop.engine``)."""
+    name = engine if engine is not None else default
     if name not in ENGINES:
-        raise UsageError(f"engine must be one of {', '.join(ENGINES)}, got {name!r} (argument or ${ENGINE_ENV})")
+        raise UsageError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
     return name
 
 

@@ -32,8 +32,8 @@ def build_world(scenario: Scenario, rng: np.random.Generator, engine: str | None
                 tracer: Tracer | None = None) -> World:
     """The loop, the global, the metadata cache (scan costs drawn from ``rng``) and the counters.
 
-    ``engine`` (see ``arrivals.engine_name``): ``reference`` runs each poisson arrival as its
-    own SimPy event; ``aggregated`` (the default) draws them per poll phase.
+    ``engine`` overrides the scenario's ``loop.engine``: ``reference`` runs each poisson
+    arrival as its own SimPy event; ``aggregated`` (the default) draws them per poll phase.
     """
     env = simpy.Environment()
     registry = Registry(scenario.registry.initial_workspace, tracer)
@@ -46,7 +46,7 @@ def build_world(scenario: Scenario, rng: np.random.Generator, engine: str | None
         pin=scenario.registry.fix == "pin",
         tracer=tracer,
     )
-    if engine_name(engine) == "aggregated":
+    if engine_name(engine, scenario.loop.engine) == "aggregated":
         world.loop.arrivals = Arrivals(registry, world.stats, scenario.loop.max_sim_ms)
     return world
 

@@ -210,10 +210,13 @@ ActorKind = Literal["immediate", "interval", "poisson"]
 
 
 class LoopSpec(_Strict):
-    """Costs of the event loop itself."""
+    """Costs of the event loop itself, and how the engine runs it."""
 
     iteration_ms: PositiveMs = 0.005
     max_sim_ms: PositiveMs = 3_600_000.0
+    # aggregated: poisson arrivals are drawn per poll phase (a run costs its yields, not its
+    # arrivals); reference: one SimPy event per arrival. Equal in distribution (tests/test_aggregation.py).
+    engine: Literal["aggregated", "reference"] = "aggregated"
 
 
 # Aliases defined outside Scenario, whose field ``list`` shadows the builtin there.
