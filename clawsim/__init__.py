@@ -6,45 +6,50 @@ The Python API that the CLI and notebooks share::
     scenario = clawsim.load_scenario("scenarios/pr90819-harness.yaml")
     frame = clawsim.simulate(scenario)          # one row per sessions.list call
     result = clawsim.run(scenario, "results/x") # the same result folder as `clawsim run`
+    events = clawsim.trace(scenario, run=0)     # one run's spans and marks
+    fitted = clawsim.fit("gateway.timeline.jsonl")  # a scenario fitted to a real timeline
+
+Names are imported on first use, so ``import clawsim`` (and the CLI's start-up) does not
+pay for pandas, pyarrow or matplotlib until something needs them.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from concurrent.futures import Executor
+# public name -> module that defines it
+_EXPORTS = {
+    "ClawsimError": "errors", "ScenarioError": "errors", "UsageError": "errors",
+    "Scenario": "scenario", "load_scenario": "scenario", "parse_scenario": "scenario", "plan": "scenario",
+    "RunResult": "api", "run": "api", "simulate": "api",
+    "read_results": "store",
+    "trace": "tracing",
+    "FitResult": "fitting", "fit": "fitting",
+}
 
-import pandas as pd
-
-from .api import RunResult, run
-from .arguments import check_scenario, check_workers
-from .errors import ClawsimError, ScenarioError, UsageError
-from .scenario import Scenario, load_scenario, parse_scenario, plan
-from .store import read_results
-from .sweep import run_sweep
-from .tracing import trace
-
-
-def simulate(scenario: Scenario, workers: int = 1, executor: Executor | None = None) -> pd.DataFrame:
-    """Run every point of the scenario's sweep; one row per list, ordered by run index.
-
-    Nothing is written; UsageError for arguments of the wrong kind."""
-    check_workers(workers, executor, "clawsim.simulate")
-    return run_sweep(check_scenario(scenario, "clawsim.simulate"), workers=workers, executor=executor)
+if TYPE_CHECKING:
+    from .api import RunResult, run, simulate
+    from .errors import ClawsimError, ScenarioError, UsageError
+    from .fitting import FitResult, fit
+    from .scenario import Scenario, load_scenario, parse_scenario, plan
+    from .store import read_results
+    from .tracing import trace
 
 
-__all__ = [
-    "ClawsimError",
-    "RunResult",
-    "Scenario",
-    "ScenarioError",
-    "UsageError",
-    "load_scenario",
-    "parse_scenario",
-    "plan",
-    "read_results",
-    "run",
-    "simulate",
-    "trace",
-    "__version__",
-]
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'clawsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
+
+__all__ = [*_EXPORTS, "__version__"]

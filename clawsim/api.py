@@ -31,15 +31,31 @@ import pandas as pd
 from .arguments import capped_workers, check_options, out_arg, scenario_arg
 from .cluster import Cluster, executor_watch
 from .errors import ExecutionError, Interrupted, ResultsError, ResumeError
-from .folder import check_target, locked, recover, replace
+from .folder import DEFAULT_ROOT, check_target, locked, recover, replace
 from .journal import JOURNAL, Journal, fingerprint, mismatch
 from .scenario import Plan, Scenario, plan
 from .store import DATA_FILES, META_JSON, read_results, write_results
 from .sweep import Watch, sweep
 
-DEFAULT_ROOT = Path("reports")  # ``run`` writes to DEFAULT_ROOT/<scenario name> unless told otherwise
 IN_PROCESS_BELOW = 16  # plans with fewer runs stay in this process: a pool costs more than it saves
-_OURS = {*DATA_FILES, META_JSON, JOURNAL, "index.md"}
+TRACES = "traces"  # run --trace: the traced runs' files, in this folder of the result folder
+_OURS = {*DATA_FILES, META_JSON, JOURNAL, "index.md", "index.html", TRACES}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How ``run`` runs and what it writes besides the tables (see ``run``)."""
+
+    workers: int = 1
+    executor: Executor | Cluster | None = None
+    resume: bool = False
+    force: bool = False
+    analytic: bool = False
+    report: bool = True
+    html: bool = False
+    trace: bool = False
+    overrides: tuple[str, ...] = ()
+    progress: Callable[[int, int], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,21 +87,29 @@ def run(
     force: bool = False,
     analytic: bool = False,
     report: bool = True,
+    html: bool = False,
+    trace: bool = False,
+    overrides: tuple[str, ...] = (),
+    source: str | None = None,
     progress: Callable[[int, int], Any] | None = None,
     notify: Callable[[str], Any] | None = None,
 ) -> RunResult:
     """Simulate every run of ``scenario`` (a Scenario or a scenario file) and write the result
-    folder ``out`` [default: reports/<name>] as a whole (see the module docstring).
+    folder ``out`` [default: results/<name>] as a whole (see the module docstring).
 
     ``workers`` processes (capped at the machine's cores), or ``executor`` (any
     ``concurrent.futures.Executor``, e.g. ``distributed.Client.get_executor()``, or a
     ``clawsim.cluster.connect(address)``, which also bounds the wait for workers); ``analytic``
-    adds the expected_* columns; ``report`` draws the charts and index.md of a sweep.
-    ``progress(done, total)`` is called after each run, ``notify(line)`` with each status line.
+    adds the expected_* columns; ``report`` draws the charts and index.md of a sweep (and
+    ``html`` a self-contained index.html); ``trace`` writes the traces of the first run of each
+    sweep point into ``traces/`` (``clawsim.tracing``); ``overrides`` (the command line's
+    ``--set``/``--sweep`` as given) are recorded in meta.json, as is ``source`` (the file the
+    scenario came from, when it is passed as a Scenario). ``progress(done, total)`` is called after each run, ``notify(line)`` with each status line.
     Raises a ClawsimError subclass on bad input or a folder it cannot vouch for, and
     ``Interrupted`` (a KeyboardInterrupt saying what was kept) on Ctrl-C.
     """
-    scenario, source = scenario_arg(scenario)
+    scenario, given_as = scenario_arg(scenario)
+    source = source or given_as
     target = out_arg(out, default_out(scenario))
     check_options(workers, executor, resume, force, progress, notify)
     notes: list[str] = []
@@ -97,6 +121,7 @@ def run(
 
     runs = plan(scenario)
     workers = capped_workers(workers, len(runs), executor, say, IN_PROCESS_BELOW)
+    options = RunOptions(workers, executor, resume, force, analytic, report, html, trace, tuple(overrides), progress)
     say(f"{scenario.name}: {len(runs)} runs -> {target}/")
     try:
         check_target(target)
@@ -105,29 +130,15 @@ def run(
                 say(f"took over the lock of {target} left by pid {stale}, which is no longer running")
             if repaired := recover(target):
                 say(repaired)
-            result = _run_locked(
-                runs, target, source, workers, executor, resume, force, analytic, report, progress, say
-            )
+            result = _run_locked(runs, target, source, options, say)
     except OSError as exc:
         raise ResultsError(_os_message(target, exc)) from None
     return dataclasses.replace(result, notes=tuple(notes))
 
 
-def _run_locked(
-    runs: Plan,
-    out: Path,
-    source: str,
-    workers: int,
-    executor: Executor | Cluster | None,
-    resume: bool,
-    force: bool,
-    analytic: bool,
-    report: bool,
-    progress: Callable[[int, int], Any] | None,
-    say: Callable[[str], None],
-) -> RunResult:
+def _run_locked(runs: Plan, out: Path, source: str, options: RunOptions, say: Callable[[str], None]) -> RunResult:
     scenario, total = runs.scenario, len(runs)
-    mode = _folder_mode(out, scenario, resume, force, say)
+    mode = _folder_mode(out, scenario, options.resume, options.force, say)
     if mode == "finished":
         frame, _, _ = read_results(out)
         return RunResult(frame, out, scenario, total, total, 0.0, _existing_report(out))
@@ -135,10 +146,10 @@ def _run_locked(
     resumed = len(journal.done)
     if mode == "resume":
         say(f"resuming: {resumed} of {total} runs are in {journal.path}")
-    pool, watch = _executor(executor)
+    pool, watch = _executor(options.executor)
     started = time.perf_counter()
     try:
-        frame = sweep(runs, journal, workers, pool, progress, watch)
+        frame = sweep(runs, journal, options.workers, pool, options.progress, watch)
     except KeyboardInterrupt:
         raise Interrupted(
             f"interrupted; {len(journal.done)} of {total} finished runs are kept in {journal.path}: "
@@ -155,7 +166,7 @@ def _run_locked(
         ) from None
     finally:
         journal.close()
-    if analytic:
+    if options.analytic:
         from .analytic import add_expectations
 
         frame = add_expectations(frame, scenario)
@@ -168,10 +179,11 @@ def _run_locked(
         "lists": len(frame),
         "wall_s": round(wall_s, 3),
         "fingerprint": fingerprint(scenario),
+        "engine": scenario.loop.engine,
+        **({"overrides": list(options.overrides)} if options.overrides else {}),
     }
-    draw = report and bool(scenario.sweep or scenario.variants)
     try:
-        written = replace(out, lambda staging: _write_set(staging, out, scenario, frame, meta, draw, say))
+        written = replace(out, lambda staging: _write_set(staging, out, scenario, frame, meta, options, say))
     except KeyboardInterrupt:
         if journal.path.exists():
             raise Interrupted(
@@ -237,27 +249,27 @@ def _generated(name: str) -> bool:
     return name.endswith(".png") or (name.startswith(".") and name.endswith(".tmp"))
 
 
-def _write_set(
-    staging: Path,
-    out: Path,
-    scenario: Scenario,
-    frame: pd.DataFrame,
-    meta: dict[str, Any],
-    draw: bool,
-    say: Callable[[str], None],
-) -> tuple[Path, ...]:
+def _write_set(staging: Path, out: Path, scenario: Scenario, frame: pd.DataFrame, meta: dict[str, Any],
+               options: RunOptions, say: Callable[[str], None]) -> tuple[Path, ...]:
+    """The whole result set in ``staging`` (swapped in for ``out`` afterwards); the report's files."""
     write_results(staging, scenario, frame, meta)
-    if not draw:
+    if options.trace:
+        from .tracing import write_traces
+
+        traced = write_traces(scenario, None, staging / TRACES)
+        say(f"traces: {len(traced)} files in {out / TRACES}/")
+    if not (options.report and (scenario.sweep or scenario.variants)):
         return ()
     from .errors import ReportError
     from .report import write_report
 
     try:
-        pngs = write_report(staging)
+        pngs = write_report(staging, html=options.html)
     except ReportError as exc:
         say(f"no report: {exc}")
         return ()
-    return (*(out / p.name for p in pngs), out / "index.md")
+    pages = ["index.md", "index.html"] if options.html else ["index.md"]
+    return (*(out / p.name for p in pngs), *(out / page for page in pages))
 
 
 def _existing_report(out: Path) -> tuple[Path, ...]:
@@ -268,3 +280,14 @@ def _existing_report(out: Path) -> tuple[Path, ...]:
 def _os_message(out: Path, exc: OSError) -> str:
     where = "" if exc.filename is None or Path(exc.filename) == out else f" ({exc.filename})"
     return f"{out}: cannot write the result folder{where}: {exc.strerror or exc}"
+
+
+def simulate(scenario: Scenario, workers: int = 1, executor: Executor | None = None) -> pd.DataFrame:
+    """Run every point of the scenario's sweep; one row per list, ordered by run index.
+
+    Nothing is written; UsageError for arguments of the wrong kind."""
+    from .arguments import check_scenario, check_workers
+    from .sweep import run_sweep
+
+    check_workers(workers, executor, "clawsim.simulate")
+    return run_sweep(check_scenario(scenario, "clawsim.simulate"), workers=workers, executor=executor)

@@ -36,6 +36,8 @@ from typing import TypeVar
 
 from .errors import ResultsError
 
+DEFAULT_ROOT = Path("results")  # ``clawsim run`` writes to DEFAULT_ROOT/<scenario name> unless told otherwise
+
 T = TypeVar("T")
 _NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
 

@@ -89,7 +89,10 @@ def window_of(traced: Sequence[TracedRun], start_ms: float | None, end_ms: float
     lists = [s for t in traced for s in t.spans if s.name == "gateway.sessions.list"]
     lo = min((s.start_ms for s in lists), default=0.0)
     hi = max((s.start_ms + s.duration_ms for s in lists), default=1.0)
-    return (lo if start_ms is None else start_ms, hi if end_ms is None else end_ms)
+    window = (lo if start_ms is None else start_ms, hi if end_ms is None else end_ms)
+    if not window[0] < window[1]:
+        raise UsageError(f"--from {window[0]:g} must be before --to {window[1]:g} (ms of simulated time)")
+    return window
 
 
 def _caption(scenario: Scenario, traced: Sequence[TracedRun]) -> str:

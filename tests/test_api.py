@@ -77,6 +77,7 @@ def test_an_interrupted_run_says_what_it_kept_and_resumes(path, tmp_path):
 
 
 def test_the_plan_is_built_once(path, tmp_path, monkeypatch):
+    scenario = clawsim.load_scenario(path)  # validation walks a (lazy) plan of its own
     built = []
     original = Plan.__init__
 
@@ -85,7 +86,7 @@ def test_the_plan_is_built_once(path, tmp_path, monkeypatch):
         original(self, scenario)
 
     monkeypatch.setattr(Plan, "__init__", counting)
-    clawsim.run(path, tmp_path / "o", report=False)
+    clawsim.run(scenario, tmp_path / "o", report=False)
     assert built == ["api-sweep"]
 
 

@@ -10,7 +10,7 @@ from conftest import ROOT
 
 import clawsim
 from clawsim.errors import FitError
-from clawsim.fit import fit
+from clawsim.fitting import fit
 from clawsim.scenario import Scenario, distribution
 from clawsim.timeline import write_timeline
 from clawsim.tracing import default_runs, trace_run

@@ -9,7 +9,7 @@ import pytest
 from conftest import ROOT
 
 import clawsim
-from clawsim.fit import fit
+from clawsim.fitting import fit
 from clawsim.scenario.overrides import Override, apply_overrides
 
 DATA = ROOT / "tests" / "data" / "timelines"

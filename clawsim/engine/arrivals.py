@@ -82,10 +82,14 @@ class Arrivals:
         if not entries and len(self.sources) == 1:  # the common case: one source, nothing else arrived
             runs = [(0, self.sources[0].arrivals_until(env.now)[1])]
             self.next_ms = self.sources[0].next_ms
+            if self._overrun(loop, [runs]):
+                return
             if (until := self.run(runs, env.now)) > env.now:
                 yield env.timeout(until - env.now)
             return
         segments = self.draw(env.now, [at for at, _ in entries])
+        if self._overrun(loop, segments):
+            return
         for (_, task), runs in zip(entries, segments[:-1], strict=True):
             if runs and (until := self.run(runs, env.now)) > env.now:  # the thread is held by these
                 yield env.timeout(until - env.now)
@@ -94,6 +98,17 @@ class Arrivals:
             yield from loop._drive(task)
         if not loop.stopped and (until := self.run(segments[-1], env.now)) > env.now:
             yield env.timeout(until - env.now)
+
+    def _overrun(self, loop: EventLoop, segments: list[list[Run]]) -> bool:
+        """Halt the run when more arrivals came in since the last poll phase than the loop may
+        have waiting (``MAX_WAITING``, as for callbacks queued one by one): it cannot keep up."""
+        from .loop import MAX_WAITING
+
+        waiting = sum(n for runs in segments for _, n in runs)
+        if waiting > MAX_WAITING:
+            loop.halt(f"{waiting} arrivals wait for the poll phase (more than {MAX_WAITING}): the loop cannot keep up")
+            return True
+        return False
 
     def draw(self, now: float, entry_ms: list[float]) -> list[list[Run]]:
         """The arrivals since the last poll phase, in arrival order, as runs of one source,

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .bounds import MAX_MS, Ms, PositiveMs
+
+if TYPE_CHECKING:  # numpy is imported where a sampler is made, not when a scenario is read
+    import numpy as np
 
 Z95 = 1.6448536269514722  # standard normal quantile at 0.95
 Sampler = Callable[[], float]
@@ -105,9 +107,13 @@ class Empirical(_Strict):
 
     @property
     def mean(self) -> float:
+        import numpy as np
+
         return float(np.mean(self.values))
 
     def sampler(self, rng: np.random.Generator) -> Sampler:
+        import numpy as np
+
         values = np.asarray(self.values, dtype=float)
         return lambda: float(values[rng.integers(len(values))])
 

@@ -30,7 +30,9 @@ class Override:
     text: str
 
     def __str__(self) -> str:
-        return f"{self.option} {self.path}={self.text}"
+        if self.option in ("--set", "--sweep"):
+            return f"{self.option} {self.path}={self.text}"
+        return f"{self.option} {self.text}"
 
 
 def parse_override(option: str, given: str) -> Override:

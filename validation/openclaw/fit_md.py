@@ -9,7 +9,7 @@ import pandas as pd
 from fitted import EXAMPLE, HERE, NEVER_HITS, PIN_RELEASE, REPLICATIONS, SOURCE_ROWS, err
 
 import clawsim
-from clawsim.fit import fit
+from clawsim.fitting import fit
 
 
 def _pct(value: float) -> str:
@@ -194,7 +194,7 @@ def example_lines() -> list[str]:
     none, pin = means.loc["none"], means.loc["pin"]
     return [
         "```python",
-        "from clawsim.fit import fit",
+        "from clawsim.fitting import fit",
         f'result = fit("validation/openclaw/{EXAMPLE}")',
         "print(result.check.to_string(index=False))",
         'open("validation/openclaw/fit-example.yaml", "w").write(result.yaml)',

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 import clawsim
-from clawsim.fit import fit
+from clawsim.fitting import fit
 from clawsim.scenario.overrides import Override, apply_overrides
 from clawsim.timeline import list_evidence, read_timeline
 

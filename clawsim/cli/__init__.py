@@ -1,0 +1,142 @@
+"""The ``clawsim`` command: it parses options, calls the Python API and prints.
+
+Exit codes: 0 success, 1 a check failed (``check-node``), 2 bad input (a scenario, a
+timeline, a result folder or an option), 130 interrupted. Errors become exit codes in one
+place, the command group's ``invoke``. Each command lives in its own module and imports
+what it needs when it runs, so ``clawsim --help`` starts without pandas or matplotlib.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from .. import __version__
+from ..errors import ClawsimError, Interrupted
+from ..folder import DEFAULT_ROOT
+
+HELP = f"""\
+clawsim simulates openclaw's `sessions.list` racing concurrent `setActivePluginRegistry`
+calls on Node's event loop: a memo keyed on a mutable global misses after every yield,
+and each miss is a synchronous full scan. Times are milliseconds of simulated time.
+
+A scenario is a YAML file (every field: the README's format reference, or `clawsim schema`):
+
+    name: pr90819-harness
+    memo: {{policy: lru, capacity: 8, scan_ms: 2.5}}
+    list: {{rows: 200, yield_every: 10, lookups_per_row: 2, row_cost_ms: 0.28}}
+    actors:
+      - {{name: flipper, kind: immediate, workspaces: unique}}
+    sweep:
+      registry.fix: [none, pin]
+
+**Start here**
+
+    clawsim validate scenarios/pr90819-harness.yaml      # check a file, print its run plan
+    clawsim run scenarios/pr90819-harness.yaml           # 40 scans without the pin, 2 with it
+    clawsim run FILE --set list.rows=500 --sweep actors.0.rate_per_s=1,10
+    clawsim trace scenarios/pr90819-harness.yaml         # one run as a timeline and a picture
+    clawsim fit gateway.timeline.jsonl -o mine.yaml      # a scenario from your gateway
+    clawsim schema > clawsim.schema.json                 # editor completion for scenarios
+
+Results go to {DEFAULT_ROOT}/NAME/ (NAME: the scenario's name) unless --out says otherwise.
+"""
+
+
+class _Commands(TyperGroup):
+    """The command group; its ``invoke`` is the one place where errors become exit codes."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ClawsimError, KeyboardInterrupt, OSError) as exc:
+            raise typer.Exit(exit_code(exc)) from None
+
+
+def exit_code(exc: BaseException) -> int:
+    """Print ``clawsim: <what happened>`` on stderr and return the exit code: a ClawsimError's
+    ``exit_code`` (2), 130 for Ctrl-C, 2 for stdout that cannot be written. Any other error
+    is a bug and is re-raised with its traceback."""
+    if isinstance(exc, ClawsimError):
+        _stderr(f"clawsim: {exc}")
+        return exc.exit_code
+    if isinstance(exc, KeyboardInterrupt):  # an Interrupted says what was kept
+        _stderr(f"clawsim: {exc}" if isinstance(exc, Interrupted) else "clawsim: interrupted")
+        return 130
+    if isinstance(exc, OSError) and exc.filename is None:  # a write to stdout: closed, full or a broken pipe
+        _stderr(f"clawsim: cannot write to stdout: {exc.strerror or exc}")
+        _silence_stdout()
+        return 2
+    if isinstance(exc, OSError):  # a file named on the command line that cannot be read or written
+        _stderr(f"clawsim: {exc.filename}: {exc.strerror or exc}")
+        return 2
+    raise exc
+
+
+def _stderr(line: str) -> None:
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr itself is closed: the exit code is all that is left
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so that the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
+
+
+app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="markdown", pretty_exceptions_enable=False,
+                  cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"clawsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version.")] = False,
+) -> None:
+    """clawsim: a deterministic discrete-event simulator of sessions.list under concurrency."""
+
+
+def main() -> None:
+    """Console entry point: refuses a closed stdout, and flushes stdout before exiting, so that
+    a full disk or a closed pipe behind it is one line and exit 2, never a traceback."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            if fd == 1:  # without this, the first file clawsim opens would become fd 1
+                _stderr(f"clawsim: {name} is closed; redirect it to a file or /dev/null")
+            sys.exit(2)
+    try:
+        app()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
+    except KeyboardInterrupt as exc:  # Ctrl-C before a command started (while parsing options)
+        code = exit_code(exc)
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        code = exit_code(exc)
+    sys.exit(code)
+
+
+# The commands register themselves on ``app`` when imported.
+from . import inspect, run, trace, report, fit, node  # noqa: E402,F401,I001  (the order of --help)
+
+__all__ = ["app", "exit_code", "main"]
