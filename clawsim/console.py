@@ -2,8 +2,9 @@
 
 A table never truncates a number: each column is at least as wide as its widest cell.
 When the natural widths do not fit, headers fold at ``_`` and ``.`` first; if that is
-still too wide, the rightmost columns are left out and a note on stderr names them (the
-whole table is always one ``--format csv`` away). Piped output has no width limit.
+still too wide, the least important columns (the caller's ``keep`` order says which matter
+most, else the rightmost go first) are left out and a note on stderr names them (the whole
+table is always one ``--format csv`` away). Piped output has no width limit.
 """
 
 from __future__ import annotations
@@ -34,20 +35,24 @@ def _widths(headers: Sequence[str], cells: Sequence[Sequence[str]], fold: bool) 
     return out
 
 
-def _fit(headers: Sequence[str], cells: Sequence[Sequence[str]], width: int | None) -> tuple[int, bool]:
-    """(columns kept, fold headers?) so that the table fits ``width`` (None: no limit)."""
+def _fit(headers: Sequence[str], cells: Sequence[Sequence[str]], width: int | None,
+         order: Sequence[int]) -> tuple[set[int], bool]:
+    """(indices of the columns kept, fold headers?) so that the table fits ``width`` (None: no
+    limit); columns are taken in ``order`` of importance while they fit."""
     if width is None:
-        return len(headers), False
+        return set(range(len(headers))), False
     for fold in (False, True):
         widths = _widths(headers, cells, fold)
         if sum(widths) + GAP * (len(widths) - 1) <= width:
-            return len(headers), fold
+            return set(range(len(headers))), fold
     widths = _widths(headers, cells, True)
-    keep, used = 0, -GAP
-    while keep < len(widths) and used + GAP + widths[keep] <= width:
-        used += GAP + widths[keep]
-        keep += 1
-    return max(keep, 1), True
+    kept: set[int] = set()
+    used = -GAP
+    for i in order:
+        if used + GAP + widths[i] <= width or not kept:
+            kept.add(i)
+            used += GAP + widths[i]
+    return kept, True
 
 
 def terminal_width() -> int | None:
@@ -56,12 +61,17 @@ def terminal_width() -> int | None:
 
 
 def print_table(rows: Sequence[Mapping[str, str]], columns: Sequence[str], left: Sequence[str] = (),
-                width: int | None = None) -> None:
-    """Print ``rows`` (already formatted cells) under ``columns``; ``left`` columns align left."""
+                width: int | None = None, keep: Sequence[str] = ()) -> None:
+    """Print ``rows`` (already formatted cells) under ``columns``; ``left`` columns align left;
+    ``keep`` names the columns that matter most, in order (kept first when space is short)."""
     cells = [[row[c] for c in columns] for row in rows]
-    keep, fold = _fit(columns, cells, width)
-    shown, dropped = list(columns[:keep]), list(columns[keep:])
-    widths = _widths(shown, [r[:keep] for r in cells], fold)
+    first = [columns.index(c) for c in keep if c in columns]
+    order = first + [i for i in range(len(columns)) if i not in first]
+    kept, fold = _fit(columns, cells, width, order)
+    shown = [c for i, c in enumerate(columns) if i in kept]
+    dropped = [c for i, c in enumerate(columns) if i not in kept]
+    cells = [[v for i, v in enumerate(r) if i in kept] for r in cells]
+    widths = _widths(shown, cells, fold)
     head_lines = [_fold(h) if fold else [h] for h in shown]
     depth = max(len(h) for h in head_lines)
     for k in range(depth):
@@ -70,7 +80,7 @@ def print_table(rows: Sequence[Mapping[str, str]], columns: Sequence[str], left:
         print(" ┃ ".join(parts).rstrip())
     print("━╋━".join("━" * w for w in widths))
     for row in cells:
-        parts = [v.ljust(w) if c in left else v.rjust(w) for v, w, c in zip(row[:keep], widths, shown, strict=True)]
+        parts = [v.ljust(w) if c in left else v.rjust(w) for v, w, c in zip(row, widths, shown, strict=True)]
         print(" │ ".join(parts).rstrip())
     if dropped:
         note(f"{len(dropped)} columns left out to fit {width} columns: {', '.join(dropped)} "

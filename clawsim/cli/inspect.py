@@ -69,8 +69,8 @@ def schema_json() -> str:
     """The JSON Schema of the scenario format (pydantic), as clawsim writes it."""
     from ..scenario import Scenario
 
-    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "clawsim scenario",
-                **Scenario.model_json_schema()}
+    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", **Scenario.model_json_schema(),
+                "title": "clawsim scenario"}
     return json.dumps(document, indent=2, sort_keys=False) + "\n"
 
 

@@ -33,7 +33,8 @@ def print_records(frame: Any, format: Format) -> None:
         params = _params(frame)
         columns = with_expected(["run", *params, "list_index", *HEADLINE], frame)
         rows = [{c: number(r[c]) for c in columns} for r in frame.to_dict(orient="records")]
-        print_table(rows, columns, params, terminal_width())
+        keep = ["run", *params, *with_expected(["scans", "list_ms", "flips", "hits", "yields"], frame)]
+        print_table(rows, columns, params, terminal_width(), keep)
     else:
         print_summary(frame)
 
@@ -53,7 +54,8 @@ def print_summary(frame: Any) -> None:
         rows.append(row)
     print(f"{len(frame)} lists; one row per sweep point: mean ± 95 % CI over its runs (Student t); "
           "every record: runs.csv, or --format csv")
-    print_table(rows, [*params, "runs", *metrics], params, terminal_width())
+    print_table(rows, [*params, "runs", *metrics], params, terminal_width(),
+                [*params, *with_expected(["scans", "list_ms"], frame), "runs"])
 
 
 def _mean_ci(mean: float, half: float) -> str:
