@@ -89,7 +89,7 @@ def test_the_notebook_reproduces_its_committed_outputs(executed, tmp_path):
                 (tmp_path / "new.png").write_bytes(base64.b64decode(data_a["image/png"]))
                 (tmp_path / "old.png").write_bytes(base64.b64decode(data_b["image/png"]))
                 assert compare_images(str(tmp_path / "old.png"), str(tmp_path / "new.png"), tol=5) is None
-    assert images == 3
+    assert images == 4  # growth, duration, concurrency, one run's timeline
 
 
 def test_the_numbers_it_saves_are_the_simulated_ones(executed):
