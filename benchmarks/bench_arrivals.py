@@ -90,11 +90,15 @@ def target_sweep(sample: int = 200) -> None:
     picks = np.random.default_rng(12).choice(len(runs), sample, replace=False)
     for engine in ENGINES:
         wall = with_engine(engine, lambda: [simulate_run(runs[int(i)]) for i in picks])
-        print(f"   {engine:<10}  estimate from {sample} random runs on 1 core: "
-              f"{wall / sample * len(runs) / 2 / 60:6.1f} min on 2 workers")
+        print(
+            f"   {engine:<10}  estimate from {sample} random runs on 1 core: "
+            f"{wall / sample * len(runs) / 2 / 60:6.1f} min on 2 workers"
+        )
     wall = with_engine("aggregated", lambda: clawsim.simulate(scenario, workers=2))
-    print(f"   aggregated  measured, all {len(runs):,} runs on 2 workers: {wall / 60:6.2f} min "
-          f"({len(runs) / wall:,.0f} runs/s)")
+    print(
+        f"   aggregated  measured, all {len(runs):,} runs on 2 workers: {wall / 60:6.2f} min "
+        f"({len(runs) / wall:,.0f} runs/s)"
+    )
 
 
 def target_unchanged() -> None:

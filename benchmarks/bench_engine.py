@@ -41,8 +41,10 @@ def measure(name: str, text: str, repeats: int = 3) -> dict:
     finally:
         model.simpy.Environment = simpy.Environment
     rows = sum(r["rows"] for r in records)
-    print(f"{name:<44} {len(runs):>5} runs {best * 1000:>9.2f} ms wall {events:>9,} events "
-          f"{events / best:>11,.0f} ev/s {sim_ms / best:>14,.0f} sim-ms/s {rows / best:>13,.0f} rows/s")
+    print(
+        f"{name:<44} {len(runs):>5} runs {best * 1000:>9.2f} ms wall {events:>9,} events "
+        f"{events / best:>11,.0f} ev/s {sim_ms / best:>14,.0f} sim-ms/s {rows / best:>13,.0f} rows/s"
+    )
     return {"wall_s": best, "events": events}
 
 
@@ -71,13 +73,17 @@ BUSY = open("scenarios/busy-gateway.yaml").read()
 
 
 def main() -> None:
-    print("case                                          runs      wall        events      events/s    simulated/s        rows/s")
+    print(
+        "case                                          runs      wall        events      events/s    simulated/s        rows/s"
+    )
     measure("PR 90819 harness (none + pin)", PR, repeats=20)
     measure("1,000,000 rows, yield_every 10,000 (x2)", MILLION)
     small = measure("pin, 1,000 rows, yield_every 10", ROWS_SCALING.format(rows=1000))
     large = measure("pin, 100,000 rows, yield_every 10", ROWS_SCALING.format(rows=100_000), repeats=1)
-    print(f"rows x100 -> wall x{large['wall_s'] / small['wall_s']:.0f}, events x{large['events'] / small['events']:.0f} "
-          "(a run costs its yields, not its rows: both should be ~x100 here, since yields grow with rows)")
+    print(
+        f"rows x100 -> wall x{large['wall_s'] / small['wall_s']:.0f}, events x{large['events'] / small['events']:.0f} "
+        "(a run costs its yields, not its rows: both should be ~x100 here, since yields grow with rows)"
+    )
     measure("busy gateway (40 runs, poisson + interval)", BUSY, repeats=1)
 
 

@@ -42,8 +42,10 @@ def timed_run(workers: int) -> float:
     started = time.perf_counter()
     frame = clawsim.simulate(scenario, workers=workers)
     wall = time.perf_counter() - started
-    print(f"headline sweep, {frame.run.nunique():,} runs, {workers} worker(s): {wall:6.2f} s "
-          f"({frame.run.nunique() / wall:,.0f} runs/s)")
+    print(
+        f"headline sweep, {frame.run.nunique():,} runs, {workers} worker(s): {wall:6.2f} s "
+        f"({frame.run.nunique() / wall:,.0f} runs/s)"
+    )
     return wall
 
 
@@ -52,11 +54,14 @@ def main() -> None:
     two = timed_run(2)
     print(f"speed-up 1 -> 2 workers: x{one / two:.2f}")
     for replications in (100, 1_000, 10_000):
-        out = subprocess.run([sys.executable, "-c", MEMORY_PROBE % replications], capture_output=True, text=True,
-                             check=True, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, "-c", MEMORY_PROBE % replications], capture_output=True, text=True, check=True, cwd=ROOT
+        )
         m = json.loads(out.stdout)
-        print(f"{m['runs']:>6,} runs: peak RSS {m['after_mib']:6.1f} MiB (after imports {m['before_mib']:6.1f}; "
-              f"results table {m['table_mib']:5.2f} MiB)")
+        print(
+            f"{m['runs']:>6,} runs: peak RSS {m['after_mib']:6.1f} MiB (after imports {m['before_mib']:6.1f}; "
+            f"results table {m['table_mib']:5.2f} MiB)"
+        )
 
 
 if __name__ == "__main__":

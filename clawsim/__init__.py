@@ -22,12 +22,20 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
-    "ClawsimError": "errors", "ScenarioError": "errors", "UsageError": "errors",
-    "Scenario": "scenario", "load_scenario": "scenario", "parse_scenario": "scenario", "plan": "scenario",
-    "RunResult": "api", "run": "api", "simulate": "api",
+    "ClawsimError": "errors",
+    "ScenarioError": "errors",
+    "UsageError": "errors",
+    "Scenario": "scenario",
+    "load_scenario": "scenario",
+    "parse_scenario": "scenario",
+    "plan": "scenario",
+    "RunResult": "api",
+    "run": "api",
+    "simulate": "api",
     "read_results": "store",
     "trace": "tracing",
-    "FitResult": "fitting", "fit": "fitting",
+    "FitResult": "fitting",
+    "fit": "fitting",
 }
 
 if TYPE_CHECKING:
@@ -52,4 +60,21 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_EXPORTS])
 
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [
+    "ClawsimError",
+    "FitResult",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "UsageError",
+    "__version__",
+    "fit",
+    "load_scenario",
+    "parse_scenario",
+    "plan",
+    "read_results",
+    "run",
+    "simulate",
+    "trace",
+]
+assert set(__all__) == {*_EXPORTS, "__version__"}

@@ -249,8 +249,15 @@ def _generated(name: str) -> bool:
     return name.endswith(".png") or (name.startswith(".") and name.endswith(".tmp"))
 
 
-def _write_set(staging: Path, out: Path, scenario: Scenario, frame: pd.DataFrame, meta: dict[str, Any],
-               options: RunOptions, say: Callable[[str], None]) -> tuple[Path, ...]:
+def _write_set(
+    staging: Path,
+    out: Path,
+    scenario: Scenario,
+    frame: pd.DataFrame,
+    meta: dict[str, Any],
+    options: RunOptions,
+    say: Callable[[str], None],
+) -> tuple[Path, ...]:
     """The whole result set in ``staging`` (swapped in for ``out`` afterwards); the report's files."""
     write_results(staging, scenario, frame, meta)
     if options.trace:

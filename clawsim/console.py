@@ -35,8 +35,9 @@ def _widths(headers: Sequence[str], cells: Sequence[Sequence[str]], fold: bool) 
     return out
 
 
-def _fit(headers: Sequence[str], cells: Sequence[Sequence[str]], width: int | None,
-         order: Sequence[int]) -> tuple[set[int], bool]:
+def _fit(
+    headers: Sequence[str], cells: Sequence[Sequence[str]], width: int | None, order: Sequence[int]
+) -> tuple[set[int], bool]:
     """(indices of the columns kept, fold headers?) so that the table fits ``width`` (None: no
     limit); columns are taken in ``order`` of importance while they fit."""
     if width is None:
@@ -60,8 +61,13 @@ def terminal_width() -> int | None:
     return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
-def print_table(rows: Sequence[Mapping[str, str]], columns: Sequence[str], left: Sequence[str] = (),
-                width: int | None = None, keep: Sequence[str] = ()) -> None:
+def print_table(
+    rows: Sequence[Mapping[str, str]],
+    columns: Sequence[str],
+    left: Sequence[str] = (),
+    width: int | None = None,
+    keep: Sequence[str] = (),
+) -> None:
     """Print ``rows`` (already formatted cells) under ``columns``; ``left`` columns align left;
     ``keep`` names the columns that matter most, in order (kept first when space is short)."""
     cells = [[row[c] for c in columns] for row in rows]
@@ -75,16 +81,20 @@ def print_table(rows: Sequence[Mapping[str, str]], columns: Sequence[str], left:
     head_lines = [_fold(h) if fold else [h] for h in shown]
     depth = max(len(h) for h in head_lines)
     for k in range(depth):
-        parts = [(h[k] if k < len(h) else "").ljust(w) if c in left else (h[k] if k < len(h) else "").rjust(w)
-                 for h, w, c in zip(head_lines, widths, shown, strict=True)]
+        parts = [
+            (h[k] if k < len(h) else "").ljust(w) if c in left else (h[k] if k < len(h) else "").rjust(w)
+            for h, w, c in zip(head_lines, widths, shown, strict=True)
+        ]
         print(" ┃ ".join(parts).rstrip())
     print("━╋━".join("━" * w for w in widths))
     for row in cells:
         parts = [v.ljust(w) if c in left else v.rjust(w) for v, w, c in zip(row, widths, shown, strict=True)]
         print(" │ ".join(parts).rstrip())
     if dropped:
-        note(f"{len(dropped)} columns left out to fit {width} columns: {', '.join(dropped)} "
-             "(widen the terminal, or use --format csv)")
+        note(
+            f"{len(dropped)} columns left out to fit {width} columns: {', '.join(dropped)} "
+            "(widen the terminal, or use --format csv)"
+        )
 
 
 def number(value: object) -> str:

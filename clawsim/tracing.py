@@ -54,14 +54,38 @@ def events_frame(traced: TracedRun) -> Any:
     """
     import pandas as pd
 
-    rows = [{"kind": "span", "name": s.name, "start_ms": s.start_ms, "duration_ms": s.duration_ms,
-             "end_ms": s.start_ms + s.duration_ms, "track": s.track, "span_id": s.span_id,
-             "parent_id": s.parent_id, "attributes": dict(s.attributes)} for s in traced.spans]
-    rows += [{"kind": "instant", "name": i.name, "start_ms": i.at_ms, "duration_ms": 0.0, "end_ms": i.at_ms,
-              "track": i.track, "span_id": None, "parent_id": None, "attributes": dict(i.attributes)}
-             for i in traced.instants]
-    frame = pd.DataFrame(rows, columns=["kind", "name", "start_ms", "duration_ms", "end_ms", "track", "span_id",
-                                        "parent_id", "attributes"])
+    rows = [
+        {
+            "kind": "span",
+            "name": s.name,
+            "start_ms": s.start_ms,
+            "duration_ms": s.duration_ms,
+            "end_ms": s.start_ms + s.duration_ms,
+            "track": s.track,
+            "span_id": s.span_id,
+            "parent_id": s.parent_id,
+            "attributes": dict(s.attributes),
+        }
+        for s in traced.spans
+    ]
+    rows += [
+        {
+            "kind": "instant",
+            "name": i.name,
+            "start_ms": i.at_ms,
+            "duration_ms": 0.0,
+            "end_ms": i.at_ms,
+            "track": i.track,
+            "span_id": None,
+            "parent_id": None,
+            "attributes": dict(i.attributes),
+        }
+        for i in traced.instants
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=["kind", "name", "start_ms", "duration_ms", "end_ms", "track", "span_id", "parent_id", "attributes"],
+    )
     return frame.sort_values(["start_ms", "kind"], kind="stable").reset_index(drop=True)
 
 
@@ -100,9 +124,11 @@ def _caption(scenario: Scenario, traced: Sequence[TracedRun]) -> str:
     for t in traced:
         swept = ", ".join(f"{k} = {v}" for k, v in t.spec.params) or "no swept values"
         rec = t.records[0] if t.records else {}
-        parts.append(f"run {t.spec.run} (seed {scenario.seed}, replication {t.spec.replication}; {swept}): "
-                     f"{rec.get('scans', 0)} scans, {rec.get('hits', 0)} hits, {rec.get('flips', 0)} flips, "
-                     f"{rec.get('yields', 0)} yields, list_ms {rec.get('list_ms', 0.0):,.1f}")
+        parts.append(
+            f"run {t.spec.run} (seed {scenario.seed}, replication {t.spec.replication}; {swept}): "
+            f"{rec.get('scans', 0)} scans, {rec.get('hits', 0)} hits, {rec.get('flips', 0)} flips, "
+            f"{rec.get('yields', 0)} yields, list_ms {rec.get('list_ms', 0.0):,.1f}"
+        )
     return f"scenario {scenario.name}: " + "; ".join(parts) + ". Times in ms of simulated time."
 
 
@@ -110,14 +136,28 @@ def draw(scenario: Scenario, traced: Sequence[TracedRun], window: tuple[float, f
     """The Gantt PNG of one or more traced runs on a shared time axis."""
     from .timeline.gantt import Panel, render_gantt
 
-    panels = [Panel(f"run {t.spec.run}: " + (", ".join(f"{k} = {v}" for k, v in t.spec.params) or scenario.name),
-                    t.spans, t.instants) for t in traced]
-    title = f"{scenario.name}: the event loop, " + ("before and after the pin" if len(traced) > 1 else f"run {traced[0].spec.run}")
+    panels = [
+        Panel(
+            f"run {t.spec.run}: " + (", ".join(f"{k} = {v}" for k, v in t.spec.params) or scenario.name),
+            t.spans,
+            t.instants,
+        )
+        for t in traced
+    ]
+    title = f"{scenario.name}: the event loop, " + (
+        "before and after the pin" if len(traced) > 1 else f"run {traced[0].spec.run}"
+    )
     return render_gantt(panels, title, _caption(scenario, traced), window)
 
 
-def write_traces(scenario: Scenario, runs: Sequence[int] | None, out: Path, *, start_ms: float | None = None,
-                 end_ms: float | None = None) -> list[Path]:
+def write_traces(
+    scenario: Scenario,
+    runs: Sequence[int] | None,
+    out: Path,
+    *,
+    start_ms: float | None = None,
+    end_ms: float | None = None,
+) -> list[Path]:
     """Trace ``runs`` (default: ``default_runs``) and write their files into ``out``; returns the paths.
 
     Each file is written to a temporary name and renamed, so none is ever half-written.
@@ -141,8 +181,13 @@ def write_traces(scenario: Scenario, runs: Sequence[int] | None, out: Path, *, s
         stream = io.StringIO()
         write_timeline(t.spans, t.instants, stream)
         atomic_write_text(out / f"run-{run}.timeline.jsonl", stream.getvalue())
-        text = json.dumps(chrome_trace(t.spans, t.instants, process_name=f"clawsim {scenario.name} run {run}"),
-                          separators=(",", ":")) + "\n"
+        text = (
+            json.dumps(
+                chrome_trace(t.spans, t.instants, process_name=f"clawsim {scenario.name} run {run}"),
+                separators=(",", ":"),
+            )
+            + "\n"
+        )
         atomic_write_text(out / f"run-{run}.trace.json", text)
         png = draw(scenario, [t], window_of([t], start_ms, end_ms))
         _write_bytes(out / f"run-{run}.timeline.png", png)
@@ -190,13 +235,18 @@ def trace_counts(traced: TracedRun) -> list[dict]:
         lookups = [s for s in traced.spans if s.parent_id == rows_id and s.name in (names.SCAN, names.SNAPSHOT)]
         scans = sum(1 for s in lookups if s.name == names.SCAN and not s.attr("cacheHit"))
         end = root.start_ms + root.duration_ms
-        out.append({
-            "list_index": int(track.split()[-1]),
-            "scans": scans,
-            "hits": len(lookups) - scans,
-            "yields": sum(1 for i in traced.instants if i.name == names.YIELD and i.track == track),
-            "flips": sum(int(i.attr("count") or 1) for i in traced.instants
-                         if i.name == names.SET and root.start_ms < i.at_ms < end),
-            "list_ms": root.duration_ms,
-        })
+        out.append(
+            {
+                "list_index": int(track.split()[-1]),
+                "scans": scans,
+                "hits": len(lookups) - scans,
+                "yields": sum(1 for i in traced.instants if i.name == names.YIELD and i.track == track),
+                "flips": sum(
+                    int(i.attr("count") or 1)
+                    for i in traced.instants
+                    if i.name == names.SET and root.start_ms < i.at_ms < end
+                ),
+                "list_ms": root.duration_ms,
+            }
+        )
     return out

@@ -33,8 +33,19 @@ def _col(records: list[dict], key: str) -> np.ndarray:
 
 
 def test_every_variant_of_the_file_is_covered(variants):
-    assert set(variants) == {"none", "pin", "lru512", "ttl-keyed", "ttl-global", "hoisted", "prepared",
-                             "no-yields", "snapshot-agent-ws", "snapshot-default-ws", "repeating-keys-lru8"}
+    assert set(variants) == {
+        "none",
+        "pin",
+        "lru512",
+        "ttl-keyed",
+        "ttl-global",
+        "hoisted",
+        "prepared",
+        "no-yields",
+        "snapshot-agent-ws",
+        "snapshot-default-ws",
+        "repeating-keys-lru8",
+    }
 
 
 def test_the_busy_gateway_without_a_fix_scans_per_row(variants):
@@ -47,7 +58,7 @@ def test_the_busy_gateway_without_a_fix_scans_per_row(variants):
 def test_capacity_a_keyed_ttl_and_the_agent_workspace_snapshot_change_nothing(variants, name):
     """Unique keys: a bigger memo, a keyed TTL or a fast path for the default workspace
     see exactly the same misses as the 8-entry LRU, replication by replication."""
-    for base, alt in zip(variants["none"], variants[name]):
+    for base, alt in zip(variants["none"], variants[name], strict=True):
         assert (alt["scans"], alt["hits"], alt["flips"]) == (base["scans"], base["hits"], base["flips"])
         assert alt["list_ms"] == pytest.approx(base["list_ms"])
         assert alt["stale_hits"] == 0
@@ -120,7 +131,7 @@ def test_the_published_header_numbers_match_the_file():
 
 
 @pytest.fixture(scope="module")
-def no_yields() -> "object":
+def no_yields() -> object:
     return clawsim.simulate(clawsim.load_scenario("scenarios/alternatives-no-yields.yaml"))
 
 

@@ -57,19 +57,27 @@ def _assert_in_ci(sc: Scenario, reps: int, metrics=("scans", "flips", "list_ms")
             values = np.array([run[i][k] for run in runs], dtype=float)
             half = Z99 * values.std(ddof=1) / math.sqrt(reps)
             assert abs(values.mean() - e[f"expected_{k}"]) <= half + 1e-9 * max(1.0, abs(e[f"expected_{k}"])), (
-                k, i, values.mean(), e[f"expected_{k}"], half)
+                k,
+                i,
+                values.mean(),
+                e[f"expected_{k}"],
+                half,
+            )
 
 
 # --------------------------------------------------------------------------- list structure
 
 
-@pytest.mark.parametrize(("rows", "every", "io", "shape"), [
-    (200, 10, 0, [10] * 20),
-    (95, 10, 0, [10] * 9 + [5]),
-    (25, 10, 12, [1] * 12 + [8, 5]),
-    (7, 0, 3, [1, 1, 1, 4]),
-    (30, 0, 0, [30]),
-])
+@pytest.mark.parametrize(
+    ("rows", "every", "io", "shape"),
+    [
+        (200, 10, 0, [10] * 20),
+        (95, 10, 0, [10] * 9 + [5]),
+        (25, 10, 12, [1] * 12 + [8, 5]),
+        (7, 0, 3, [1, 1, 1, 4]),
+        (30, 0, 0, [30]),
+    ],
+)
 def test_batches_follow_the_row_loop(rows, every, io, shape):
     io_part = f", per_row_io: {{rows: {io}, latency_ms: 1}}" if io else ""
     sc = scenario(f"list: {{rows: {rows}, yield_every: {every}{io_part}}}")
@@ -134,26 +142,49 @@ _LATENCIES = [0.0213, 0.337, 1.0007]  # never a whole number of loop iterations 
 @st.composite
 def immediate_scenarios(draw):
     policy = draw(st.sampled_from(["none", "single", "lru", "lru", "ttl"]))
-    memo: dict = {"policy": policy, "scan_ms": draw(st.sampled_from([0.7, 2.5])),
-                  "key": draw(st.sampled_from(["workspace", "workspace", "global"])),
-                  "current_snapshot": draw(st.booleans())}
+    memo: dict = {
+        "policy": policy,
+        "scan_ms": draw(st.sampled_from([0.7, 2.5])),
+        "key": draw(st.sampled_from(["workspace", "workspace", "global"])),
+        "current_snapshot": draw(st.booleans()),
+    }
     memo["hit_ms"] = 0.0 if memo["current_snapshot"] else draw(st.sampled_from([0.0, 0.01]))
     if policy == "lru":
         memo["capacity"] = draw(st.integers(1, 10))
     if policy == "ttl":
         memo["ttl_ms"] = 1e7
-    lst: dict = {"rows": draw(st.integers(1, 300)), "yield_every": draw(st.integers(0, 40)),
-                 "lookups_per_row": draw(st.integers(0, 3)), "row_cost_ms": draw(st.sampled_from([0.05, 0.28])),
-                 "lookup_mode": draw(st.sampled_from(["per_row", "per_row", "per_row", "hoisted", "prepared"])),
-                 "count": draw(st.integers(1, 3)), "start_ms": draw(st.sampled_from([0.0, 0.0, 3.31]))}
+    lst: dict = {
+        "rows": draw(st.integers(1, 300)),
+        "yield_every": draw(st.integers(0, 40)),
+        "lookups_per_row": draw(st.integers(0, 3)),
+        "row_cost_ms": draw(st.sampled_from([0.05, 0.28])),
+        "lookup_mode": draw(st.sampled_from(["per_row", "per_row", "per_row", "hoisted", "prepared"])),
+        "count": draw(st.integers(1, 3)),
+        "start_ms": draw(st.sampled_from([0.0, 0.0, 3.31])),
+    }
     if draw(st.booleans()):
         lst["per_row_io"] = {"rows": draw(st.integers(0, 15)), "latency_ms": draw(st.sampled_from(_LATENCIES))}
-    actors = [{"name": f"a{i}", "kind": "immediate", "count": draw(st.integers(0, 3)),
-               "work_ms": draw(st.sampled_from([0.0, 0.0013])),
-               "workspaces": draw(st.sampled_from(["unique", "unique", "cycle:2", "cycle:3", "fixed:/x", "fixed:/gateway"]))}
-              for i in range(draw(st.integers(0, 2)))]
-    return Scenario.model_validate({"loop": {"iteration_ms": 0.005}, "list": lst, "memo": memo, "actors": actors,
-                                    "registry": {"fix": draw(st.sampled_from(["none", "pin"]))}})
+    actors = [
+        {
+            "name": f"a{i}",
+            "kind": "immediate",
+            "count": draw(st.integers(0, 3)),
+            "work_ms": draw(st.sampled_from([0.0, 0.0013])),
+            "workspaces": draw(
+                st.sampled_from(["unique", "unique", "cycle:2", "cycle:3", "fixed:/x", "fixed:/gateway"])
+            ),
+        }
+        for i in range(draw(st.integers(0, 2)))
+    ]
+    return Scenario.model_validate(
+        {
+            "loop": {"iteration_ms": 0.005},
+            "list": lst,
+            "memo": memo,
+            "actors": actors,
+            "registry": {"fix": draw(st.sampled_from(["none", "pin"]))},
+        }
+    )
 
 
 @settings(max_examples=120)
@@ -201,21 +232,38 @@ def test_poisson_two_state_chain_by_hand():
     assert e["exact"]
 
 
-@pytest.mark.parametrize(("label", "text", "reps"), [
-    ("poisson", POISSON, 600),
-    ("poisson with work, two lists", POISSON.replace("workspaces: unique}", "workspaces: unique, count: 2, work_ms: 3}")
-     .replace("row_cost_ms: 0.28}", "row_cost_ms: 0.28, count: 2}"), 400),
-    ("poisson, pin", POISSON.replace("list:", "registry: {fix: pin}\n    list:").replace("work", "work"), 300),
-    ("poisson, unkeyed TTL (stale hits)", POISSON.replace("{policy: lru, capacity: 8, scan_ms: 20}",
-                                                         "{policy: ttl, ttl_ms: 100000, key: global, scan_ms: 20}"), 300),
-    ("poisson, awaited I/O, current snapshot", """
+@pytest.mark.parametrize(
+    ("label", "text", "reps"),
+    [
+        ("poisson", POISSON, 600),
+        (
+            "poisson with work, two lists",
+            POISSON.replace("workspaces: unique}", "workspaces: unique, count: 2, work_ms: 3}").replace(
+                "row_cost_ms: 0.28}", "row_cost_ms: 0.28, count: 2}"
+            ),
+            400,
+        ),
+        ("poisson, pin", POISSON.replace("list:", "registry: {fix: pin}\n    list:").replace("work", "work"), 300),
+        (
+            "poisson, unkeyed TTL (stale hits)",
+            POISSON.replace(
+                "{policy: lru, capacity: 8, scan_ms: 20}", "{policy: ttl, ttl_ms: 100000, key: global, scan_ms: 20}"
+            ),
+            300,
+        ),
+        (
+            "poisson, awaited I/O, current snapshot",
+            """
         seed: 11
         list: {rows: 40, yield_every: 10, lookups_per_row: 2, row_cost_ms: 0.28, per_row_io: {rows: 30, latency_ms: 1.3}}
         memo: {policy: lru, capacity: 8, scan_ms: 5, current_snapshot: true}
         actors:
           - {name: turns, kind: poisson, rate_per_s: 60, workspaces: unique}
-    """, 400),
-])
+    """,
+            400,
+        ),
+    ],
+)
 def test_chain_mean_is_in_the_99_percent_ci(label, text, reps):
     sc = scenario(text)
     assert all(e["exact"] for e in expectations(sc)) == ("I/O" not in label)
@@ -247,8 +295,9 @@ def test_drawn_scan_costs_with_timers_are_approximated_closely():
 @pytest.mark.parametrize("copies", [1, 2])
 def test_interval_actors_with_constant_costs_are_exact(harness_text, period, copies):
     """Timers re-armed from their firing, late by up to a batch: deterministic, so equal."""
-    sc = scenario(harness_text.replace("kind: immediate,", f"kind: interval, period_ms: {period}, count: {copies}, "
-                                                           "work_ms: 0.3,"))
+    sc = scenario(
+        harness_text.replace("kind: immediate,", f"kind: interval, period_ms: {period}, count: {copies}, work_ms: 0.3,")
+    )
     e = expectations(sc)[0]
     assert e["exact"]
     _assert_exact(sc)
@@ -306,18 +355,21 @@ def test_the_busy_gateway_is_approximated_within_five_percent():
 # --------------------------------------------------------------------------- outside the models
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("list: {rows: 10}\nsweep: {list.rows: [1, 2]}", "sweep"),
-    ("list: {rows: 10, poll_every_ms: 100, duration_ms: 1000}", "overlap"),
-    ("list: {rows: 10, count: 2, gap_ms: 5}", "gap_ms"),
-    ("actors: [{name: a, kind: immediate, lookups: 1}]", "own lookups"),
-    ("actors: [{name: a, kind: immediate}, {name: b, kind: poisson, rate_per_s: 1}]", "mixed"),
-    ("actors: [{name: a, kind: immediate, workspaces: 'random:3'}]", "random"),
-    ("actors: [{name: a, kind: immediate, start_ms: 5}]", "starts late"),
-    ("actors: [{name: a, kind: poisson, rate_per_s: 5, workspaces: 'cycle:2'}]", "repeating workspaces"),
-    ("actors: [{name: a, kind: poisson, rate_per_s: 5, start_ms: 10}]", "starts after the list"),
-    ("memo: {policy: ttl, ttl_ms: 5, scan_ms: 2}\nlist: {rows: 100, yield_every: 0}", "expire"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("list: {rows: 10}\nsweep: {list.rows: [1, 2]}", "sweep"),
+        ("list: {rows: 10, poll_every_ms: 100, duration_ms: 1000}", "overlap"),
+        ("list: {rows: 10, count: 2, gap_ms: 5}", "gap_ms"),
+        ("actors: [{name: a, kind: immediate, lookups: 1}]", "own lookups"),
+        ("actors: [{name: a, kind: immediate}, {name: b, kind: poisson, rate_per_s: 1}]", "mixed"),
+        ("actors: [{name: a, kind: immediate, workspaces: 'random:3'}]", "random"),
+        ("actors: [{name: a, kind: immediate, start_ms: 5}]", "starts late"),
+        ("actors: [{name: a, kind: poisson, rate_per_s: 5, workspaces: 'cycle:2'}]", "repeating workspaces"),
+        ("actors: [{name: a, kind: poisson, rate_per_s: 5, start_ms: 10}]", "starts after the list"),
+        ("memo: {policy: ttl, ttl_ms: 5, scan_ms: 2}\nlist: {rows: 100, yield_every: 0}", "expire"),
+    ],
+)
 def test_not_analytic_names_the_reason(text, reason):
     with pytest.raises(NotAnalytic, match=reason):
         expectations(scenario(text))
@@ -334,8 +386,9 @@ def test_add_expectations_puts_columns_beside_the_simulated_ones(harness_text):
     assert (out.flips == out.expected_flips).all()
     assert np.allclose(out.list_ms, out.expected_list_ms)
     assert set(out.analytic) == {"exact"}
-    assert list(frame.columns) == [c for c in cols if c not in ("expected_scans", "expected_flips",
-                                                               "expected_list_ms", "analytic")]
+    assert list(frame.columns) == [
+        c for c in cols if c not in ("expected_scans", "expected_flips", "expected_list_ms", "analytic")
+    ]
 
 
 def test_add_expectations_marks_points_outside_the_models(harness_text):

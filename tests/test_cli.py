@@ -8,10 +8,10 @@ import sys
 
 import pytest
 import yaml
+from conftest import ROOT
 from typer.testing import CliRunner
 
 from clawsim.cli import app
-from conftest import ROOT
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
 
@@ -26,8 +26,11 @@ def test_help_teaches_with_an_example():
 
 
 def test_console_script_and_module_entry_points():
-    out = subprocess.run([sys.executable, "-m", "clawsim", "validate", str(ROOT / "scenarios/pr90819-harness.yaml")],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "clawsim", "validate", str(ROOT / "scenarios/pr90819-harness.yaml")],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0 and "2 runs" in out.stdout
 
 
@@ -39,7 +42,9 @@ def test_bad_option_exits_2():
 @pytest.mark.node
 @needs_node
 def test_check_node_agrees_on_the_pr_harness():
-    result = CliRunner().invoke(app, ["check-node", str(ROOT / "validation/scenarios/pr-harness.yaml"), "--uncalibrated"])
+    result = CliRunner().invoke(
+        app, ["check-node", str(ROOT / "validation/scenarios/pr-harness.yaml"), "--uncalibrated"]
+    )
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "0 fail" in result.stdout
     rows = [line.split("│") for line in result.stdout.splitlines() if "│ scans" in line]

@@ -11,8 +11,19 @@ from clawsim.cli import app
 
 
 def test_run_analytic_puts_expected_columns_beside_the_simulated_ones(tmp_path):
-    result = CliRunner().invoke(app, ["run", str(ROOT / "scenarios/pr90819-harness.yaml"), "--out", str(tmp_path),
-                                      "--no-report", "--analytic", "--format", "csv"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(ROOT / "scenarios/pr90819-harness.yaml"),
+            "--out",
+            str(tmp_path),
+            "--no-report",
+            "--analytic",
+            "--format",
+            "csv",
+        ],
+    )
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(io.StringIO(result.stdout))
     cols = list(frame.columns)
@@ -25,7 +36,9 @@ def test_run_analytic_puts_expected_columns_beside_the_simulated_ones(tmp_path):
 def test_run_analytic_json_has_null_where_no_closed_form(tmp_path):
     scenario = tmp_path / "s.yaml"
     scenario.write_text("memo: {scan_ms: 2.5}\nlist: {rows: 20}\nactors:\n  - {name: f, kind: immediate, lookups: 1}\n")
-    result = CliRunner().invoke(app, ["run", str(scenario), "--out", str(tmp_path / "o"), "--analytic", "--format", "json"])
+    result = CliRunner().invoke(
+        app, ["run", str(scenario), "--out", str(tmp_path / "o"), "--analytic", "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)[0]
     assert record["expected_scans"] is None and record["analytic"].startswith("n/a: actors do their own lookups")

@@ -20,8 +20,21 @@ def invoke(*args: str, **env: str):
 
 def test_set_and_sweep_override_the_file_and_are_recorded(tmp_path):
     out = tmp_path / "o"
-    result = invoke("run", HARNESS, "--set", "list.rows=500", "--sweep", "actors.0.count=0,1", "-n", "2",
-                    "--out", str(out), "--format", "csv", "--no-report")
+    result = invoke(
+        "run",
+        HARNESS,
+        "--set",
+        "list.rows=500",
+        "--sweep",
+        "actors.0.count=0,1",
+        "-n",
+        "2",
+        "--out",
+        str(out),
+        "--format",
+        "csv",
+        "--no-report",
+    )
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("run,point,replication,list_index,registry.fix,actors.0.count,rows")
@@ -64,8 +77,14 @@ def test_trace_writes_the_three_formats(tmp_path):
     result = invoke("trace", HARNESS, "--out", str(tmp_path), "--from", "0", "--to", "80")
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "run-0.timeline.jsonl", "run-0.timeline.png", "run-0.trace.json",
-        "run-1.timeline.jsonl", "run-1.timeline.png", "run-1.trace.json", "runs-0-1.timeline.png"]
+        "run-0.timeline.jsonl",
+        "run-0.timeline.png",
+        "run-0.trace.json",
+        "run-1.timeline.jsonl",
+        "run-1.timeline.png",
+        "run-1.trace.json",
+        "runs-0-1.timeline.png",
+    ]
     assert invoke("trace", HARNESS, "--out", str(tmp_path), "--run", "9").exit_code == 2
     assert "must be before --to" in invoke("trace", HARNESS, "--out", str(tmp_path), "--from", "9", "--to", "1").stderr
 
@@ -101,8 +120,18 @@ def test_fit_on_a_file_that_is_not_a_timeline(tmp_path):
 def test_tables_fit_80_columns_and_never_cut_a_number(capsys, monkeypatch):
     from clawsim.console import print_table
 
-    rows = [{"run": "1", "registry.fix": "none", "distinct_workspaces": "1,234,567.1", "list_ms": "11,635.2",
-             "loop_delay_max_ms": "272.0", "scans": "110.4 ± 7.5", "changes": "19", "yields": "19"}]
+    rows = [
+        {
+            "run": "1",
+            "registry.fix": "none",
+            "distinct_workspaces": "1,234,567.1",
+            "list_ms": "11,635.2",
+            "loop_delay_max_ms": "272.0",
+            "scans": "110.4 ± 7.5",
+            "changes": "19",
+            "yields": "19",
+        }
+    ]
     columns = list(rows[0])
     print_table(rows, columns, ["registry.fix"], 40, keep=["run", "scans", "list_ms"])
     out, err = capsys.readouterr()

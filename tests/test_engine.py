@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import SCENARIOS, run
 
 import clawsim
-from conftest import SCENARIOS, run
 
 
 def test_pr90819_harness_reproduces_the_published_table():
@@ -29,7 +29,9 @@ def test_pr90819_harness_reproduces_the_published_table():
 @pytest.mark.parametrize("rows", [10, 95, 200, 1000])
 @pytest.mark.parametrize("lookups", [1, 2, 3])
 def test_no_fix_with_a_flip_every_yield_scans_once_per_batch_and_lookup(harness_text, rows, lookups):
-    text = harness_text.replace("rows: 200", f"rows: {rows}").replace("lookups_per_row: 2", f"lookups_per_row: {lookups}")
+    text = harness_text.replace("rows: 200", f"rows: {rows}").replace(
+        "lookups_per_row: 2", f"lookups_per_row: {lookups}"
+    )
     row = run(text).iloc[0]
     batches = math.ceil(rows / 10)
     assert row.yields == batches - 1
@@ -111,7 +113,8 @@ def test_immediate_actors_flip_k_times_per_yield_and_only_the_last_matters(harne
 
 def test_back_to_back_lists_have_no_flip_between_them(harness_text):
     text = harness_text.replace("kind: immediate", "kind: interval, period_ms: 1").replace(
-        "row_cost_ms: 0.28}", "row_cost_ms: 0.28, count: 3}")
+        "row_cost_ms: 0.28}", "row_cost_ms: 0.28, count: 3}"
+    )
     frame = run(text)
     assert len(frame) == 3
     # Every activation fell inside some list: none between two of them.
@@ -149,7 +152,11 @@ def test_overlapping_polled_lists_share_misses_without_the_pin_and_keep_their_va
     # first and misses; the younger one hits the entry it just stored, except in its
     # last batch, which runs after the oldest list has finished.
     assert list(none.scans) == [40, 2]
-    pin = run(text.replace("lookups_per_row: 2,", "lookups_per_row: 2,").replace("memo:", "registry: {fix: pin}\n        memo:"))
+    pin = run(
+        text.replace("lookups_per_row: 2,", "lookups_per_row: 2,").replace(
+            "memo:", "registry: {fix: pin}\n        memo:"
+        )
+    )
     assert list(pin.scans) == [2, 2]
     assert list(pin.distinct_workspaces) == [1, 1]
 
@@ -201,7 +208,9 @@ def test_hoisted_and_prepared_lookups(harness_text):
 
 
 def test_unkeyed_ttl_serves_stale_metadata(harness_text):
-    text = harness_text.replace("{policy: lru, capacity: 8, scan_ms: 2.5}", "{policy: ttl, ttl_ms: 5000, key: global, scan_ms: 2.5}")
+    text = harness_text.replace(
+        "{policy: lru, capacity: 8, scan_ms: 2.5}", "{policy: ttl, ttl_ms: 5000, key: global, scan_ms: 2.5}"
+    )
     row = run(text).iloc[0]
     assert row.scans == 2
     assert row.stale_hits == 2 * 10 * 19  # every row after the first flip

@@ -78,11 +78,17 @@ def test_the_pr_harness_fit_predicts_what_the_pin_buys(tmp_path):
     assert result.yaml.startswith("# Fitted by `clawsim fit` from run-0.timeline.jsonl")
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("not json at all\n{}\n", r"t\.jsonl:1: not JSON"),
-    ('{"schemaVersion":"openclaw.diagnostics.v1","type":"span.end","timestamp":"2026-06-06T00:00:00.000Z",'
-     '"name":"agent.turn","pid":1,"spanId":"a","durationMs":1}\n', "holds no gateway.sessions.list"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("not json at all\n{}\n", r"t\.jsonl:1: not JSON"),
+        (
+            '{"schemaVersion":"openclaw.diagnostics.v1","type":"span.end","timestamp":"2026-06-06T00:00:00.000Z",'
+            '"name":"agent.turn","pid":1,"spanId":"a","durationMs":1}\n',
+            "holds no gateway.sessions.list",
+        ),
+    ],
+)
 def test_a_file_that_cannot_be_fitted_is_one_clear_error(tmp_path, text, message):
     path = tmp_path / "t.jsonl"
     path.write_text(text)

@@ -22,7 +22,9 @@ def measured(release: str, rows: int, flipper: str) -> pd.Series:
 
 
 def predicted(scenario: clawsim.Scenario, rows: int, fix: str) -> pd.DataFrame:
-    point = apply_overrides(scenario, [Override("--set", "list.rows", str(rows)), Override("--set", "registry.fix", fix)])
+    point = apply_overrides(
+        scenario, [Override("--set", "list.rows", str(rows)), Override("--set", "registry.fix", fix)]
+    )
     return clawsim.simulate(point)
 
 

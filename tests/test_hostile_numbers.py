@@ -33,8 +33,11 @@ FIELDS = {
     "lognormal_p50": ("memo:\n  scan_ms:\n    dist: lognormal\n    p50: VALUE\n    p95: 2\n", 4, "memo.scan_ms.p50"),
     "lognormal_p95": ("memo:\n  scan_ms:\n    dist: lognormal\n    p50: 1\n    p95: VALUE\n", 5, "memo.scan_ms.p95"),
     "uniform_high": ("memo:\n  scan_ms:\n    dist: uniform\n    low: 1\n    high: VALUE\n", 5, "memo.scan_ms.high"),
-    "empirical_value": ("memo:\n  scan_ms:\n    dist: empirical\n    values:\n      - 1\n      - VALUE\n", 6,
-                        "memo.scan_ms.values.1"),
+    "empirical_value": (
+        "memo:\n  scan_ms:\n    dist: empirical\n    values:\n      - 1\n      - VALUE\n",
+        6,
+        "memo.scan_ms.values.1",
+    ),
     "period_ms": (ACTOR.format(kind="interval", field="period_ms", value="VALUE"), 4, "actors.0.period_ms"),
     "work_ms": (ACTOR.format(kind="immediate", field="work_ms", value="VALUE"), 4, "actors.0.work_ms"),
     "actor_start_ms": (ACTOR.format(kind="immediate", field="start_ms", value="VALUE"), 4, "actors.0.start_ms"),
@@ -79,7 +82,9 @@ def test_every_count_fits_the_result_table(tmp_path, name):
 
 
 def test_values_at_the_bounds_are_accepted():
-    scenario = clawsim.parse_scenario(f"seed: {MAX_COUNT}\nloop: {{max_sim_ms: {MAX_MS:.1f}}}\nlist: {{gap_ms: 1.0e+12}}")
+    scenario = clawsim.parse_scenario(
+        f"seed: {MAX_COUNT}\nloop: {{max_sim_ms: {MAX_MS:.1f}}}\nlist: {{gap_ms: 1.0e+12}}"
+    )
     assert scenario.seed == MAX_COUNT and scenario.loop.max_sim_ms == MAX_MS
 
 
@@ -132,17 +137,30 @@ def test_the_bound_covers_every_float_field_of_the_schema():
                 locs = [tuple(p for p in e["loc"] if p in path or isinstance(p, int)) for e in caught.value.errors()]
                 assert path in locs, (path, caught.value.errors())
             checked.add(".".join(str(p) for p in path if not isinstance(p, int)))
-    assert {"list.gap_ms", "memo.scan_ms.p95", "memo.scan_ms.high", "memo.scan_ms.values", "actors.period_ms",
-            "actors.rate_per_s", "loop.iteration_ms", "list.per_row_io.latency_ms"} <= checked
+    assert {
+        "list.gap_ms",
+        "memo.scan_ms.p95",
+        "memo.scan_ms.high",
+        "memo.scan_ms.values",
+        "actors.period_ms",
+        "actors.rate_per_s",
+        "loop.iteration_ms",
+        "list.per_row_io.latency_ms",
+    } <= checked
 
 
 @pytest.mark.parametrize("command", ["validate", "run"])
 def test_a_list_that_would_start_after_max_sim_ms_is_refused(tmp_path, command):
     path = tmp_path / "late.yaml"
     path.write_text("loop:\n  max_sim_ms: 1000\nlist:\n  rows: 10\n  start_ms: 5000\n")
-    result = CliRunner().invoke(app, [command, str(path), *(["--out", str(tmp_path / "o")] if command == "run" else [])])
+    result = CliRunner().invoke(
+        app, [command, str(path), *(["--out", str(tmp_path / "o")] if command == "run" else [])]
+    )
     assert result.exit_code == 2 and "Traceback" not in result.output + result.stderr
-    assert f"{path}:5: list.start_ms: the first list starts at 5000 ms, not before loop.max_sim_ms (1000 ms)" in result.stderr
+    assert (
+        f"{path}:5: list.start_ms: the first list starts at 5000 ms, not before loop.max_sim_ms (1000 ms)"
+        in result.stderr
+    )
     assert "(see loop.max_sim_ms, line 2)" in result.stderr
 
 

@@ -29,7 +29,8 @@ def test_a_variant_and_a_sweep_value_that_clash_are_named_with_their_lines(tmp_p
     assert result.exit_code == 2 and "Traceback" not in result.output + result.stderr
     assert result.stderr.strip() == (
         f"clawsim: {path}:6: sweep.memo.capacity[1] = 4 together with variants.nomemo (line 4): "
-        "memo: capacity does not apply to policy none (plan point 3 of 4)")
+        "memo: capacity does not apply to policy none (plan point 3 of 4)"
+    )
 
 
 def test_two_sweep_keys_that_clash(tmp_path):
@@ -39,7 +40,8 @@ def test_two_sweep_keys_that_clash(tmp_path):
         clawsim.load_scenario(path)
     assert str(caught.value) == (
         f"{path}:4: sweep.memo.capacity[0] = 8 together with sweep.memo.policy[1] = 'single' (line 2): "
-        "memo: capacity does not apply to policy single (plan point 2 of 4)")
+        "memo: capacity does not apply to policy single (plan point 2 of 4)"
+    )
 
 
 def large_clash(values: int) -> str:
@@ -57,13 +59,16 @@ def test_a_plan_too_large_to_check_whole_is_checked_at_run_time_with_the_same_me
     assert time.perf_counter() - started < 1.0
     runs = clawsim.plan(scenario)
     assert runs.points == 4 * values > CHECK_ALL_POINTS
-    expected = ("sweep.memo.capacity[1] = 4 together with sweep.list.rows[{i}] = {rows} (line 2), "
-                "sweep.memo.policy[1] = 'none' (line 3): memo: capacity does not apply to policy none "
-                "(plan point {point} of {points})")
+    expected = (
+        "sweep.memo.capacity[1] = 4 together with sweep.list.rows[{i}] = {rows} (line 2), "
+        "sweep.memo.policy[1] = 'none' (line 3): memo: capacity does not apply to policy none "
+        "(plan point {point} of {points})"
+    )
     with pytest.raises(clawsim.ScenarioError) as caught:
         runs[-1]
-    assert str(caught.value) == f"{path}:4: " + expected.format(i=values - 1, rows=values, point=runs.points - 1,
-                                                                points=runs.points)
+    assert str(caught.value) == f"{path}:4: " + expected.format(
+        i=values - 1, rows=values, point=runs.points - 1, points=runs.points
+    )
     with pytest.raises(clawsim.ScenarioError) as caught:
         clawsim.simulate(scenario)  # runs 0-2 are fine; run 3 is the first clash
     assert str(caught.value) == f"{path}:4: " + expected.format(i=0, rows=1, point=3, points=runs.points)
@@ -80,10 +85,27 @@ def test_small_plans_are_checked_whole_at_validation(tmp_path):
     "text, runs",
     [
         ("replications: 1000000000000\n", 10**12),
-        ("sweep:\n" + "".join(f"  {p}: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" for p in
-                   ["list.rows", "list.yield_every", "list.lookups_per_row", "memo.capacity", "seed", "list.count",
-                    "memo.scan_ms", "memo.hit_ms", "list.row_cost_ms", "list.start_ms", "list.gap_ms",
-                    "loop.iteration_ms"]), 10**12),
+        (
+            "sweep:\n"
+            + "".join(
+                f"  {p}: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n"
+                for p in [
+                    "list.rows",
+                    "list.yield_every",
+                    "list.lookups_per_row",
+                    "memo.capacity",
+                    "seed",
+                    "list.count",
+                    "memo.scan_ms",
+                    "memo.hit_ms",
+                    "list.row_cost_ms",
+                    "list.start_ms",
+                    "list.gap_ms",
+                    "loop.iteration_ms",
+                ]
+            ),
+            10**12,
+        ),
     ],
     ids=["replications", "sweep"],
 )
@@ -108,21 +130,31 @@ def test_a_plan_whose_run_index_would_not_fit_the_table_is_refused():
 
 def test_actor_copies_are_bounded_at_validation(tmp_path):
     path = tmp_path / "copies.yaml"
-    path.write_text("actors:\n  - {name: a, kind: interval, period_ms: 5}\n  - name: b\n    kind: poisson\n"
-                    "    rate_per_s: 1\n    count: 1000000000\n")
+    path.write_text(
+        "actors:\n  - {name: a, kind: interval, period_ms: 5}\n  - name: b\n    kind: poisson\n"
+        "    rate_per_s: 1\n    count: 1000000000\n"
+    )
     started = time.perf_counter()
     with pytest.raises(clawsim.ScenarioError) as caught:
         clawsim.load_scenario(path)
     assert time.perf_counter() - started < 1.0
-    assert str(caught.value) == (f"{path}:6: actors.1.count: 1000000001 actor copies in all; at most "
-                                 f"{MAX_ACTOR_COPIES} (each copy is simulated with its own random stream)")
-    path.write_text(f"actors:\n  - {{name: a, kind: immediate}}\nsweep:\n  actors.0.count: [1, {MAX_ACTOR_COPIES + 1}]\n")
-    with pytest.raises(clawsim.ScenarioError, match=r":4: sweep.actors.0.count\[1\] = 10001: actors.0.count: 10001 actor"):
+    assert str(caught.value) == (
+        f"{path}:6: actors.1.count: 1000000001 actor copies in all; at most "
+        f"{MAX_ACTOR_COPIES} (each copy is simulated with its own random stream)"
+    )
+    path.write_text(
+        f"actors:\n  - {{name: a, kind: immediate}}\nsweep:\n  actors.0.count: [1, {MAX_ACTOR_COPIES + 1}]\n"
+    )
+    with pytest.raises(
+        clawsim.ScenarioError, match=r":4: sweep.actors.0.count\[1\] = 10001: actors.0.count: 10001 actor"
+    ):
         clawsim.load_scenario(path)
 
 
 def test_lists_per_run_are_bounded_at_validation():
-    with pytest.raises(clawsim.ScenarioError, match=f"list.count: a run would start 1000000000 lists; at most {MAX_LISTS_PER_RUN}"):
+    with pytest.raises(
+        clawsim.ScenarioError, match=f"list.count: a run would start 1000000000 lists; at most {MAX_LISTS_PER_RUN}"
+    ):
         clawsim.parse_scenario("list: {rows: 1, row_cost_ms: 0, count: 1000000000, lookups_per_row: 0}")
     with pytest.raises(clawsim.ScenarioError, match="list.duration_ms: a run would start 1000001 lists"):
         clawsim.parse_scenario("list: {poll_every_ms: 0.5, duration_ms: 1000000}")

@@ -30,10 +30,13 @@ def timed(text: str, trace: bool = False) -> tuple[list[dict], float, int]:
 
 
 def test_a_poisson_actor_far_over_load_halts_when_the_queue_is_full():
-    records, seconds, peak = timed("""
+    records, seconds, peak = timed(
+        """
         list: {rows: 100, per_row_io: {rows: 100, latency_ms: 1}}
         actors: [{name: turns, kind: poisson, rate_per_s: 100000, work_ms: 1}]
-    """, trace=True)
+    """,
+        trace=True,
+    )
     (record,) = records
     assert not record["completed"]
     assert record["sim_ms"] < 1_000  # halted long before max_sim_ms (3,600,000)
@@ -69,8 +72,9 @@ def test_a_run_that_advances_too_slowly_halts_at_the_iteration_cap(monkeypatch):
 
 def test_zero_cost_back_to_back_lists_end_at_the_lists_bound():
     """Simulated time never moves, but the lists are bounded at validation and all complete."""
-    records, seconds, _ = timed("list: {rows: 1, row_cost_ms: 0, count: 2000, lookups_per_row: 0}\n"
-                                "loop: {iteration_ms: 1.0e-300}")
+    records, seconds, _ = timed(
+        "list: {rows: 1, row_cost_ms: 0, count: 2000, lookups_per_row: 0}\nloop: {iteration_ms: 1.0e-300}"
+    )
     assert len(records) == 2000 and all(r["completed"] for r in records) and records[-1]["sim_ms"] == 0
     assert seconds < 5
 
@@ -86,7 +90,10 @@ def test_halt_keeps_the_first_reason_and_ends_the_run_at_once():
 
 
 def test_an_overloaded_sweep_returns_records_not_a_hang():
-    frame = clawsim.simulate(clawsim.parse_scenario(
-        "list: {rows: 100}\nactors: [{name: t, kind: poisson, rate_per_s: 1000, work_ms: 5}]\n"
-        "sweep:\n  actors.0.work_ms: [0.1, 5]\n"))
+    frame = clawsim.simulate(
+        clawsim.parse_scenario(
+            "list: {rows: 100}\nactors: [{name: t, kind: poisson, rate_per_s: 1000, work_ms: 5}]\n"
+            "sweep:\n  actors.0.work_ms: [0.1, 5]\n"
+        )
+    )
     assert list(frame["completed"]) == [True, False]

@@ -77,7 +77,9 @@ def test_a_large_legitimate_file_still_loads(tmp_path):
 
 
 def test_aliases_within_bounds_still_work(tmp_path):
-    path = write(tmp_path, "anchors", "memo:\n  scan_ms: &c {dist: uniform, low: 1, high: 2}\nsweep:\n  memo.scan_ms: [*c, 5]\n")
+    path = write(
+        tmp_path, "anchors", "memo:\n  scan_ms: &c {dist: uniform, low: 1, high: 2}\nsweep:\n  memo.scan_ms: [*c, 5]\n"
+    )
     scenario = clawsim.load_scenario(path)
     assert scenario.sweep["memo.scan_ms"][0] == {"dist": "uniform", "low": 1, "high": 2}
 

@@ -34,8 +34,13 @@ def execute(monkeypatch, **env: str) -> nbformat.NotebookNode:
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PYTHONPATH", str(REPO))  # the kernel imports the clawsim under test, not an installed one
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    ).execute()
     return notebook
 
 
@@ -47,8 +52,10 @@ def expected_exponents(frame, scenario) -> dict[str, float]:
     """Slopes recomputed here: mean scans per (fix, rows) at the largest agent count."""
     busy = frame[frame["actors.0.count"] == max(scenario.sweep["actors.0.count"])]
     means = busy.groupby(["registry.fix", "list.rows"])["scans"].mean()
-    return {fix: growth_exponent(part.index.get_level_values("list.rows"), part.to_numpy())[0]
-            for fix, part in means.groupby(level="registry.fix")}
+    return {
+        fix: growth_exponent(part.index.get_level_values("list.rows"), part.to_numpy())[0]
+        for fix, part in means.groupby(level="registry.fix")
+    }
 
 
 def expected_saved(grid, scenario) -> dict[str, float]:
@@ -82,8 +89,9 @@ def test_the_notebook_reproduces_its_committed_outputs(executed, tmp_path):
             assert a.output_type != "error" and a.get("name") != "stderr", a
             assert a.get("text") == b.get("text"), index
             data_a, data_b = a.get("data", {}), b.get("data", {})
-            assert {k: v for k, v in data_a.items() if k != "image/png"} == \
-                   {k: v for k, v in data_b.items() if k != "image/png"}, index
+            assert {k: v for k, v in data_a.items() if k != "image/png"} == {
+                k: v for k, v in data_b.items() if k != "image/png"
+            }, index
             if "image/png" in data_a:
                 images += 1
                 (tmp_path / "new.png").write_bytes(base64.b64decode(data_a["image/png"]))
@@ -96,8 +104,7 @@ def test_the_numbers_it_saves_are_the_simulated_ones(executed):
     _, saved = executed
     scenario = clawsim.load_scenario(SMALL)
     assert saved["scenario"] == "rows-x-concurrency-small" and saved["held"] == {"actors.0.count": 16}
-    assert saved["scans_exponent"] == pytest.approx(expected_exponents(clawsim.simulate(scenario), scenario),
-                                                    abs=1e-12)
+    assert saved["scans_exponent"] == pytest.approx(expected_exponents(clawsim.simulate(scenario), scenario), abs=1e-12)
     assert saved["scans_exponent"]["none"] == pytest.approx(1.0, abs=0.05)
     assert saved["scans_exponent"]["pin"] == pytest.approx(0.0, abs=1e-9)
     grid, grid_scenario, _ = clawsim.read_results(GRID)
@@ -111,8 +118,12 @@ def test_the_notebook_reads_any_grid_folder(tmp_path, monkeypatch):
     scenario = clawsim.load_scenario(SMALL)
     frame = clawsim.simulate(scenario)
     write_results(tmp_path / "grid", scenario, frame, {})
-    notebook = execute(monkeypatch, CLAWSIM_SCENARIO=str(SMALL), CLAWSIM_GRID=str(tmp_path / "grid"),
-                       CLAWSIM_NOTEBOOK_OUTPUT=str(tmp_path / "saved.json"))
+    notebook = execute(
+        monkeypatch,
+        CLAWSIM_SCENARIO=str(SMALL),
+        CLAWSIM_GRID=str(tmp_path / "grid"),
+        CLAWSIM_NOTEBOOK_OUTPUT=str(tmp_path / "saved.json"),
+    )
     assert not [o for cell in outputs(notebook) for o in cell if o.output_type == "error"]
     saved = json.loads((tmp_path / "saved.json").read_text())
     assert saved["scans_saved_at_longest"] == pytest.approx(expected_saved(frame, scenario))

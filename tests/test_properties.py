@@ -32,26 +32,37 @@ def _actor(draw_actor: dict) -> dict:
 
 
 @st.composite
-def scenarios(draw, actors=st.lists(ACTOR, max_size=3), fix=st.sampled_from(["none", "pin"]),
-              policy=st.sampled_from(["none", "single", "lru", "ttl"]), io=st.booleans()):
+def scenarios(
+    draw,
+    actors=st.lists(ACTOR, max_size=3),
+    fix=st.sampled_from(["none", "pin"]),  # noqa: B008 (strategies)
+    policy=st.sampled_from(["none", "single", "lru", "ttl"]),
+    io=st.booleans(),
+):  # noqa: B008
     rows = draw(st.integers(1, 400))
     memo = {"policy": draw(policy), "scan_ms": draw(st.sampled_from([0.0, 0.5, 2.5]))}
     if memo["policy"] == "lru":
         memo["capacity"] = draw(st.integers(1, 8))
     if memo["policy"] == "ttl":
         memo["ttl_ms"] = draw(st.sampled_from([1.0, 50.0]))
-    lst = {"rows": rows, "yield_every": draw(st.integers(0, 40)), "lookups_per_row": draw(st.integers(0, 3)),
-           "row_cost_ms": draw(st.sampled_from([0.0, 0.28]))}
+    lst = {
+        "rows": rows,
+        "yield_every": draw(st.integers(0, 40)),
+        "lookups_per_row": draw(st.integers(0, 3)),
+        "row_cost_ms": draw(st.sampled_from([0.0, 0.28])),
+    }
     if draw(io):
         lst["per_row_io"] = {"rows": draw(st.integers(0, 15)), "latency_ms": 0.5}
-    return Scenario.model_validate({
-        "seed": draw(st.integers(0, 2**32)),
-        "loop": {"iteration_ms": 0.02, "max_sim_ms": 20_000.0},
-        "list": lst,
-        "registry": {"fix": draw(fix)},
-        "memo": memo,
-        "actors": [_actor(a) for a in draw(actors)],
-    })
+    return Scenario.model_validate(
+        {
+            "seed": draw(st.integers(0, 2**32)),
+            "loop": {"iteration_ms": 0.02, "max_sim_ms": 20_000.0},
+            "list": lst,
+            "registry": {"fix": draw(fix)},
+            "memo": memo,
+            "actors": [_actor(a) for a in draw(actors)],
+        }
+    )
 
 
 @given(scenarios())
@@ -70,8 +81,11 @@ def test_counts_are_consistent(scenario):
         assert row.distinct_workspaces <= 1
 
 
-@given(scenarios(actors=st.lists(ACTOR.map(lambda a: {**a, "lookups": 0}), max_size=3), fix=st.just("pin"),
-                 policy=st.just("lru")))
+@given(
+    scenarios(
+        actors=st.lists(ACTOR.map(lambda a: {**a, "lookups": 0}), max_size=3), fix=st.just("pin"), policy=st.just("lru")
+    )
+)
 def test_with_the_pin_a_big_enough_lru_scans_at_most_once_per_lookup(scenario):
     data = scenario.model_dump()
     data["memo"]["capacity"] = max(scenario.list.lookups_per_row, data["memo"]["capacity"])
@@ -86,9 +100,20 @@ def test_immediate_actors_flip_once_per_copy_and_yield(scenario):
     assert row.flips == copies * row.yields
 
 
-@given(scenarios(actors=st.lists(ACTOR.map(lambda a: {**a, "kind": "immediate", "lookups": 0, "workspaces": "unique",
-                                                  "count": max(1, a["count"])}), min_size=1, max_size=2),
-                 fix=st.just("none"), policy=st.just("lru"), io=st.just(False)))
+@given(
+    scenarios(
+        actors=st.lists(
+            ACTOR.map(
+                lambda a: {**a, "kind": "immediate", "lookups": 0, "workspaces": "unique", "count": max(1, a["count"])}
+            ),
+            min_size=1,
+            max_size=2,
+        ),
+        fix=st.just("none"),
+        policy=st.just("lru"),
+        io=st.just(False),
+    )
+)
 def test_no_fix_and_a_new_value_every_yield_scans_per_batch_and_lookup(scenario):
     data = scenario.model_dump()
     data["memo"]["capacity"] = max(scenario.list.lookups_per_row, data["memo"]["capacity"])

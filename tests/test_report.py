@@ -164,8 +164,9 @@ def test_scans_vs_concurrency_holds_rows_only_when_there_are_too_many_values(gri
 
 def test_a_single_line_chart_draws_one_line_per_value_of_the_other_field(tmp_path):
     """alternatives-no-yields: the fix is not swept, so yields on and off are two lines, not one held."""
-    text = GRID.replace("      actors.0.count: [0, 1]\n      registry.fix: [none, pin]\n",
-                        "      list.yield_every: [10, 0]\n")
+    text = GRID.replace(
+        "      actors.0.count: [0, 1]\n      registry.fix: [none, pin]\n", "      list.yield_every: [10, 0]\n"
+    )
     frame, scenario = make_folder(tmp_path, text)
     chart = by_file(frame, scenario)["scans-vs-rows.png"]
     assert chart.lines == ("fix", "list.yield_every") and chart.panel is None
@@ -220,8 +221,10 @@ def test_variants_that_set_the_fix_become_lines(tmp_path):
 
 def test_tradeoff_marks_the_options_whose_hits_were_stale(tmp_path):
     """An unkeyed TTL cache is as fast as the pin because it serves other workspaces' entries."""
-    variants = ("    variants:\n      none: {}\n      pin: {registry.fix: pin}\n"
-                "      ttl-global: {memo.policy: ttl, memo.ttl_ms: 5000, memo.capacity: null, memo.key: global}\n")
+    variants = (
+        "    variants:\n      none: {}\n      pin: {registry.fix: pin}\n"
+        "      ttl-global: {memo.policy: ttl, memo.ttl_ms: 5000, memo.capacity: null, memo.key: global}\n"
+    )
     text = GRID.split("    sweep:")[0] + variants
     frame, scenario = make_folder(tmp_path, text)
     chart = by_file(frame, scenario)["tradeoff.png"]
@@ -236,7 +239,9 @@ def test_tradeoff_marks_the_options_whose_hits_were_stale(tmp_path):
 
 
 def test_tradeoff_rows_carry_t_intervals(tmp_path):
-    frame, scenario = make_folder(tmp_path, GRID.split("    sweep:")[0] + "    sweep:\n      registry.fix: [none, pin]\n")
+    frame, scenario = make_folder(
+        tmp_path, GRID.split("    sweep:")[0] + "    sweep:\n      registry.fix: [none, pin]\n"
+    )
     data = by_file(frame, scenario)["tradeoff.png"].data.set_index("fix")
     for fix, part in frame.groupby("registry.fix"):
         lo, hi = independent_interval(part["loop_delay_max_ms"])
@@ -289,8 +294,13 @@ def test_write_report_is_deterministic_and_indexes_every_chart(grid):
     assert [p.name for p in second] == [p.name for p in first]
     assert {p.name: p.read_bytes() for p in second} == pngs
     assert (folder / "index.md").read_text() == index
-    assert set(pngs) == {"scans-vs-rows.png", "list-ms-vs-rows.png", "scans-vs-concurrency.png",
-                         "scan-ratio-heatmap.png", "tradeoff.png"}
+    assert set(pngs) == {
+        "scans-vs-rows.png",
+        "list-ms-vs-rows.png",
+        "scans-vs-concurrency.png",
+        "scan-ratio-heatmap.png",
+        "tradeoff.png",
+    }
     for name, data in pngs.items():
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and b"Software" not in data
         assert f"]({name})" in index
@@ -333,8 +343,12 @@ def test_corrupt_foreign_or_missing_parquet(tmp_path, grid, damage):
         pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}).to_parquet(parquet)
     else:
         parquet.unlink()
-    message = {"garbage": "not a readable Parquet", "truncated": "not a readable Parquet",
-               "foreign": "not a clawsim runs table", "missing": "missing"}[damage]
+    message = {
+        "garbage": "not a readable Parquet",
+        "truncated": "not a readable Parquet",
+        "foreign": "not a clawsim runs table",
+        "missing": "missing",
+    }[damage]
     with pytest.raises(ResultsError, match=message):
         write_report(tmp_path)
 
@@ -351,7 +365,9 @@ def test_missing_or_broken_scenario_beside_the_results(tmp_path, grid):
 
 
 def test_a_fix_only_sweep_gets_the_tradeoff_chart(tmp_path):
-    frame, scenario = make_folder(tmp_path / "fix-only", GRID.split("    sweep:")[0] + "    sweep:\n      registry.fix: [none, pin]\n")
+    frame, scenario = make_folder(
+        tmp_path / "fix-only", GRID.split("    sweep:")[0] + "    sweep:\n      registry.fix: [none, pin]\n"
+    )
     found = by_file(frame, scenario)
     assert set(found) == {"tradeoff.png"}
     data = found["tradeoff.png"].data.set_index("fix")

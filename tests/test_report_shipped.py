@@ -18,8 +18,10 @@ from clawsim.report.gallery import GALLERY
 from clawsim.store import write_results
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED = sorted(p.relative_to(REPO).as_posix() for p in [*REPO.glob("scenarios/**/*.yaml"),
-                                                            *REPO.glob("validation/scenarios/*.yaml")])
+SHIPPED = sorted(
+    p.relative_to(REPO).as_posix()
+    for p in [*REPO.glob("scenarios/**/*.yaml"), *REPO.glob("validation/scenarios/*.yaml")]
+)
 OTHERS = [s for s in SHIPPED if s not in GALLERY.values()]
 
 

@@ -17,7 +17,11 @@ BAD = {
     "unknown_key": ("list:\n  rows: 10\n  rowz: 5\n", 3, "list.rowz: unknown field"),
     "unknown_top": ("lists:\n  rows: 10\n", 1, "lists: unknown field"),
     "negative_rows": ("list:\n  rows: -5\n", 2, "list.rows: Input should be greater than or equal to 1"),
-    "yield_every_no": ("list:\n  rows: 10\n  yield_every: no\n", 3, "list.yield_every: Input should be a valid integer (got false"),
+    "yield_every_no": (
+        "list:\n  rows: 10\n  yield_every: no\n",
+        3,
+        "list.yield_every: Input should be a valid integer (got false",
+    ),
     "bad_sweep_path": ("list:\n  rows: 10\nsweep:\n  list.rowz: [1, 2]\n", 4, "sweep.list.rowz: not a scenario field"),
     "bad_sweep_index": ("sweep:\n  actors.3.rate_per_s: [1, 2]\n", 2, "sweep.actors.3.rate_per_s: no such element"),
     "bad_sweep_value": ("list:\n  rows: 10\nsweep:\n  list.rows:\n    - 10\n    - -1\n", 6, "sweep.list.rows[1] = -1"),
@@ -27,13 +31,25 @@ BAD = {
     "not_yaml": ("this is: [not yaml\n", 2, "not valid YAML"),
     "not_a_mapping": ("- a\n- b\n", 1, "a scenario must be a mapping"),
     "ttl_without_ttl_ms": ("memo:\n  policy: ttl\n", 1, "memo: policy ttl needs ttl_ms"),
-    "interval_without_period": ("actors:\n  - name: a\n    kind: interval\n", 2, "actors.0: kind interval needs period_ms"),
-    "bad_workspaces": ("actors:\n  - name: a\n    kind: immediate\n    workspaces: cycle:0\n", 4, "actors.0.workspaces: workspaces must be one of"),
+    "interval_without_period": (
+        "actors:\n  - name: a\n    kind: interval\n",
+        2,
+        "actors.0: kind interval needs period_ms",
+    ),
+    "bad_workspaces": (
+        "actors:\n  - name: a\n    kind: immediate\n    workspaces: cycle:0\n",
+        4,
+        "actors.0.workspaces: workspaces must be one of",
+    ),
     "unknown_dist": ("memo:\n  scan_ms: {dist: gamma, k: 2}\n", 2, "memo.scan_ms: Input tag 'gamma'"),
     "dist_missing_field": ("memo:\n  scan_ms: {dist: lognormal, p50: 10}\n", 2, "memo.scan_ms.p95: Field required"),
     "bad_enum": ("registry:\n  fix: pinned\n", 2, "registry.fix: Input should be 'none' or 'pin'"),
     "poll_without_duration": ("list:\n  poll_every_ms: 1000\n", 1, "list: poll_every_ms and duration_ms go together"),
-    "bad_variant": ("variants:\n  big:\n    memo.capasity: 512\n", 3, "variants.big.memo.capasity: not a scenario field"),
+    "bad_variant": (
+        "variants:\n  big:\n    memo.capasity: 512\n",
+        3,
+        "variants.big.memo.capasity: not a scenario field",
+    ),
 }
 
 
@@ -68,7 +84,11 @@ def test_cli_exits_2_without_traceback_or_output(tmp_path, command, name):
 def test_missing_binary_and_folder_inputs(tmp_path):
     binary = tmp_path / "b.yaml"
     binary.write_bytes(b"\x89PNG\x00\x01")
-    for path, fragment in [(tmp_path / "nope.yaml", "no such file"), (binary, "not a text file"), (tmp_path, "is a folder")]:
+    for path, fragment in [
+        (tmp_path / "nope.yaml", "no such file"),
+        (binary, "not a text file"),
+        (tmp_path, "is a folder"),
+    ]:
         result = CliRunner().invoke(app, ["validate", str(path)])
         assert result.exit_code == 2 and fragment in result.stderr
 

@@ -83,7 +83,8 @@ def test_the_chrome_trace_follows_the_trace_event_format(tmp_path):
     paths = write_traces(sc, [0, 1], tmp_path)
     assert sorted(p.name for p in paths) == sorted(
         [f"run-{r}.{ext}" for r in (0, 1) for ext in ("timeline.jsonl", "trace.json", "timeline.png")]
-        + ["runs-0-1.timeline.png"])
+        + ["runs-0-1.timeline.png"]
+    )
     doc = json.loads((tmp_path / "run-0.trace.json").read_text())
     events = doc["traceEvents"]
     names = {e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"}

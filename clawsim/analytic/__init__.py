@@ -27,5 +27,13 @@ from .expectation import Expectation
 from .models import expectation_values, expectations
 from .tables import EXPECTED_COLUMNS, add_expectations
 
-__all__ = ["EXPECTED_COLUMNS", "Expectation", "NotAnalytic", "ScanSums", "add_expectations", "expectation_values",
-           "expectations", "scan_mean"]
+__all__ = [
+    "EXPECTED_COLUMNS",
+    "Expectation",
+    "NotAnalytic",
+    "ScanSums",
+    "add_expectations",
+    "expectation_values",
+    "expectations",
+    "scan_mean",
+]

@@ -23,7 +23,7 @@ from .coverage import check_ttl_chain
 from .expectation import Expectation
 
 MAX_STATES = 1500  # chain states kept per step before coarser merging
-PRUNE = 1e-10      # chain states less likely than this are dropped (their mass renormalized)
+PRUNE = 1e-10  # chain states less likely than this are dropped (their mass renormalized)
 
 
 def merge(walk: Walk, pop: Population) -> Population:
@@ -136,8 +136,11 @@ def initial(walk: Walk, scenario: Scenario) -> Population:
     params, t0 = walk.params, scenario.list.start_ms
     dues, fired, clock = _idle_timers(params, t0)
     started = max(t0, clock)
-    poisson_mass = sum(a.rate_per_s * a.count / 1000.0 * (t0 - a.start_ms)
-                       for a in scenario.active_actors if isinstance(a, PoissonActor))
+    poisson_mass = sum(
+        a.rate_per_s * a.count / 1000.0 * (t0 - a.start_ms)
+        for a in scenario.active_actors
+        if isinstance(a, PoissonActor)
+    )
     p_quiet = 0.0 if fired else math.exp(-poisson_mass)
     due = np.array([[d - started for d in dues]] * 2).reshape(2, params.k)
     flags = np.array([0, Flag.CHANGED_EVER | Flag.CHANGED_SINCE_STORE], dtype=np.int64)

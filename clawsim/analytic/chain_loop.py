@@ -15,7 +15,7 @@ from .chain_state import Population, Walk
 from .coverage import too_long_wait
 from .expectation import EPS
 
-LUMP = 4               # poisson arrival counts above this share one branch (at their conditional mean)
+LUMP = 4  # poisson arrival counts above this share one branch (at their conditional mean)
 MAX_WAIT_PASSES = 10_000  # loop passes of one awaited I/O the chain follows
 
 

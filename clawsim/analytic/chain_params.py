@@ -15,9 +15,9 @@ import numpy as np
 from ..scenario import IntervalActor, PoissonActor, Scenario
 from .costs import ScanSums
 
-CHAIN_POINTS = 16   # points of a scan-cost sum inside the chain (timer thresholds need ~16)
+CHAIN_POINTS = 16  # points of a scan-cost sum inside the chain (timer thresholds need ~16)
 RANDOM_GRID = 0.25  # ms: with drawn scan costs, states whose times agree this closely merge
-EXACT_GRID = 1e-6   # ms: with constant costs only float noise is merged
+EXACT_GRID = 1e-6  # ms: with constant costs only float noise is merged
 
 
 @dataclass(frozen=True)
@@ -63,19 +63,19 @@ class ChainParams:
     """What the chain's phases read; ``exact`` is whether the model is exact before any
     merging had to coarsen its grid (see ``chain_params``)."""
 
-    delta: float                      # loop.iteration_ms
-    lam: float                        # poisson arrivals per ms
-    wp: float                         # work_ms of one poisson arrival
-    residual: float                   # mean residual work at an I/O completion (M/D/1)
+    delta: float  # loop.iteration_ms
+    lam: float  # poisson arrivals per ms
+    wp: float  # work_ms of one poisson arrival
+    residual: float  # mean residual work at an I/O completion (M/D/1)
     timers: tuple[Timer, ...]
     same_timers: tuple[tuple[int, int], ...]
-    armed: np.ndarray                 # Timer.armed_ms per timer
-    twork: np.ndarray                 # Timer.work_ms per timer
+    armed: np.ndarray  # Timer.armed_ms per timer
+    twork: np.ndarray  # Timer.work_ms per timer
     pin: bool
     keyed: bool
-    all_miss: bool                    # every lookup scans (no memo, or a row larger than it)
+    all_miss: bool  # every lookup scans (no memo, or a row larger than it)
     stale_possible: bool
-    snapshot: bool                    # memo.current_snapshot
+    snapshot: bool  # memo.current_snapshot
     hit_ms: float
     ttl_ms: float | None
     sums: ScanSums
@@ -91,21 +91,34 @@ class ChainParams:
 def chain_params(scenario: Scenario) -> ChainParams:
     """The parameters of a scenario ``coverage.model_for`` gave to the chain."""
     spec, memo = scenario.list, scenario.memo
-    timers = tuple(Timer(a.period_ms, a.work_ms, a.start_ms)
-                   for a in scenario.active_actors if isinstance(a, IntervalActor) for _ in range(a.count))
+    timers = tuple(
+        Timer(a.period_ms, a.work_ms, a.start_ms)
+        for a in scenario.active_actors
+        if isinstance(a, IntervalActor)
+        for _ in range(a.count)
+    )
     lam, wp = arrival_rate_per_ms(scenario), poisson_work_ms(scenario)
     rho = lam * wp
     sums = ScanSums(memo.scan_ms, CHAIN_POINTS)
     slots, lookups = memo.slots, spec.lookups_per_row
     return ChainParams(
-        delta=scenario.loop.iteration_ms, lam=lam, wp=wp, residual=lam * wp * wp / (2 * (1 - rho)),
-        timers=timers, same_timers=_same_runs(timers),
-        armed=np.array([t.armed_ms for t in timers]), twork=np.array([t.work_ms for t in timers]),
-        pin=scenario.registry.fix == "pin", keyed=memo.key == "workspace",
+        delta=scenario.loop.iteration_ms,
+        lam=lam,
+        wp=wp,
+        residual=lam * wp * wp / (2 * (1 - rho)),
+        timers=timers,
+        same_timers=_same_runs(timers),
+        armed=np.array([t.armed_ms for t in timers]),
+        twork=np.array([t.work_ms for t in timers]),
+        pin=scenario.registry.fix == "pin",
+        keyed=memo.key == "workspace",
         all_miss=slots == 0 or (slots is not None and lookups > slots),
-        stale_possible=not memo.fingerprinted, snapshot=memo.current_snapshot, hit_ms=memo.hit_ms,
+        stale_possible=not memo.fingerprinted,
+        snapshot=memo.current_snapshot,
+        hit_ms=memo.hit_ms,
         ttl_ms=memo.ttl_ms if memo.policy == "ttl" else None,
-        sums=sums, exact=_exact(scenario, sums, wp, timers),
+        sums=sums,
+        exact=_exact(scenario, sums, wp, timers),
         grid=EXACT_GRID if sums.constant else RANDOM_GRID,
     )
 

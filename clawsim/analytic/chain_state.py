@@ -21,13 +21,13 @@ from .chain_params import ChainParams
 class Flag(enum.IntFlag):
     """Facts about the registry and the memo, one bit each (stored in an int64 array)."""
 
-    CHANGED_EVER = 1           # the global changed since time 0 (so it is not the default workspace)
-    LIVE_HELD = 2              # the live global's keys are in the memo
-    UNKEYED_HELD = 4           # the unkeyed memo holds its entries
-    CHANGED_SINCE_STORE = 8    # a change happened since the last store (a hit now is stale)
-    CHANGED_SINCE_LIST = 16    # a change happened since this list started (pin)
-    PINNED_DEFAULT = 32        # the pinned value is the default workspace
-    PINNED_HELD = 64           # the pinned value's keys are in the memo
+    CHANGED_EVER = 1  # the global changed since time 0 (so it is not the default workspace)
+    LIVE_HELD = 2  # the live global's keys are in the memo
+    UNKEYED_HELD = 4  # the unkeyed memo holds its entries
+    CHANGED_SINCE_STORE = 8  # a change happened since the last store (a hit now is stale)
+    CHANGED_SINCE_LIST = 16  # a change happened since this list started (pin)
+    PINNED_DEFAULT = 32  # the pinned value is the default workspace
+    PINNED_HELD = 64  # the pinned value's keys are in the memo
 
 
 # What a flip sets; it also clears LIVE_HELD (the new global's keys were never stored:
@@ -53,8 +53,15 @@ class Population:
 
     __slots__ = ("p", "sp", "due", "flags", "tf", "x")
 
-    def __init__(self, p: np.ndarray, sp: np.ndarray, due: np.ndarray, flags: np.ndarray, tf: np.ndarray,
-                 x: np.ndarray | None = None):
+    def __init__(
+        self,
+        p: np.ndarray,
+        sp: np.ndarray,
+        due: np.ndarray,
+        flags: np.ndarray,
+        tf: np.ndarray,
+        x: np.ndarray | None = None,
+    ):
         self.p, self.sp, self.due, self.flags, self.tf = p, sp, due, flags, tf
         self.x = np.zeros(len(p)) if x is None else x
 
@@ -66,8 +73,9 @@ class Population:
         return Population(self.p[idx], self.sp[idx], self.due[idx], self.flags[idx], self.tf[idx], self.x[idx])
 
     def copy(self) -> Population:
-        return Population(self.p.copy(), self.sp.copy(), self.due.copy(), self.flags.copy(), self.tf.copy(),
-                          self.x.copy())
+        return Population(
+            self.p.copy(), self.sp.copy(), self.due.copy(), self.flags.copy(), self.tf.copy(), self.x.copy()
+        )
 
     def flip(self, mask: np.ndarray | None = None) -> None:
         """The global changes to a new workspace, in the states of ``mask`` (all if None), in place."""
@@ -79,11 +87,15 @@ class Population:
         """All states of ``pops`` in order (an empty population with ``timers`` due columns if none)."""
         pops = [q for q in pops if len(q)]
         if not pops:
-            return Population(np.zeros(0), np.zeros(0), np.zeros((0, timers)), np.zeros(0, dtype=np.int64),
-                              np.zeros(0))
-        return Population(np.concatenate([q.p for q in pops]), np.concatenate([q.sp for q in pops]),
-                          np.concatenate([q.due for q in pops]), np.concatenate([q.flags for q in pops]),
-                          np.concatenate([q.tf for q in pops]), np.concatenate([q.x for q in pops]))
+            return Population(np.zeros(0), np.zeros(0), np.zeros((0, timers)), np.zeros(0, dtype=np.int64), np.zeros(0))
+        return Population(
+            np.concatenate([q.p for q in pops]),
+            np.concatenate([q.sp for q in pops]),
+            np.concatenate([q.due for q in pops]),
+            np.concatenate([q.flags for q in pops]),
+            np.concatenate([q.tf for q in pops]),
+            np.concatenate([q.x for q in pops]),
+        )
 
 
 class Totals:

@@ -31,7 +31,9 @@ def model_for(scenario: Scenario) -> Model:
 
 def _check_common(scenario: Scenario) -> None:
     if not scenario.resolved:
-        raise NotAnalytic("the scenario has a sweep or variants: pass one resolved point (clawsim.plan(scenario)[i].scenario)")
+        raise NotAnalytic(
+            "the scenario has a sweep or variants: pass one resolved point (clawsim.plan(scenario)[i].scenario)"
+        )
     spec = scenario.list
     if spec.polled:
         raise NotAnalytic("lists started by polling overlap; no closed form for overlapping lists")
@@ -57,8 +59,10 @@ def _check_chain(scenario: Scenario) -> None:
     unique = all(a.workspaces.form == "unique" for a in actors)
     # one pinned list with a keyed memo reads one value: a restored key cannot matter
     if not unique and not (pin and spec.count == 1 and memo.fingerprinted and not memo.current_snapshot):
-        raise NotAnalytic("timer/poisson actors with repeating workspaces: a flip may restore a key the memo holds "
-                          "(covered only with workspaces: unique, or one pinned list with a keyed memo)")
+        raise NotAnalytic(
+            "timer/poisson actors with repeating workspaces: a flip may restore a key the memo holds "
+            "(covered only with workspaces: unique, or one pinned list with a keyed memo)"
+        )
     poisson = [a for a in actors if a.kind == "poisson"]
     if len({a.work_ms for a in poisson}) > 1:
         raise NotAnalytic("poisson actors with different work_ms: the window then depends on which actor arrived")
@@ -74,7 +78,9 @@ def check_ttl_immediate(memo: MemoSpec, duration_ms: float) -> None:
     """No TTL entry may expire within the walk's ``duration_ms`` (half the TTL if scans are drawn:
     the walk charges mean costs, a run may take longer)."""
     if memo.policy == "ttl" and memo.ttl_ms is not None and duration_ms >= memo.ttl_ms * _ttl_margin(memo.scan_ms):
-        raise NotAnalytic(f"TTL entries can expire during the run (ttl_ms {memo.ttl_ms} < the run's {duration_ms:.1f} ms)")
+        raise NotAnalytic(
+            f"TTL entries can expire during the run (ttl_ms {memo.ttl_ms} < the run's {duration_ms:.1f} ms)"
+        )
 
 
 def _ttl_margin(scan_ms: CostMs) -> float:

@@ -44,7 +44,9 @@ class TokenMemo:
         self.recency: list[str] = []
         self.entries: dict[str, tuple[int, str]] = {}
 
-    def group(self, workspace: str, rows: int, lookups: int, row_ms: float, changes: int) -> tuple[int, int, int, float]:
+    def group(
+        self, workspace: str, rows: int, lookups: int, row_ms: float, changes: int
+    ) -> tuple[int, int, int, float]:
         """(scans, hits, stale hits, ms) of ``rows`` rows that each look ``lookups`` keys up."""
         L, S, h = lookups, self.scan_ms, self.hit_ms
         if L == 0:
@@ -166,8 +168,18 @@ class ImmediateWalk:
             if b.io_ms is not None:
                 self.io_wait(b.io_ms, phase)
                 phase = "poll"
-        figures = Expectation(index, tally.scans, tally.hits, tally.stale, tally.lookups, self.flips - flips0,
-                              tally.yields, self.t - t0, not self.tie, "immediate")
+        figures = Expectation(
+            index,
+            tally.scans,
+            tally.hits,
+            tally.stale,
+            tally.lookups,
+            self.flips - flips0,
+            tally.yields,
+            self.t - t0,
+            not self.tie,
+            "immediate",
+        )
         return figures, phase
 
 

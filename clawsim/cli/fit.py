@@ -30,7 +30,9 @@ def _list_index(value: str) -> int | None:
     return int(value)
 
 
-@app.command(rich_help_panel="Real gateways", help="""Fit a scenario to a real gateway's diagnostics timeline.
+@app.command(
+    rich_help_panel="Real gateways",
+    help="""Fit a scenario to a real gateway's diagnostics timeline.
 
 Fits the sessions.list calls of a diagnostics timeline (the file a
 gateway writes with OPENCLAW_DIAGNOSTICS=1 OPENCLAW_DIAGNOSTICS_TIMELINE_PATH=FILE, or one from
@@ -43,13 +45,27 @@ what the pin buys on this install; prints observed vs simulated scans, hits and 
 
     clawsim fit gateway.timeline.jsonl -o mine.yaml && clawsim run mine.yaml
     clawsim fit tests/data/timelines/2026.6.8-rows30-flipperon.jsonl --list 0 -o /tmp/fit.yaml
-""")
+""",
+)
 def fit(
     timeline: Annotated[Path, typer.Argument(help="Diagnostics timeline (JSON Lines).", show_default=False)],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the fitted scenario here [default: fit-TIMELINE.yaml in the current folder].", show_default=False)] = None,
-    list_: Annotated[str, typer.Option("--list", help="Fit one list (its index among the timeline's lists) or all of them.")] = "all",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the fitted scenario here [default: fit-TIMELINE.yaml in the current folder].",
+            show_default=False,
+        ),
+    ] = None,
+    list_: Annotated[
+        str, typer.Option("--list", help="Fit one list (its index among the timeline's lists) or all of them.")
+    ] = "all",
     force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
-    replications: Annotated[int, typer.Option("--replications", "-n", min=2, help="Runs per point of the fitted scenario (and of the check).")] = 20,
+    replications: Annotated[
+        int,
+        typer.Option("--replications", "-n", min=2, help="Runs per point of the fitted scenario (and of the check)."),
+    ] = 20,
 ) -> None:
     from ..fitting import fit as fit_api
     from ..store import atomic_write_text
@@ -59,14 +75,32 @@ def fit(
         raise UsageError(f"{target}: exists; pass --force to replace it, or --out another file")
     result = fit_api(timeline, list_index=_list_index(list_), replications=replications)
     width = terminal_width()
-    rows = [{"parameter": r["parameter"], "value": number(r["value"]), "95% interval": _interval(r["lo"], r["hi"]),
-             "evidence": str(r["evidence"])} for r in result.parameters.to_dict(orient="records")]
+    rows = [
+        {
+            "parameter": r["parameter"],
+            "value": number(r["value"]),
+            "95% interval": _interval(r["lo"], r["hi"]),
+            "evidence": str(r["evidence"]),
+        }
+        for r in result.parameters.to_dict(orient="records")
+    ]
     print_table(rows, ["parameter", "value", "95% interval", "evidence"], ["parameter", "evidence"], width)
     print()
-    columns = ["list", "rows", "observed_scans", "simulated_scans", "observed_hits", "simulated_hits",
-               "observed_list_ms", "simulated_list_ms", "list_ms_rel_err"]
-    check = [{c: (f"{r[c]:+.1%}" if c.endswith("rel_err") else number(r[c])) for c in columns}
-             for r in result.check.to_dict(orient="records")]
+    columns = [
+        "list",
+        "rows",
+        "observed_scans",
+        "simulated_scans",
+        "observed_hits",
+        "simulated_hits",
+        "observed_list_ms",
+        "simulated_list_ms",
+        "list_ms_rel_err",
+    ]
+    check = [
+        {c: (f"{r[c]:+.1%}" if c.endswith("rel_err") else number(r[c])) for c in columns}
+        for r in result.check.to_dict(orient="records")
+    ]
     print_table(check, columns, [], width)
     atomic_write_text(target, result.yaml)
     note(f"fitted scenario written to {target}; `clawsim run {target}` compares registry.fix none and pin")

@@ -25,8 +25,10 @@ def plan_lines(scenario: Any) -> list[str]:
     from ..scenario import plan
 
     runs = plan(scenario)
-    lines = [f"  plan: {runs.points:,} points x {runs.replications:,} replications = {runs.runs:,} runs "
-             f"(seed {scenario.seed}; each run's streams come from (seed, run index))"]
+    lines = [
+        f"  plan: {runs.points:,} points x {runs.replications:,} replications = {runs.runs:,} runs "
+        f"(seed {scenario.seed}; each run's streams come from (seed, run index))"
+    ]
     if scenario.variants:
         lines.append(f"  variants ({len(scenario.variants)}, the outer dimension):")
         width = max(map(len, scenario.variants))
@@ -43,7 +45,9 @@ def plan_lines(scenario: Any) -> list[str]:
     return lines
 
 
-@app.command(rich_help_panel="Simulate", help="""Check a scenario file and print its run plan.
+@app.command(
+    rich_help_panel="Simulate",
+    help="""Check a scenario file and print its run plan.
 
 Prints the swept fields and their values, the variants, points, replications and runs. Exit 2 with FILE:LINE: FIELD on an error.
 
@@ -51,7 +55,8 @@ Prints the swept fields and their values, the variants, points, replications and
 
     clawsim validate scenarios/rows-x-concurrency.yaml
     clawsim validate FILE --sweep list.rows=10,100,1000 -n 5   # what a run with these options would do
-""")
+""",
+)
 def validate(
     file: ScenarioFile,
     set_: SetOption = None,
@@ -69,12 +74,17 @@ def schema_json() -> str:
     """The JSON Schema of the scenario format (pydantic), as clawsim writes it."""
     from ..scenario import Scenario
 
-    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", **Scenario.model_json_schema(),
-                "title": "clawsim scenario"}
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **Scenario.model_json_schema(),
+        "title": "clawsim scenario",
+    }
     return json.dumps(document, indent=2, sort_keys=False) + "\n"
 
 
-@app.command(rich_help_panel="Editors", help="""Print the JSON Schema of the scenario format.
+@app.command(
+    rich_help_panel="Editors",
+    help="""Print the JSON Schema of the scenario format.
 
 Point your editor at it for completion and inline errors: save it (or use the committed docs/scenario.schema.json) and start a scenario
 with the line
@@ -85,7 +95,8 @@ with the line
 
     clawsim schema > clawsim.schema.json
     clawsim schema -o docs/scenario.schema.json
-""")
+""",
+)
 def schema(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write it to this file [default: stdout].")] = None,
 ) -> None:

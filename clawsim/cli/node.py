@@ -13,7 +13,10 @@ from . import app
 from .options import ScenarioFile, note
 
 
-@app.command("check-node", rich_help_panel="Real gateways", help="""Run a scenario on the real Node.js event loop and compare, per list.
+@app.command(
+    "check-node",
+    rich_help_panel="Real gateways",
+    help="""Run a scenario on the real Node.js event loop and compare, per list.
 
 Runs the scenario on Node and in clawsim. Counts fixed by the order of callbacks must be equal; the others are judged
 within the bounds of validation/README.md. A timing row outside its bound while other processes
@@ -24,16 +27,45 @@ is outside its rule; 2 on a bad scenario or when Node cannot run.
 
     clawsim check-node validation/scenarios/pr-harness.yaml
     clawsim calibrate -o node.yaml && clawsim check-node FILE --calibration node.yaml --all
-""")
+""",
+)
 def check_node(
     file: ScenarioFile,
-    run: Annotated[list[int] | None, typer.Option("--run", "-r", help="Check only this run of the plan (repeatable) [default: every run].", show_default=False)] = None,
-    calibration: Annotated[Path | None, typer.Option("--calibration", "-c", help="Costs written by `clawsim calibrate` [default: measure this machine first, ~6 s].", show_default=False)] = None,
-    uncalibrated: Annotated[bool, typer.Option("--uncalibrated", help="Simulate with the scenario's own costs.")] = False,
-    attempts: Annotated[int, typer.Option("--attempts", min=1, help="Node runs per plan entry while a busy machine leaves timing rows outside their bounds.")] = 3,
-    realtime: Annotated[bool, typer.Option("--realtime", help="Run Node under chrt -f 5 (root): other processes cannot take its CPU.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="Also fail on timing rows excused because the machine was busy.")] = False,
-    all_metrics: Annotated[bool, typer.Option("--all", help="Print every metric, not only scans, flips and list_ms.")] = False,
+    run: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--run", "-r", help="Check only this run of the plan (repeatable) [default: every run].", show_default=False
+        ),
+    ] = None,
+    calibration: Annotated[
+        Path | None,
+        typer.Option(
+            "--calibration",
+            "-c",
+            help="Costs written by `clawsim calibrate` [default: measure this machine first, ~6 s].",
+            show_default=False,
+        ),
+    ] = None,
+    uncalibrated: Annotated[
+        bool, typer.Option("--uncalibrated", help="Simulate with the scenario's own costs.")
+    ] = False,
+    attempts: Annotated[
+        int,
+        typer.Option(
+            "--attempts",
+            min=1,
+            help="Node runs per plan entry while a busy machine leaves timing rows outside their bounds.",
+        ),
+    ] = 3,
+    realtime: Annotated[
+        bool, typer.Option("--realtime", help="Run Node under chrt -f 5 (root): other processes cannot take its CPU.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Also fail on timing rows excused because the machine was busy.")
+    ] = False,
+    all_metrics: Annotated[
+        bool, typer.Option("--all", help="Print every metric, not only scans, flips and list_ms.")
+    ] = False,
 ) -> None:
     from ..nodecheck import compare, load_calibration, passed
     from ..scenario import load_scenario
@@ -46,21 +78,37 @@ def check_node(
     shown = frame if all_metrics else frame[frame.metric.isin(["lists", "scans", "flips", "list_ms"])]
     params = [c for c in frame.columns if "." in c or c == "variant"]
     columns = ["run", *params, "list", "metric", "clawsim", "node", "rel_err", "rule", "status", "note"]
-    rows = [{"run": str(r["run"]), **{p: str(r[p]) for p in params},
-             "list": "" if r["list_index"] < 0 else str(r["list_index"]), "metric": r["metric"],
-             "clawsim": _measure(r["clawsim"]), "node": _measure(r["node"]), "rel_err": f"{r['rel_err']:.1%}",
-             "rule": str(r["rule"]), "status": r["status"], "note": r["note"]} for r in shown.to_dict(orient="records")]
+    rows = [
+        {
+            "run": str(r["run"]),
+            **{p: str(r[p]) for p in params},
+            "list": "" if r["list_index"] < 0 else str(r["list_index"]),
+            "metric": r["metric"],
+            "clawsim": _measure(r["clawsim"]),
+            "node": _measure(r["node"]),
+            "rel_err": f"{r['rel_err']:.1%}",
+            "rule": str(r["rule"]),
+            "status": r["status"],
+            "note": r["note"],
+        }
+        for r in shown.to_dict(orient="records")
+    ]
     print_table(rows, columns, [*params, "metric", "rule", "status", "note"], terminal_width())
     counts = frame.status.value_counts()
-    print(f"{file}: {len(frame)} metrics: {counts.get('pass', 0)} pass, {counts.get('fail', 0)} fail, "
-          f"{counts.get('busy', 0)} busy (Node {frame.attrs['node']})")
+    print(
+        f"{file}: {len(frame)} metrics: {counts.get('pass', 0)} pass, {counts.get('fail', 0)} fail, "
+        f"{counts.get('busy', 0)} busy (Node {frame.attrs['node']})"
+    )
     if counts.get("busy", 0):
         note("busy: other processes held the CPU during those lists; rerun with --realtime or on a quiet machine")
     if not passed(frame, strict=strict):
         raise typer.Exit(1)
 
 
-@app.command("calibrate", rich_help_panel="Real gateways", help="""Measure this machine's Node.js costs, as scenario YAML (~6 s).
+@app.command(
+    "calibrate",
+    rich_help_panel="Real gateways",
+    help="""Measure this machine's Node.js costs, as scenario YAML (~6 s).
 
 Writes the costs that make clawsim match this machine's Node. `loop.iteration_ms` can be pasted into a scenario; `overhead_ms` is
 what `clawsim check-node --calibration FILE` adds to a scenario's costs. Exit 2 when Node
@@ -69,10 +117,16 @@ cannot run.
 **Example**
 
     clawsim calibrate -o node.yaml
-""")
+""",
+)
 def calibrate(
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the YAML to this file [default: stdout].", show_default=False)] = None,
-    realtime: Annotated[bool, typer.Option("--realtime", help="Measure under chrt -f 5 (root): other processes cannot take Node's CPU.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the YAML to this file [default: stdout].", show_default=False),
+    ] = None,
+    realtime: Annotated[
+        bool, typer.Option("--realtime", help="Measure under chrt -f 5 (root): other processes cannot take Node's CPU.")
+    ] = False,
 ) -> None:
     from ..nodecheck import cached_calibration, calibration_yaml
 

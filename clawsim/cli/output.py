@@ -52,10 +52,17 @@ def print_summary(frame: Any) -> None:
         row = {p: number(r[p]) for p in params} | {"runs": number(r["runs"])}
         row |= {m: _mean_ci(r[f"{m}_mean"], r[f"{m}_ci95"]) for m in metrics}
         rows.append(row)
-    print(f"{len(frame)} lists; one row per sweep point: mean ± 95 % CI over its runs (Student t); "
-          "every record: runs.csv, or --format csv")
-    print_table(rows, [*params, "runs", *metrics], params, terminal_width(),
-                [*params, *with_expected(["scans", "list_ms"], frame), "runs"])
+    print(
+        f"{len(frame)} lists; one row per sweep point: mean ± 95 % CI over its runs (Student t); "
+        "every record: runs.csv, or --format csv"
+    )
+    print_table(
+        rows,
+        [*params, "runs", *metrics],
+        params,
+        terminal_width(),
+        [*params, *with_expected(["scans", "list_ms"], frame), "runs"],
+    )
 
 
 def _mean_ci(mean: float, half: float) -> str:

@@ -10,7 +10,9 @@ import typer
 from . import app
 
 
-@app.command(rich_help_panel="Simulate", help="""Redraw the report of a result folder (PNG charts, index.md, index.html).
+@app.command(
+    rich_help_panel="Simulate",
+    help="""Redraw the report of a result folder (PNG charts, index.md, index.html).
 
 Draws the PNG charts and index.md of a result folder written by `clawsim run`; the
 charts follow what the sweep varies, and every mean carries its 95 % confidence interval.
@@ -19,10 +21,13 @@ charts follow what the sweep varies, and every mean carries its 95 % confidence 
 
     clawsim report results/rows-x-concurrency
     clawsim report results/alternatives --html      # one self-contained index.html to attach to an issue
-""")
+""",
+)
 def report(
     folder: Annotated[Path, typer.Argument(help="A result folder written by `clawsim run`.", show_default=False)],
-    html: Annotated[bool, typer.Option("--html", help="Also write a self-contained index.html (images embedded).")] = False,
+    html: Annotated[
+        bool, typer.Option("--html", help="Also write a self-contained index.html (images embedded).")
+    ] = False,
 ) -> None:
     from ..report import write_report
 

@@ -29,40 +29,104 @@ EXAMPLES = """
 """
 
 
-@app.command(rich_help_panel="Simulate", help=f"""Simulate a scenario (every point of its sweep) and write its result folder.
+@app.command(
+    rich_help_panel="Simulate",
+    help=f"""Simulate a scenario (every point of its sweep) and write its result folder.
 
 Writes runs.parquet, runs.csv, scenario.resolved.yaml (every default and override filled in)
 and meta.json and, after a sweep, the PNG report and index.md into a new folder, then swaps it
 in for the old one as a whole (default {DEFAULT_ROOT}/NAME). One clawsim at a time
 writes a folder. The same scenario and seed give byte-identical runs.parquet and runs.csv,
 whatever --workers. On a terminal the table shows one row per list or, for many lists, one row
-per sweep point with each mean ± its 95 % confidence interval.""" + EXAMPLES)
+per sweep point with each mean ± its 95 % confidence interval."""
+    + EXAMPLES,
+)
 def run(
     file: ScenarioFile,
     set_: SetOption = None,
     sweep: SweepOption = None,
     seed: SeedOption = None,
     replications: ReplicationsOption = None,
-    format: Annotated[Format, typer.Option("--format", "-f", help="table: headline columns; json or csv: every record on stdout.")] = Format.table,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help=f"Result folder [default: {DEFAULT_ROOT}/NAME]; replaced as a whole.", show_default=False)] = None,
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Worker processes [default: the machine's cores; more is capped]; plans under 16 runs stay in-process.", show_default=False)] = os.cpu_count() or 1,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786) to run the sweep on a cluster; needs clawsim[dask].")] = None,
-    scheduler_timeout: Annotated[float, typer.Option("--scheduler-timeout", min=0.1, help="Seconds to wait for the Dask scheduler to answer, and for a worker when the cluster has none.")] = TIMEOUT_S,
-    resume: Annotated[bool, typer.Option("--resume", help="Reuse the finished runs of an interrupted sweep in the result folder.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Discard an interrupted sweep in the result folder and start again.")] = False,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="table: headline columns; json or csv: every record on stdout.")
+    ] = Format.table,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help=f"Result folder [default: {DEFAULT_ROOT}/NAME]; replaced as a whole.",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            "-w",
+            min=1,
+            help="Worker processes [default: the machine's cores; more is capped]; plans under 16 runs stay in-process.",
+            show_default=False,
+        ),
+    ] = os.cpu_count() or 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Dask scheduler address (tcp://host:8786) to run the sweep on a cluster; needs clawsim[dask].",
+        ),
+    ] = None,
+    scheduler_timeout: Annotated[
+        float,
+        typer.Option(
+            "--scheduler-timeout",
+            min=0.1,
+            help="Seconds to wait for the Dask scheduler to answer, and for a worker when the cluster has none.",
+        ),
+    ] = TIMEOUT_S,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Reuse the finished runs of an interrupted sweep in the result folder.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Discard an interrupted sweep in the result folder and start again.")
+    ] = False,
     report: Annotated[bool, typer.Option("--report/--no-report", help="Draw the PNG report after a sweep.")] = True,
-    html: Annotated[bool, typer.Option("--html", help="Also write a self-contained index.html (images embedded) with the report.")] = False,
-    trace: Annotated[bool, typer.Option("--trace", help="Also trace the first run of each sweep point into traces/ (see `clawsim trace`).")] = False,
-    analytic: Annotated[bool, typer.Option("--analytic", help="Add expected_scans, expected_flips and expected_list_ms (clawsim.analytic: computed, not simulated) and an 'analytic' column: exact, approximate or 'n/a: REASON'.")] = False,
+    html: Annotated[
+        bool, typer.Option("--html", help="Also write a self-contained index.html (images embedded) with the report.")
+    ] = False,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace", help="Also trace the first run of each sweep point into traces/ (see `clawsim trace`)."
+        ),
+    ] = False,
+    analytic: Annotated[
+        bool,
+        typer.Option(
+            "--analytic",
+            help="Add expected_scans, expected_flips and expected_list_ms (clawsim.analytic: computed, not simulated) and an 'analytic' column: exact, approximate or 'n/a: REASON'.",
+        ),
+    ] = False,
 ) -> None:
     from ..cluster import connect
 
     scenario, given = scenario_from(file, set_, sweep, seed, replications)
     cluster = connect(scheduler, scheduler_timeout) if scheduler is not None else None
     try:
-        result = _run_with_progress(scenario, out, workers=workers, executor=cluster, resume=resume, force=force,
-                                    analytic=analytic, report=report, html=html, trace=trace,
-                                    overrides=tuple(map(str, given)), source=str(file))
+        result = _run_with_progress(
+            scenario,
+            out,
+            workers=workers,
+            executor=cluster,
+            resume=resume,
+            force=force,
+            analytic=analytic,
+            report=report,
+            html=html,
+            trace=trace,
+            overrides=tuple(map(str, given)),
+            source=str(file),
+        )
     finally:
         if cluster is not None:
             cluster.close()
@@ -84,8 +148,13 @@ def _run_with_progress(scenario: Any, out: Path | None, **options: Any) -> Any:
         return run_api(scenario, out, notify=note, **options)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    columns = (TextColumn("runs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-               TimeRemainingColumn())
+    columns = (
+        TextColumn("runs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
     started = time.perf_counter()
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("runs", total=None, rate="")
@@ -94,5 +163,10 @@ def _run_with_progress(scenario: Any, out: Path | None, **options: Any) -> Any:
             rate = done / max(time.perf_counter() - started, 1e-9)
             bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} runs/s")
 
-        return run_api(scenario, out, notify=lambda line: bar.console.print(f"clawsim: {line}", markup=False),
-                       progress=advance, **options)
+        return run_api(
+            scenario,
+            out,
+            notify=lambda line: bar.console.print(f"clawsim: {line}", markup=False),
+            progress=advance,
+            **options,
+        )

@@ -12,7 +12,9 @@ from . import app
 from .options import ReplicationsOption, ScenarioFile, SeedOption, SetOption, SweepOption, note, scenario_from
 
 
-@app.command(rich_help_panel="Simulate", help=f"""See chosen runs as a timeline: a diagnostics timeline, a Perfetto trace and a PNG.
+@app.command(
+    rich_help_panel="Simulate",
+    help=f"""See chosen runs as a timeline: a diagnostics timeline, a Perfetto trace and a PNG.
 
 Writes, per run N: run-N.timeline.jsonl (openclaw's
 diagnostics timeline format), run-N.trace.json (Chrome Trace Event format: open it in
@@ -26,13 +28,39 @@ run of every sweep point (at most 6), into {DEFAULT_ROOT}/NAME/traces/.
     clawsim trace scenarios/pr90819-harness.yaml             # runs 0 and 1: before and after the pin
     clawsim trace scenarios/busy-gateway.yaml --run 3 --from 1000 --to 3000
     clawsim trace FILE --set actors.0.count=16 --out /tmp/traces
-""")
+""",
+)
 def trace(
     file: ScenarioFile,
-    run: Annotated[list[int] | None, typer.Option("--run", "-r", help="Trace this run of the plan (repeatable) [default: the first run of each point].", show_default=False)] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help=f"Folder for the files [default: {DEFAULT_ROOT}/NAME/traces].", show_default=False)] = None,
-    start_ms: Annotated[float | None, typer.Option("--from", help="Start of the PNG's time window, ms of simulated time [default: the first list's start].", show_default=False)] = None,
-    end_ms: Annotated[float | None, typer.Option("--to", help="End of the PNG's time window, ms [default: the last list's end].", show_default=False)] = None,
+    run: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--run",
+            "-r",
+            help="Trace this run of the plan (repeatable) [default: the first run of each point].",
+            show_default=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help=f"Folder for the files [default: {DEFAULT_ROOT}/NAME/traces].", show_default=False
+        ),
+    ] = None,
+    start_ms: Annotated[
+        float | None,
+        typer.Option(
+            "--from",
+            help="Start of the PNG's time window, ms of simulated time [default: the first list's start].",
+            show_default=False,
+        ),
+    ] = None,
+    end_ms: Annotated[
+        float | None,
+        typer.Option(
+            "--to", help="End of the PNG's time window, ms [default: the last list's end].", show_default=False
+        ),
+    ] = None,
     set_: SetOption = None,
     sweep: SweepOption = None,
     seed: SeedOption = None,

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from ..scenario import ActorSpec, ImmediateActor, IntervalActor, PoissonActor
-from .arrivals import PoissonSource
 from . import trace
+from .arrivals import PoissonSource
 from .loop import IMMEDIATE, Sleep, Task, Work
 from .world import World
 

@@ -181,7 +181,9 @@ class Arrivals:
         return t
 
 
-def _trace_run(tracer: Tracer, source: PoissonSource, t: float, n: int, changed: bool, last: str, work_ms: float) -> None:
+def _trace_run(
+    tracer: Tracer, source: PoissonSource, t: float, n: int, changed: bool, last: str, work_ms: float
+) -> None:
     """A collapsed run of ``n`` setter calls in a trace: one mark carrying the count (they are
     back to back from ``t``, ``work_ms`` apart), and their work as one turn span."""
     tracer.instant(trace.SET, t, trace.LOOP, workspace=last, changed=changed, count=n)

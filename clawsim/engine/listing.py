@@ -45,8 +45,15 @@ def batches(spec: ListSpec) -> Iterator[Batch]:
         i = end
 
 
-def build_rows(world: World, stats: ListStats, workspace: str, n: int, lookups_per_row: int, row_cost_ms: float,
-               parent: str | None = None) -> float:
+def build_rows(
+    world: World,
+    stats: ListStats,
+    workspace: str,
+    n: int,
+    lookups_per_row: int,
+    row_cost_ms: float,
+    parent: str | None = None,
+) -> float:
     """Synchronous cost in ms of ``n`` consecutive rows that all read ``workspace``.
 
     Once a row hits on every lookup and the cache guarantees those keys stay put, the
@@ -72,8 +79,9 @@ def build_rows(world: World, stats: ListStats, workspace: str, n: int, lookups_p
     return t - start
 
 
-def _trace_repeated_rows(world: World, workspace: str, lookups: int, rows: int, t: float, row_ms: float,
-                         parent: str | None) -> None:
+def _trace_repeated_rows(
+    world: World, workspace: str, lookups: int, rows: int, t: float, row_ms: float, parent: str | None
+) -> None:
     """The lookups of rows counted in one step, each at the time it would have run."""
     assert world.tracer is not None
     snapshot = world.cache.current_snapshot == workspace
@@ -83,8 +91,9 @@ def _trace_repeated_rows(world: World, workspace: str, lookups: int, rows: int, 
             world.tracer.lookup(t + r * row_ms + k * hit_ms, hit_ms, True, snapshot, parent)
 
 
-def look_up(world: World, stats: ListStats, workspace: str, keys: tuple[Hashable, ...], now: float,
-            parent: str | None = None) -> float:
+def look_up(
+    world: World, stats: ListStats, workspace: str, keys: tuple[Hashable, ...], now: float, parent: str | None = None
+) -> float:
     """The lookups of one row (or one hoisted preparation); their cost in ms."""
     t = now
     tracer = world.tracer

@@ -28,8 +28,9 @@ def run_streams(seed: int, run: int, count: int) -> list[np.random.Generator]:
     return [np.random.default_rng(child) for child in children]
 
 
-def build_world(scenario: Scenario, rng: np.random.Generator, engine: str | None = None,
-                tracer: Tracer | None = None) -> World:
+def build_world(
+    scenario: Scenario, rng: np.random.Generator, engine: str | None = None, tracer: Tracer | None = None
+) -> World:
     """The loop, the global, the metadata cache (scan costs drawn from ``rng``) and the counters.
 
     ``engine`` overrides the scenario's ``loop.engine``: ``reference`` runs each poisson
@@ -51,8 +52,9 @@ def build_world(scenario: Scenario, rng: np.random.Generator, engine: str | None
     return world
 
 
-def simulate_once(scenario: Scenario, run: int = 0, engine: str | None = None,
-                  tracer: Tracer | None = None) -> list[dict]:
+def simulate_once(
+    scenario: Scenario, run: int = 0, engine: str | None = None, tracer: Tracer | None = None
+) -> list[dict]:
     """Simulate one run of a resolved scenario; one record (a dict) per list.
 
     Stream 0 draws scan costs; stream k (k >= 1) drives the k-th actor copy, in the

@@ -35,6 +35,7 @@ SET = "clawsim.registry.set"
 TURN = "clawsim.actor.turn"
 SNAPSHOT = "clawsim.metadata.snapshot"
 
+
 @dataclass
 class Tracer:
     """Collects the events of one run. ``hit_spans``: whether memo hits emit a scan span
@@ -51,8 +52,16 @@ class Tracer:
         self._last_id += 1
         return str(self._last_id)
 
-    def span(self, name: str, start_ms: float, duration_ms: float, track: str, parent: str | None = None,
-             span_id: str | None = None, **attributes: Any) -> str:
+    def span(
+        self,
+        name: str,
+        start_ms: float,
+        duration_ms: float,
+        track: str,
+        parent: str | None = None,
+        span_id: str | None = None,
+        **attributes: Any,
+    ) -> str:
         """Record a finished span; returns its id."""
         sid = span_id if span_id is not None else self.new_id()
         self.spans.append(Span(name, start_ms, duration_ms, sid, parent, track, tuple(attributes.items())))
@@ -68,8 +77,9 @@ class Tracer:
         elif not hit:
             self.span(SCAN, start_ms, cost_ms, LOOP, parent, hasWorkspaceDir=True, hasInstalledIndex=False)
         elif self.hit_spans:
-            self.span(SCAN, start_ms, cost_ms, LOOP, parent, cacheHit=True, hasWorkspaceDir=True,
-                      hasInstalledIndex=False)
+            self.span(
+                SCAN, start_ms, cost_ms, LOOP, parent, cacheHit=True, hasWorkspaceDir=True, hasInstalledIndex=False
+            )
 
     def open_list(self, index: int, start_ms: float, rows: int) -> str:
         """A list started: allocate its root and rows span ids; returns the rows span id."""

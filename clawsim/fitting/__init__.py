@@ -63,8 +63,9 @@ def _select(evidence: list[ListEvidence], which: int | None, name: str) -> list[
     if not usable:
         raise FitError(f"{name}: its lists have no gateway.sessions.list.rows span with storeEntries")
     if not any(e.lookups for e in usable):
-        raise FitError(f"{name}: its lists hold no plugins.metadata.scan spans (were diagnostics on? "
-                       "OPENCLAW_DIAGNOSTICS=1)")
+        raise FitError(
+            f"{name}: its lists hold no plugins.metadata.scan spans (were diagnostics on? OPENCLAW_DIAGNOSTICS=1)"
+        )
     if which is None:
         return [e for e in usable if e.lookups]
     if not 0 <= which < len(usable):
@@ -72,8 +73,9 @@ def _select(evidence: list[ListEvidence], which: int | None, name: str) -> list[
     return [usable[which]]
 
 
-def fit(source: str | Path | Iterable[Any], *, list_index: int | None = None, replications: int = 20,
-        check: bool = True) -> FitResult:
+def fit(
+    source: str | Path | Iterable[Any], *, list_index: int | None = None, replications: int = 20, check: bool = True
+) -> FitResult:
     """Fit a scenario to the lists of a timeline (all of them, or list ``list_index``)."""
     evidence, name = _evidence(source)
     chosen = _select(evidence, list_index, name)
@@ -82,23 +84,41 @@ def fit(source: str | Path | Iterable[Any], *, list_index: int | None = None, re
     per_row, per_row_how = lookups_per_row(rowwise)
     all_windows = [windows(e, per_row) for e in rowwise] if per_row else []
     keeps = sum(w.misses_after_first_row for w in all_windows) == 0
-    rate: Rate = setter_rate(all_windows) if keeps else Rate(
-        None, None, None, 0, 0, "the memo keeps no entries (misses after a batch's first row): "
-        "every lookup is a full scan whatever the concurrency, which therefore cannot be seen")
+    rate: Rate = (
+        setter_rate(all_windows)
+        if keeps
+        else Rate(
+            None,
+            None,
+            None,
+            0,
+            0,
+            "the memo keeps no entries (misses after a batch's first row): "
+            "every lookup is a full scan whatever the concurrency, which therefore cannot be seen",
+        )
+    )
     walk = structure(chosen[0])
     if hoist:
         walk = replace(walk, hoisted=hoist)
-    scenario, text, notes = fitted_scenario(name, evidence, chosen, per_row, per_row_how, keeps, rate, replications,
-                                            walk)
+    scenario, text, notes = fitted_scenario(
+        name, evidence, chosen, per_row, per_row_how, keeps, rate, replications, walk
+    )
     if check and scenario.actors and scenario.actors[0].kind == "poisson" and rate.per_s:
         matched = match_rate(scenario, chosen, rate.per_s)
         if matched != rate.per_s:
-            rate = Rate(matched, rate.lo_per_s, rate.hi_per_s, rate.changed, rate.batches,
-                        f"{rate.how}; the window inversion gave {rate.per_s:.3g}/s, which the simulation does not "
-                        f"match (work of callbacks the timeline does not show), so the rate was matched to the "
-                        f"observed scans by simulation; interval from the inversion")
-            scenario, text, notes = fitted_scenario(name, evidence, chosen, per_row, per_row_how, keeps, rate,
-                                                    replications, walk)
+            rate = Rate(
+                matched,
+                rate.lo_per_s,
+                rate.hi_per_s,
+                rate.changed,
+                rate.batches,
+                f"{rate.how}; the window inversion gave {rate.per_s:.3g}/s, which the simulation does not "
+                f"match (work of callbacks the timeline does not show), so the rate was matched to the "
+                f"observed scans by simulation; interval from the inversion",
+            )
+            scenario, text, notes = fitted_scenario(
+                name, evidence, chosen, per_row, per_row_how, keeps, rate, replications, walk
+            )
     params = parameters_frame(chosen, per_row, per_row_how, keeps, rate)
     from ..timeline import evidence_frame
 

@@ -19,8 +19,9 @@ def compare_frame(scenario: Scenario, chosen: Sequence[ListEvidence]) -> Any:
 
     rows = []
     for index, evidence in enumerate(chosen):
-        point = apply_overrides(scenario, [Override("--set", "registry.fix", "none"),
-                                           Override("--set", "list.rows", str(evidence.rows))])
+        point = apply_overrides(
+            scenario, [Override("--set", "registry.fix", "none"), Override("--set", "list.rows", str(evidence.rows))]
+        )
         frame = run_sweep(point)
         sim = frame[frame.list_index == 0]
         row: dict[str, Any] = {"list": index, "rows": evidence.rows}
@@ -28,7 +29,9 @@ def compare_frame(scenario: Scenario, chosen: Sequence[ListEvidence]) -> Any:
             mean = float(sim[metric].mean())
             row[f"observed_{metric}"] = observed
             row[f"simulated_{metric}"] = mean
-            row[f"{metric}_rel_err"] = (mean - observed) / observed if observed else (0.0 if mean == 0 else float("inf"))
+            row[f"{metric}_rel_err"] = (
+                (mean - observed) / observed if observed else (0.0 if mean == 0 else float("inf"))
+            )
         rows.append(row)
     assert len(plan(scenario)) > 0
     return pd.DataFrame(rows)
@@ -38,15 +41,21 @@ def simulated_scans(scenario: Scenario, rows: int, rate_per_s: float) -> float:
     """Mean scans of one list of ``rows`` rows (fix none) with the Poisson turns at ``rate_per_s``."""
     from ..sweep import run_sweep
 
-    point = apply_overrides(scenario, [Override("--set", "registry.fix", "none"),
-                                       Override("--set", "list.rows", str(rows)),
-                                       Override("--set", "actors.0.rate_per_s", repr(rate_per_s))])
+    point = apply_overrides(
+        scenario,
+        [
+            Override("--set", "registry.fix", "none"),
+            Override("--set", "list.rows", str(rows)),
+            Override("--set", "actors.0.rate_per_s", repr(rate_per_s)),
+        ],
+    )
     frame = run_sweep(point)
     return float(frame[frame.list_index == 0]["scans"].mean())
 
 
-def match_rate(scenario: Scenario, chosen: Sequence[ListEvidence], rate_per_s: float,
-               tolerance: float = 0.05, steps: int = 16) -> float:
+def match_rate(
+    scenario: Scenario, chosen: Sequence[ListEvidence], rate_per_s: float, tolerance: float = 0.05, steps: int = 16
+) -> float:
     """The rate whose simulated mean scans equal the observed ones (bisection in log rate).
 
     Used where the batch-window inversion is off (work of other callbacks lengthens the

@@ -63,8 +63,15 @@ def actors(rate: Rate) -> list[dict[str, Any]]:
     return [{"name": "turns", "kind": "poisson", "rate_per_s": round(rate.per_s, 4), "workspaces": "unique"}]
 
 
-def _header(name: str, evidence: Sequence[ListEvidence], chosen: Sequence[ListEvidence], per_row_how: str,
-            keeps: bool, rate: Rate, walk: Structure) -> list[str]:
+def _header(
+    name: str,
+    evidence: Sequence[ListEvidence],
+    chosen: Sequence[ListEvidence],
+    per_row_how: str,
+    keeps: bool,
+    rate: Rate,
+    walk: Structure,
+) -> list[str]:
     scans = scan_durations(chosen)
     return [
         f"Fitted by `clawsim fit` from {name}: {len(chosen)} of its {len(evidence)} gateway.sessions.list spans",
@@ -74,29 +81,48 @@ def _header(name: str, evidence: Sequence[ListEvidence], chosen: Sequence[ListEv
         f"list.yield_every: {walk.yield_every} ({walk.how}).",
         f"memo.scan_ms: the {len(scans)} full-scan durations (spans without cacheHit).",
         "memo.hit_ms: mean duration of the cacheHit spans; list.row_cost_ms: rows span minus its lookups, per row.",
-        "memo.policy: " + ("lru with the releases' 8 entries: misses come only at batch starts" if keeps else
-                           "none: full scans after a batch's first row, where every row reads the same workspace, "
-                           "can only come from the memo itself"),
+        "memo.policy: "
+        + (
+            "lru with the releases' 8 entries: misses come only at batch starts"
+            if keeps
+            else "none: full scans after a batch's first row, where every row reads the same workspace, "
+            "can only come from the memo itself"
+        ),
         f"actors: {rate.how}.",
         "Run `clawsim run` on this file: registry.fix none vs pin is what the pin buys on this install.",
     ]
 
 
-def fitted_scenario(name: str, evidence: Sequence[ListEvidence], chosen: Sequence[ListEvidence], per_row: int,
-                    per_row_how: str, keeps: bool, rate: Rate, replications: int,
-                    walk: Structure) -> tuple[Scenario, str, tuple[str, ...]]:
+def fitted_scenario(
+    name: str,
+    evidence: Sequence[ListEvidence],
+    chosen: Sequence[ListEvidence],
+    per_row: int,
+    per_row_how: str,
+    keeps: bool,
+    rate: Rate,
+    replications: int,
+    walk: Structure,
+) -> tuple[Scenario, str, tuple[str, ...]]:
     """The scenario, its YAML text and the notes a user should read."""
     hits = hit_durations(chosen)
     memo: dict[str, Any] = {"policy": "lru", "capacity": LRU_SLOTS} if keeps else {"policy": "none"}
-    memo.update(scan_ms=scan_cost(scan_durations(chosen)), hit_ms=round(fmean(hits), 4) if hits else 0.0,
-                hit_spans=bool(hits) or not keeps)
+    memo.update(
+        scan_ms=scan_cost(scan_durations(chosen)),
+        hit_ms=round(fmean(hits), 4) if hits else 0.0,
+        hit_spans=bool(hits) or not keeps,
+    )
     stem = name.rsplit(".", 1)[0] if name != "<events>" else "events"
     data: dict[str, Any] = {
         "name": f"fit-{stem}"[:100],
         "description": f"fitted by clawsim fit from {name}",
         "replications": replications,
-        "list": {"rows": max(e.rows or 1 for e in chosen), "yield_every": walk.yield_every,
-                 "lookups_per_row": per_row, "row_cost_ms": row_cost_ms(chosen)},
+        "list": {
+            "rows": max(e.rows or 1 for e in chosen),
+            "yield_every": walk.yield_every,
+            "lookups_per_row": per_row,
+            "row_cost_ms": row_cost_ms(chosen),
+        },
         "memo": memo,
         "actors": actors(rate),
         "sweep": {"registry.fix": ["none", "pin"]},
@@ -116,7 +142,11 @@ def _median_ci(values: list[float]) -> tuple[float, float, float]:
 
     n = len(values)
     lo_i, hi_i = int(binom.ppf(0.025, n, 0.5)), int(binom.ppf(0.975, n, 0.5))
-    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2, values[max(lo_i - 1, 0)], values[min(hi_i, n - 1)]
+    return (
+        values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2,
+        values[max(lo_i - 1, 0)],
+        values[min(hi_i, n - 1)],
+    )
 
 
 def _mean_ci(values: list[float]) -> tuple[float, float | None, float | None]:
@@ -140,8 +170,13 @@ def parameters_frame(chosen: Sequence[ListEvidence], per_row: int, per_row_how: 
         ("list.lookups_per_row", per_row, None, None, per_row_how),
         ("list.yield_every", SESSIONS_LIST_YIELD_BATCH_SIZE, None, None, "the gateway's constant"),
         ("list.row_cost_ms", row_cost_ms(chosen), None, None, "rows span minus its lookups, per row"),
-        ("memo.policy", "lru" if keeps else "none", None, None, "misses only at batch starts" if keeps
-         else "misses after a batch's first row"),
+        (
+            "memo.policy",
+            "lru" if keeps else "none",
+            None,
+            None,
+            "misses only at batch starts" if keeps else "misses after a batch's first row",
+        ),
     ]
     if scans:
         rows.append(("scan_ms p50", *_median_ci(scans), f"{len(scans)} full scans (order-statistic interval)"))

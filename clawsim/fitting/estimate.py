@@ -42,7 +42,7 @@ def hoisted(evidence: ListEvidence) -> int:
 
 def without_hoisted(evidence: ListEvidence) -> ListEvidence:
     """The list with its hoisted lookups left out (they belong to no row)."""
-    return replace(evidence, lookups=evidence.lookups[hoisted(evidence):])
+    return replace(evidence, lookups=evidence.lookups[hoisted(evidence) :])
 
 
 def lookups_per_row(evidence: Sequence[ListEvidence]) -> tuple[int, str]:
@@ -55,8 +55,10 @@ def lookups_per_row(evidence: Sequence[ListEvidence]) -> tuple[int, str]:
     if rows and lookups >= rows and extra <= MAX_EXTRA_LOOKUPS * len(evidence):
         besides = f", {extra} besides the rows' ({extra / len(evidence):g} per list)" if extra else ""
         return lookups // rows, f"{lookups} scan spans under the rows spans / {rows} rows{besides}"
-    return DEFAULT_LOOKUPS_PER_ROW, (f"{lookups} scan spans for {rows} rows is not a whole number per row "
-                                     f"(hit spans missing?); assumed {DEFAULT_LOOKUPS_PER_ROW} (docs/sources.md §1.2)")
+    return DEFAULT_LOOKUPS_PER_ROW, (
+        f"{lookups} scan spans for {rows} rows is not a whole number per row "
+        f"(hit spans missing?); assumed {DEFAULT_LOOKUPS_PER_ROW} (docs/sources.md §1.2)"
+    )
 
 
 def batch_rows(evidence: ListEvidence, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE) -> list[int]:
@@ -84,8 +86,8 @@ def _ranges(sizes: Sequence[int], per_row: int, extra: int, lead: int) -> list[t
 def _count(lookups: Sequence, ranges: list[tuple[int, int, int]], per_row: int) -> tuple[list[bool], int]:
     changed, after_first = [], 0
     for _start, row0, end in ranges:
-        changed.append(any(not lk.cache_hit for lk in lookups[row0: row0 + per_row]))
-        after_first += sum(not lk.cache_hit for lk in lookups[row0 + per_row: end])
+        changed.append(any(not lk.cache_hit for lk in lookups[row0 : row0 + per_row]))
+        after_first += sum(not lk.cache_hit for lk in lookups[row0 + per_row : end])
     return changed, after_first
 
 
@@ -104,7 +106,7 @@ def windows(evidence: ListEvidence, per_row: int, batch: int = SESSIONS_LIST_YIE
     changed, after_first = _count(lookups, ranges, per_row)
     starts = [lookups[row0].start_ms for _s, row0, _e in ranges if row0 < len(lookups)]
     gaps = tuple(b - a for a, b in zip(starts, starts[1:], strict=False))
-    return Windows(gaps, tuple(changed[1: len(starts)]), after_first)
+    return Windows(gaps, tuple(changed[1 : len(starts)]), after_first)
 
 
 def _loglik(rate: float, w: Sequence[float], c: Sequence[bool]) -> float:
@@ -117,6 +119,7 @@ def _loglik(rate: float, w: Sequence[float], c: Sequence[bool]) -> float:
 
 def _argmax(w: Sequence[float], c: Sequence[bool]) -> float:
     """The maximum-likelihood rate (per ms): the root of the score, found by bisection in log space."""
+
     def score(rate: float) -> float:
         return sum((wi / math.expm1(rate * wi)) if ci else -wi for wi, ci in zip(w, c, strict=True))
 
@@ -129,7 +132,7 @@ def _argmax(w: Sequence[float], c: Sequence[bool]) -> float:
 
 def _bound(w: Sequence[float], c: Sequence[bool], best: float, target: float, upward: bool) -> float | None:
     lo, hi = (best, min(best * 1e12, 1e3)) if upward else (best * 1e-12, best)
-    if (_loglik(hi if upward else lo, w, c) > target):
+    if _loglik(hi if upward else lo, w, c) > target:
         return None
     for _ in range(200):
         mid = math.sqrt(lo * hi)
@@ -159,16 +162,35 @@ def setter_rate(all_windows: Sequence[Windows]) -> Rate:
         return Rate(None, None, None, 0, 0, "no yields: the list ran in one batch, concurrency cannot be seen")
     if k == 0:
         hi = _bound(w, c, 1e-9, _loglik(1e-12, w, c) - CHI2_95 / 2, upward=True)
-        return Rate(0.0, 0.0, None if hi is None else hi * 1000, 0, n, "no batch after a yield began with a miss: no concurrency visible (none, or the list ran pinned)")
+        return Rate(
+            0.0,
+            0.0,
+            None if hi is None else hi * 1000,
+            0,
+            n,
+            "no batch after a yield began with a miss: no concurrency visible (none, or the list ran pinned)",
+        )
     if k == n:
         lo = _bound(w, c, 1e3, _loglik(1e3, w, c) - CHI2_95 / 2, upward=False)
-        return Rate(math.inf, None if lo is None else lo * 1000, math.inf, k, n,
-                    "every batch after a yield began with a miss: a setter call in every loop iteration")
+        return Rate(
+            math.inf,
+            None if lo is None else lo * 1000,
+            math.inf,
+            k,
+            n,
+            "every batch after a yield began with a miss: a setter call in every loop iteration",
+        )
     best = _argmax(w, c)
     target = _loglik(best, w, c) - CHI2_95 / 2
     lo, hi = _bound(w, c, best, target, upward=False), _bound(w, c, best, target, upward=True)
-    return Rate(best * 1000, None if lo is None else lo * 1000, None if hi is None else hi * 1000, k, n,
-                f"maximum likelihood over {n} batch windows, {k} began with a miss")
+    return Rate(
+        best * 1000,
+        None if lo is None else lo * 1000,
+        None if hi is None else hi * 1000,
+        k,
+        n,
+        f"maximum likelihood over {n} batch windows, {k} began with a miss",
+    )
 
 
 @dataclass(frozen=True)
@@ -191,11 +213,19 @@ def structure(evidence: ListEvidence) -> Structure:
     timeline (which has neither) the gateway's rule: a yield every 10 rows, no awaited reads."""
     batches = _batch_spans(evidence)
     if not batches:
-        return Structure(SESSIONS_LIST_YIELD_BATCH_SIZE, 0, None,
-                         "the gateway's SESSIONS_LIST_YIELD_BATCH_SIZE (a real timeline shows no yields)")
+        return Structure(
+            SESSIONS_LIST_YIELD_BATCH_SIZE,
+            0,
+            None,
+            "the gateway's SESSIONS_LIST_YIELD_BATCH_SIZE (a real timeline shows no yields)",
+        )
     yield_rows = sorted(int(r.attr("row") or 0) for r in evidence.extras if r.name == "clawsim.list.yield")
     rows = evidence.rows or 0
-    every = yield_rows[0] if yield_rows else (0 if rows > SESSIONS_LIST_YIELD_BATCH_SIZE else SESSIONS_LIST_YIELD_BATCH_SIZE)
+    every = (
+        yield_rows[0]
+        if yield_rows
+        else (0 if rows > SESSIONS_LIST_YIELD_BATCH_SIZE else SESSIONS_LIST_YIELD_BATCH_SIZE)
+    )
     sizes = [int(b.attr("rows") or 0) for b in batches]
     io_rows = 0
     if every != 1:
@@ -205,7 +235,10 @@ def structure(evidence: ListEvidence) -> Structure:
     gaps = [nxt.start_ms - (b.start_ms + b.duration_ms) for b, nxt in zip(batches[:io_rows], batches[1:], strict=False)]
     latency = round(min(gaps), 4) if gaps else None
     if io_rows and latency is None:  # every row awaited: the last read ends the list
-        latency = round(max(evidence.list_ms - (batches[-1].start_ms - evidence.start_ms + batches[-1].duration_ms), 0.0), 4) or None
+        latency = (
+            round(max(evidence.list_ms - (batches[-1].start_ms - evidence.start_ms + batches[-1].duration_ms), 0.0), 4)
+            or None
+        )
     how = f"clawsim.list.yield marks at rows {yield_rows[:3]}..." if yield_rows else "no yield marks"
     return Structure(every, io_rows if latency else 0, latency, how + f"; {io_rows} one-row batches followed by a read")
 

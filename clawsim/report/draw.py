@@ -37,14 +37,22 @@ def _line_label(chart: Chart, line: tuple[Any, ...], part: pd.DataFrame) -> str:
     if chart.fit == "power":
         label += f": exponent {plus_minus(first['exponent'], first['exponent_se'])}"
     elif chart.fit == "affine":
-        label += (f": {plus_minus(first['fixed_ms'], first['fixed_ms_se'], 0)} ms"
-                  f" + {plus_minus(first['per_row_ms'], first['per_row_ms_se'], 3)} ms/row")
+        label += (
+            f": {plus_minus(first['fixed_ms'], first['fixed_ms_se'], 0)} ms"
+            f" + {plus_minus(first['per_row_ms'], first['per_row_ms_se'], 3)} ms/row"
+        )
     return label
 
 
 def _draw_line(ax: Axes, chart: Chart, part: pd.DataFrame, x: Any, index: int, label: str) -> None:
-    (drawn,) = ax.plot(x, part["mean"], marker=MARKERS[index % len(MARKERS)], linestyle=STYLES[index % len(STYLES)],
-                       label=label, zorder=3)
+    (drawn,) = ax.plot(
+        x,
+        part["mean"],
+        marker=MARKERS[index % len(MARKERS)],
+        linestyle=STYLES[index % len(STYLES)],
+        label=label,
+        zorder=3,
+    )
     color = drawn.get_color()
     ax.fill_between(x, part["min"], part["max"], color=color, alpha=0.10, linewidth=0)
     if part["ci95"].notna().any():
@@ -52,8 +60,15 @@ def _draw_line(ax: Axes, chart: Chart, part: pd.DataFrame, x: Any, index: int, l
     if chart.fit == "affine":
         first = part.iloc[0]
         grid = np.geomspace(part["x"].min(), part["x"].max(), 50)
-        ax.plot(grid, first["fixed_ms"] + first["per_row_ms"] * grid, color=color, linewidth=1, alpha=0.8,
-                linestyle=(0, (2, 2)), zorder=2)
+        ax.plot(
+            grid,
+            first["fixed_ms"] + first["per_row_ms"] * grid,
+            color=color,
+            linewidth=1,
+            alpha=0.8,
+            linestyle=(0, (2, 2)),
+            zorder=2,
+        )
 
 
 def _draw_panel(ax: Axes, chart: Chart, data: pd.DataFrame, xs: list[Any], colors: dict[tuple, int]) -> None:

@@ -40,8 +40,14 @@ def regenerate(root: Path = Path("."), out: Path | None = None, names: list[str]
             continue
         scenario = load_scenario(root / source)
         frame = simulate(scenario, workers=min(2, os.cpu_count() or 1))
-        meta = {"scenario": scenario.name, "source": source, "seed": scenario.seed, "runs": int(frame["run"].nunique()),
-                "lists": len(frame), "regenerate": COMMAND}
+        meta = {
+            "scenario": scenario.name,
+            "source": source,
+            "seed": scenario.seed,
+            "runs": int(frame["run"].nunique()),
+            "lists": len(frame),
+            "regenerate": COMMAND,
+        }
         folder = out / name
         write_results(folder, scenario, frame, meta)
         write_report(folder)
@@ -64,10 +70,17 @@ def execute_notebook(path: Path) -> None:
     except ImportError:
         raise SystemExit(f"{COMMAND} --notebook needs nbclient: pip install '.[notebooks]'") from None
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    notebook.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                         "language_info": {"name": "python"}}
+    NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    notebook.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
     nbformat.write(notebook, path)
     (path.parent / "exponents.json").unlink(missing_ok=True)  # the notebook's own output file, not committed
 

@@ -36,8 +36,10 @@ def replications_text(scenario: Scenario) -> str:
 
 def caption(chart: Chart, scenario: Scenario, runs: int) -> str:
     """The text under a chart: scenario, seed, run count, and how the numbers are made."""
-    return (f"Scenario {scenario.name}, seed {scenario.seed}, {runs} runs "
-            f"({replications_text(scenario)} per point). {chart.note}.")
+    return (
+        f"Scenario {scenario.name}, seed {scenario.seed}, {runs} runs "
+        f"({replications_text(scenario)} per point). {chart.note}."
+    )
 
 
 def _cell(value: Any) -> str:
@@ -73,8 +75,11 @@ def _growth_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     if table.empty:
         return table
     cells = table[[c for c in table.columns if not c.startswith(("scans_", "list_ms_"))]].copy()
-    pairs = {"scans exponent": ("scans_exponent", 2), "list_ms fixed (ms)": ("list_ms_fixed_ms", 0),
-             "list_ms per row (ms)": ("list_ms_per_row_ms", 3)}
+    pairs = {
+        "scans exponent": ("scans_exponent", 2),
+        "list_ms fixed (ms)": ("list_ms_fixed_ms", 0),
+        "list_ms per row (ms)": ("list_ms_per_row_ms", 3),
+    }
     for name, (column, digits) in pairs.items():
         cells[name] = [plus_minus(v, e, digits) for v, e in zip(table[column], table[f"{column}_se"], strict=True)]
     return cells
@@ -85,16 +90,30 @@ def tables(frame: pd.DataFrame, scenario: Scenario) -> list[tuple[str, str, pd.D
     found = []
     growth = _growth_cells(frame, scenario)
     if not growth.empty:
-        found.append(("Growth with rows", (
-            "For each combination of the other swept fields: the growth exponent of mean scans (slope of "
-            "log mean on log rows, ~1 = O(rows), ~0 = O(1)) ± its standard error, and the affine fit of mean "
-            "list_ms = fixed ms + ms per row (weighted by 1/mean^2) ± standard errors. A list with the pin is "
-            "affine: a fixed cost (its cold scans) plus a cost per row."), growth))
-    interval = (f"95 % confidence interval, Student t over {scenario.replications} replications"
-                if scenario.replications >= 2 else "one replication per point: no confidence interval")
-    found.append(("Per sweep point", (
-        f"Means over runs (each run's lists averaged first) ± the half-width of the {interval}."),
-        _point_cells(frame, scenario)))
+        found.append(
+            (
+                "Growth with rows",
+                (
+                    "For each combination of the other swept fields: the growth exponent of mean scans (slope of "
+                    "log mean on log rows, ~1 = O(rows), ~0 = O(1)) ± its standard error, and the affine fit of mean "
+                    "list_ms = fixed ms + ms per row (weighted by 1/mean^2) ± standard errors. A list with the pin is "
+                    "affine: a fixed cost (its cold scans) plus a cost per row."
+                ),
+                growth,
+            )
+        )
+    interval = (
+        f"95 % confidence interval, Student t over {scenario.replications} replications"
+        if scenario.replications >= 2
+        else "one replication per point: no confidence interval"
+    )
+    found.append(
+        (
+            "Per sweep point",
+            (f"Means over runs (each run's lists averaged first) ± the half-width of the {interval}."),
+            _point_cells(frame, scenario),
+        )
+    )
     return found
 
 
@@ -104,17 +123,25 @@ def _intro(frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any]) -> str
     swept = ", ".join(f"`{p}` ({len(v)} values)" for p, v in scenario.sweep.items()) or "nothing"
     if scenario.variants:
         swept += "; variants " + ", ".join(f"`{v}`" for v in scenario.variants)
-    return (f"Scenario `{scenario.name}`, seed {scenario.seed}: {runs} runs, {replications_text(scenario)} "
-            f"per point; sweeps {swept}. Times are ms of simulated time. The numbers are in `runs.csv`; "
-            f"regenerate with `{meta.get('regenerate') or f'clawsim run {source}'}` and redraw with "
-            "`clawsim report <this folder>`.")
+    return (
+        f"Scenario `{scenario.name}`, seed {scenario.seed}: {runs} runs, {replications_text(scenario)} "
+        f"per point; sweeps {swept}. Times are ms of simulated time. The numbers are in `runs.csv`; "
+        f"regenerate with `{meta.get('regenerate') or f'clawsim run {source}'}` and redraw with "
+        "`clawsim report <this folder>`."
+    )
 
 
 def index_markdown(frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any], found: list[Chart]) -> str:
     """The report page as markdown: what was run, each chart with its caption, the tables."""
     runs = int(frame["run"].nunique())
-    parts = [f"# {scenario.name}: report", "", scenario.description or "No description.", "",
-             _intro(frame, scenario, meta), ""]
+    parts = [
+        f"# {scenario.name}: report",
+        "",
+        scenario.description or "No description.",
+        "",
+        _intro(frame, scenario, meta),
+        "",
+    ]
     for chart in found:
         parts += [f"## {chart.title}", "", f"![{chart.title}]({chart.file})", "", caption(chart, scenario, runs), ""]
     for heading, text, cells in tables(frame, scenario):
@@ -130,8 +157,9 @@ th{background:#f3f3f3}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size
 
 def _html_table(cells: pd.DataFrame) -> str:
     head = "".join(f"<th>{escape(str(c))}</th>" for c in cells.columns)
-    body = "".join("<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in row) + "</tr>"
-                   for row in cells.itertuples(index=False))
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in row) + "</tr>" for row in cells.itertuples(index=False)
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -141,19 +169,27 @@ def _code(text: str) -> str:
     return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(pieces))
 
 
-def index_html(frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any], found: list[Chart],
-               pngs: list[bytes], resolved: str) -> str:
+def index_html(
+    frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any], found: list[Chart], pngs: list[bytes], resolved: str
+) -> str:
     """The report page as one self-contained HTML file: PNGs as data: URIs, tables, the resolved scenario."""
     runs = int(frame["run"].nunique())
     title = escape(f"{scenario.name}: report")
-    parts = [f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
-             f"<style>{STYLE}</style></head><body>", f"<h1>{title}</h1>",
-             f"<p>{_code(scenario.description or 'No description.')}</p>", f"<p>{_code(_intro(frame, scenario, meta))}</p>"]
+    parts = [
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>{title}</h1>",
+        f"<p>{_code(scenario.description or 'No description.')}</p>",
+        f"<p>{_code(_intro(frame, scenario, meta))}</p>",
+    ]
     for chart, png in zip(found, pngs, strict=True):
         data = base64.b64encode(png).decode("ascii")
-        parts += [f"<h2>{escape(chart.title)}</h2>", f"<figure><img alt=\"{escape(chart.title)}\" "
-                  f"src=\"data:image/png;base64,{data}\"><figcaption>{escape(caption(chart, scenario, runs))}"
-                  "</figcaption></figure>"]
+        parts += [
+            f"<h2>{escape(chart.title)}</h2>",
+            f'<figure><img alt="{escape(chart.title)}" '
+            f'src="data:image/png;base64,{data}"><figcaption>{escape(caption(chart, scenario, runs))}'
+            "</figcaption></figure>",
+        ]
     for heading, text, cells in tables(frame, scenario):
         parts += [f"<h2>{escape(heading)}</h2>", f"<p>{_code(text)}</p>", _html_table(cells)]
     parts += ["<h2>The scenario, resolved</h2>", f"<pre>{escape(resolved)}</pre>", "</body></html>", ""]

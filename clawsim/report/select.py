@@ -64,8 +64,10 @@ def _band_note(scenario: Scenario) -> str:
     count = scenario.replications
     if count < 2:
         return "line: mean over runs (1 replication per point: no confidence interval); each run's lists averaged first"
-    return (f"line: mean over runs; dark band: 95 % CI, Student t over {count} replications; "
-            "light band: min to max over runs; each run's lists averaged first")
+    return (
+        f"line: mean over runs; dark band: 95 % CI, Student t over {count} replications; "
+        "light band: min to max over runs; each run's lists averaged first"
+    )
 
 
 def series(runs: pd.DataFrame, scenario: Scenario, x_path: str, metric: str) -> tuple[pd.DataFrame, Layout]:
@@ -86,7 +88,11 @@ def _with_fits(table: pd.DataFrame, keys: list[str], fit: str) -> pd.DataFrame:
         else:
             affine = affine_fit(part["x"], part["mean"])
             table.loc[part.index, ["fixed_ms", "per_row_ms", "fixed_ms_se", "per_row_ms_se"]] = (
-                affine.fixed, affine.slope, affine.fixed_se, affine.slope_se)
+                affine.fixed,
+                affine.slope,
+                affine.fixed_se,
+                affine.slope_se,
+            )
     return table
 
 
@@ -95,8 +101,11 @@ def _conc_label(scenario: Scenario, path: str) -> str:
     assert match is not None
     index, name = int(match.group(1)), match.group(2)
     actor = scenario.actors[index].name if index < len(scenario.actors) else f"#{index}"
-    what = {"rate_per_s": "activations per second per copy (1/s)", "count": "concurrent copies",
-            "period_ms": "period (ms)"}[name]
+    what = {
+        "rate_per_s": "activations per second per copy (1/s)",
+        "count": "concurrent copies",
+        "period_ms": "period (ms)",
+    }[name]
     return f"actor '{actor}': {what} [{path}]"
 
 
@@ -105,20 +114,37 @@ def _growth_chart(runs: pd.DataFrame, scenario: Scenario, metric: str) -> Chart:
     keys = [*layout.lines, *([layout.panel] if layout.panel else [])]
     if metric == "scans":
         fit, file, ylabel = "power", "scans-vs-rows.png", SCANS_LABEL
-        legend = ("legend: growth exponent ± its standard error (slope of log mean on log rows; "
-                  "~1 = O(rows), ~0 = O(1); points <= 0 skipped)")
+        legend = (
+            "legend: growth exponent ± its standard error (slope of log mean on log rows; "
+            "~1 = O(rows), ~0 = O(1); points <= 0 skipped)"
+        )
     else:
         fit, file, ylabel = "affine", "list-ms-vs-rows.png", "list duration (ms of simulated time)"
-        legend = ("legend and dashed line: affine fit of the means, fixed ms + ms per row "
-                  "(weighted by 1/mean^2), ± standard errors")
+        legend = (
+            "legend and dashed line: affine fit of the means, fixed ms + ms per row "
+            "(weighted by 1/mean^2), ± standard errors"
+        )
     title = f"{ylabel.split(' (')[0].capitalize()} vs rows"
-    return Chart(file, "lines", title, f"rows per list [{ROWS}]", ylabel, _with_fits(table, keys, fit),
-                 f"{_band_note(scenario)}; {layout.held_text()}; {legend}", "log", True,
-                 layout.lines, layout.panel, fit, ROWS)
+    return Chart(
+        file,
+        "lines",
+        title,
+        f"rows per list [{ROWS}]",
+        ylabel,
+        _with_fits(table, keys, fit),
+        f"{_band_note(scenario)}; {layout.held_text()}; {legend}",
+        "log",
+        True,
+        layout.lines,
+        layout.panel,
+        fit,
+        ROWS,
+    )
 
 
-def _line_chart(runs: pd.DataFrame, scenario: Scenario, x_path: str, metric: str, labels: tuple[str, str, str],
-                xscale: str) -> Chart:
+def _line_chart(
+    runs: pd.DataFrame, scenario: Scenario, x_path: str, metric: str, labels: tuple[str, str, str], xscale: str
+) -> Chart:
     table, layout = series(runs, scenario, x_path, metric)
     title, xlabel, ylabel = labels
     short = {"scans": "scans", "list_ms": "list-ms", "loop_delay_max_ms": "loop-delay"}[metric]
@@ -127,8 +153,20 @@ def _line_chart(runs: pd.DataFrame, scenario: Scenario, x_path: str, metric: str
     note = f"{_band_note(scenario)}; {layout.held_text()}"
     if xscale == "categorical":
         note += "; x positions evenly spaced"
-    return Chart(file, "lines", title, xlabel, ylabel, table, note, xscale, metric == "scans",
-                 layout.lines, layout.panel, x_path=x_path)
+    return Chart(
+        file,
+        "lines",
+        title,
+        xlabel,
+        ylabel,
+        table,
+        note,
+        xscale,
+        metric == "scans",
+        layout.lines,
+        layout.panel,
+        x_path=x_path,
+    )
 
 
 def ratio_table(runs: pd.DataFrame, scenario: Scenario, conc: str) -> tuple[pd.DataFrame, Layout]:
@@ -146,9 +184,15 @@ def ratio_table(runs: pd.DataFrame, scenario: Scenario, conc: str) -> tuple[pd.D
 
 def _heatmap_chart(runs: pd.DataFrame, scenario: Scenario, conc: str) -> Chart:
     table, layout = ratio_table(runs, scenario, conc)
-    return Chart("scan-ratio-heatmap.png", "heatmap", "Scan ratio: mean scans with fix none / with fix pin",
-                 _conc_label(scenario, conc), f"rows per list [{ROWS}]", table,
-                 f"cell: mean scans over runs with fix none divided by that with fix pin; {layout.held_text()}")
+    return Chart(
+        "scan-ratio-heatmap.png",
+        "heatmap",
+        "Scan ratio: mean scans with fix none / with fix pin",
+        _conc_label(scenario, conc),
+        f"rows per list [{ROWS}]",
+        table,
+        f"cell: mean scans over runs with fix none divided by that with fix pin; {layout.held_text()}",
+    )
 
 
 def tradeoff_table(runs: pd.DataFrame, scenario: Scenario) -> tuple[pd.DataFrame, Layout]:
@@ -160,12 +204,25 @@ def tradeoff_table(runs: pd.DataFrame, scenario: Scenario) -> tuple[pd.DataFrame
 
 def _tradeoff_chart(runs: pd.DataFrame, scenario: Scenario) -> Chart:
     table, layout = tradeoff_table(runs, scenario)
-    bar = ("bar: 95 % CI, Student t over " f"{scenario.replications} replications; "
-           if scenario.replications >= 2 else "1 replication per point: no confidence interval; ")
-    note = (f"dot: mean over runs (each run's lists averaged first); {bar}thin line: min to max over runs; red: options that served stale hits "
-            f"(an entry made for another workspace or before the registry changed); {layout.held_text()}")
-    return Chart("tradeoff.png", "tradeoff", "The options side by side: scans, responsiveness, stale hits",
-                 "", "", table, note, lines=layout.lines)
+    bar = (
+        f"bar: 95 % CI, Student t over {scenario.replications} replications; "
+        if scenario.replications >= 2
+        else "1 replication per point: no confidence interval; "
+    )
+    note = (
+        f"dot: mean over runs (each run's lists averaged first); {bar}thin line: min to max over runs; red: options that served stale hits "
+        f"(an entry made for another workspace or before the registry changed); {layout.held_text()}"
+    )
+    return Chart(
+        "tradeoff.png",
+        "tradeoff",
+        "The options side by side: scans, responsiveness, stale hits",
+        "",
+        "",
+        table,
+        note,
+        lines=layout.lines,
+    )
 
 
 def _known_charts(runs: pd.DataFrame, scenario: Scenario) -> list[Chart]:
@@ -173,14 +230,33 @@ def _known_charts(runs: pd.DataFrame, scenario: Scenario) -> list[Chart]:
     if ROWS in scenario.sweep:
         found += [_growth_chart(runs, scenario, "scans"), _growth_chart(runs, scenario, "list_ms")]
     if conc:
-        found.append(_line_chart(runs, scenario, conc, "scans", (
-            "Full scans per list vs concurrency", _conc_label(scenario, conc), SCANS_LABEL), "linear"))
+        found.append(
+            _line_chart(
+                runs,
+                scenario,
+                conc,
+                "scans",
+                ("Full scans per list vs concurrency", _conc_label(scenario, conc), SCANS_LABEL),
+                "linear",
+            )
+        )
     if ROWS in scenario.sweep and conc and {"none", "pin"} <= set(scenario.sweep.get(FIX, ())):
         found.append(_heatmap_chart(runs, scenario, conc))
     if YIELD_EVERY in scenario.sweep:
-        found.append(_line_chart(runs, scenario, YIELD_EVERY, "loop_delay_max_ms", (
-            "Worst event-loop delay vs yield batch size", f"rows between yields [{YIELD_EVERY}] (0 = never yields)",
-            "max event-loop delay (ms)"), "categorical"))
+        found.append(
+            _line_chart(
+                runs,
+                scenario,
+                YIELD_EVERY,
+                "loop_delay_max_ms",
+                (
+                    "Worst event-loop delay vs yield batch size",
+                    f"rows between yields [{YIELD_EVERY}] (0 = never yields)",
+                    "max event-loop delay (ms)",
+                ),
+                "categorical",
+            )
+        )
     if scenario.variants or FIX in scenario.sweep:
         found.append(_tradeoff_chart(runs, scenario))
     return found
@@ -193,15 +269,20 @@ def _field_charts(runs: pd.DataFrame, scenario: Scenario) -> list[Chart]:
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
         for metric, ylabel in (("scans", SCANS_LABEL), ("list_ms", "list duration (ms of simulated time)")):
             title = f"{ylabel.split(' (')[0].capitalize()} vs {path}"
-            found.append(_line_chart(runs, scenario, path, metric, (title, f"[{path}]", ylabel),
-                                     "linear" if numeric else "categorical"))
+            found.append(
+                _line_chart(
+                    runs, scenario, path, metric, (title, f"[{path}]", ylabel), "linear" if numeric else "categorical"
+                )
+            )
     return found
 
 
 def charts(frame: pd.DataFrame, scenario: Scenario) -> list[Chart]:
     """Every chart the sweep calls for, with the data it plots; ReportError if the scenario sweeps nothing."""
     if not scenario.sweep and not scenario.variants:
-        raise ReportError(f"scenario {scenario.name!r} sweeps nothing: a report compares the points of a sweep "
-                          "(add a sweep: or variants: section)")
+        raise ReportError(
+            f"scenario {scenario.name!r} sweeps nothing: a report compares the points of a sweep "
+            "(add a sweep: or variants: section)"
+        )
     runs = per_run(frame, scenario)
     return _known_charts(runs, scenario) or _field_charts(runs, scenario)

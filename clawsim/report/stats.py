@@ -195,8 +195,15 @@ def growth_table(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     for key, part in means.groupby(others, sort=False) if others else [((), means)]:
         key = key if isinstance(key, tuple) else (key,)
         power, affine = power_fit(part[ROWS], part["scans"]), affine_fit(part[ROWS], part["list_ms"])
-        rows.append({**dict(zip(others, key, strict=True)),
-                     "scans_exponent": power.exponent, "scans_exponent_se": power.stderr,
-                     "list_ms_fixed_ms": affine.fixed, "list_ms_fixed_ms_se": affine.fixed_se,
-                     "list_ms_per_row_ms": affine.slope, "list_ms_per_row_ms_se": affine.slope_se})
+        rows.append(
+            {
+                **dict(zip(others, key, strict=True)),
+                "scans_exponent": power.exponent,
+                "scans_exponent_se": power.stderr,
+                "list_ms_fixed_ms": affine.fixed,
+                "list_ms_fixed_ms_se": affine.fixed_se,
+                "list_ms_per_row_ms": affine.slope,
+                "list_ms_per_row_ms_se": affine.slope_se,
+            }
+        )
     return pd.DataFrame(rows)

@@ -20,9 +20,11 @@ from .numbers import plus_minus
 if TYPE_CHECKING:
     from .select import Chart
 
-PANELS = (("scans", "full scans per list\n(memo misses)"),
-          ("loop_delay_max_ms", "longest event-loop delay\nloop_delay_max_ms (ms)"),
-          ("stale_hits", "stale hits per list\n(served a wrong or outdated entry)"))
+PANELS = (
+    ("scans", "full scans per list\n(memo misses)"),
+    ("loop_delay_max_ms", "longest event-loop delay\nloop_delay_max_ms (ms)"),
+    ("stale_hits", "stale hits per list\n(served a wrong or outdated entry)"),
+)
 ROW_IN, TOP_IN, BOTTOM_IN, WIDTH_IN = 0.42, 0.75, 1.7, 10.5
 STALE = "tab:red"
 
@@ -62,8 +64,10 @@ def stale_options(data: pd.DataFrame) -> np.ndarray:
 def labels(chart: Chart) -> list[str]:
     """The row labels, top to bottom."""
     data = chart.data.reset_index(drop=True)
-    return [option_label(chart.lines, row, bool(s)) for row, s in zip(data.to_dict("records"), stale_options(data),
-                                                                     strict=True)]
+    return [
+        option_label(chart.lines, row, bool(s))
+        for row, s in zip(data.to_dict("records"), stale_options(data), strict=True)
+    ]
 
 
 def _draw_metric(ax: Any, data: pd.DataFrame, metric: str, stale: np.ndarray) -> None:
@@ -76,11 +80,20 @@ def _draw_metric(ax: Any, data: pd.DataFrame, metric: str, stale: np.ndarray) ->
     ax.hlines(y, low, high, color="0.55", linewidth=1, zorder=1)
     for i in y:
         color = STALE if stale[i] else "tab:blue"
-        ax.errorbar([mean[i]], [i], xerr=[[np.nan_to_num(half[i])], [np.nan_to_num(half[i])]], fmt="o",
-                    color=color, markersize=6, capsize=3, zorder=3)
+        ax.errorbar(
+            [mean[i]],
+            [i],
+            xerr=[[np.nan_to_num(half[i])], [np.nan_to_num(half[i])]],
+            fmt="o",
+            color=color,
+            markersize=6,
+            capsize=3,
+            zorder=3,
+        )
         edge = max(high[i], mean[i] + np.nan_to_num(half[i]))
-        ax.text(edge + 0.03 * right, i, plus_minus(mean[i], half[i], 1), va="center", ha="left", fontsize=8,
-                color=color)
+        ax.text(
+            edge + 0.03 * right, i, plus_minus(mean[i], half[i], 1), va="center", ha="left", fontsize=8, color=color
+        )
     ax.set_xlim(min(0.0, float(np.nanmin(np.concatenate([low, mean - np.nan_to_num(half)])))), right * 1.55)
     ax.set_ylim(len(data) - 0.5, -0.5)
     ax.grid(True, axis="x", alpha=0.3)

@@ -98,8 +98,10 @@ def check_sweep(scenario: Scenario, where: Origin) -> None:
         here = f"{where.at(where.variant_lines[name])}: variants.{name}"
         for path in overrides:
             if not valid_path(path):
-                raise ScenarioError(f"{where.at(where.override_lines[name, path])}: variants.{name}.{path}: "
-                                    "not a scenario field that a variant can set")
+                raise ScenarioError(
+                    f"{where.at(where.override_lines[name, path])}: variants.{name}.{path}: "
+                    "not a scenario field that a variant can set"
+                )
         if (missing := _missing(scenario, overrides)) is not None:
             raise ScenarioError(f"{here}: no such element {missing!r}")
     for path, values in scenario.sweep.items():
@@ -121,6 +123,6 @@ def checked_points(plan: Plan) -> Iterator[int]:
         return
     yield 0
     for d, size in enumerate(plan.radix):
-        stride = math.prod(plan.radix[d + 1:])
+        stride = math.prod(plan.radix[d + 1 :])
         for j in range(1, size):
             yield j * stride

@@ -15,8 +15,18 @@ from pydantic import ValidationError
 from .yamlsafe import line_of, path_loc, written
 
 # pydantic's names for union members, which appear in ``loc`` but are not fields.
-_UNION_TAGS = {"float", "int", "constrained-float", "constrained-int", "lognormal", "uniform", "empirical",
-               "immediate", "interval", "poisson"}
+_UNION_TAGS = {
+    "float",
+    "int",
+    "constrained-float",
+    "constrained-int",
+    "lognormal",
+    "uniform",
+    "empirical",
+    "immediate",
+    "interval",
+    "poisson",
+}
 _NUMBER_TAGS = ("float", "int", "constrained-float", "constrained-int")
 
 
@@ -74,8 +84,9 @@ def one_line(err: ValidationError) -> str:
 
 def _also(root: yaml.Node | None, fields: tuple[str, ...]) -> str:
     """`` (see loop.max_sim_ms, line 3)`` for the other fields of a cross-field error."""
-    seen = [f"{f}, line {line_of(root, path_loc(f))}" if written(root, path_loc(f)) else f"{f}, the default"
-            for f in fields]
+    seen = [
+        f"{f}, line {line_of(root, path_loc(f))}" if written(root, path_loc(f)) else f"{f}, the default" for f in fields
+    ]
     return f" (see {'; '.join(seen)})" if seen else ""
 
 

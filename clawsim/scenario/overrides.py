@@ -84,9 +84,13 @@ def apply_overrides(scenario: Scenario, overrides: list[Override]) -> Scenario:
         given = "; ".join(map(str, overrides))
         raise ScenarioError(f"{given}: {one_line(err)}") from None
     source = "; ".join(map(str, overrides))
-    where = Origin(source, {n: 1 for n in result.variants},
-                   {(n, p): 1 for n, over in result.variants.items() for p in over},
-                   {p: (1,) * len(v) for p, v in result.sweep.items()}, {p: 1 for p in result.sweep})
+    where = Origin(
+        source,
+        {n: 1 for n in result.variants},
+        {(n, p): 1 for n, over in result.variants.items() for p in over},
+        {p: (1,) * len(v) for p, v in result.sweep.items()},
+        {p: 1 for p in result.sweep},
+    )
     try:
         check_sweep(result, where)
     except ScenarioError as exc:  # the options have no lines: name them alone

@@ -63,8 +63,10 @@ class ListSpec(_Strict):
             raise ValueError("use either count/gap_ms or poll_every_ms/duration_ms, not both")
         if self.lists_per_run > MAX_LISTS_PER_RUN:
             field = "list.duration_ms" if self.polled else "list.count"
-            raise cross(f"a run would start {self.lists_per_run} lists; at most {MAX_LISTS_PER_RUN} "
-                        "(each list is one record)", field)
+            raise cross(
+                f"a run would start {self.lists_per_run} lists; at most {MAX_LISTS_PER_RUN} (each list is one record)",
+                field,
+            )
         return self
 
     @property
@@ -251,16 +253,25 @@ class Scenario(_Strict):
         copies = sum(a.count for a in self.actors)
         if copies > MAX_ACTOR_COPIES:
             biggest = max(range(len(self.actors)), key=lambda i: self.actors[i].count)
-            raise cross(f"{copies} actor copies in all; at most {MAX_ACTOR_COPIES} (each copy is simulated "
-                        "with its own random stream)", f"actors.{biggest}.count")
+            raise cross(
+                f"{copies} actor copies in all; at most {MAX_ACTOR_COPIES} (each copy is simulated "
+                "with its own random stream)",
+                f"actors.{biggest}.count",
+            )
         if self.list.start_ms >= self.loop.max_sim_ms:
-            raise cross(f"the first list starts at {self.list.start_ms:g} ms, not before loop.max_sim_ms "
-                        f"({self.loop.max_sim_ms:g} ms): every run would stop before it and record nothing",
-                        "list.start_ms", "loop.max_sim_ms")
+            raise cross(
+                f"the first list starts at {self.list.start_ms:g} ms, not before loop.max_sim_ms "
+                f"({self.loop.max_sim_ms:g} ms): every run would stop before it and record nothing",
+                "list.start_ms",
+                "loop.max_sim_ms",
+            )
         runs = max(1, len(self.variants)) * math.prod(len(v) for v in self.sweep.values()) * self.replications
         if runs > MAX_COUNT:
-            raise cross(f"the plan has {runs:.3g} runs; at most {MAX_COUNT} (a run index must fit the result "
-                        "table)", "replications", "sweep")
+            raise cross(
+                f"the plan has {runs:.3g} runs; at most {MAX_COUNT} (a run index must fit the result table)",
+                "replications",
+                "sweep",
+            )
         return self
 
     @property

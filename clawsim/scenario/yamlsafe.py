@@ -43,8 +43,13 @@ class BoundedLoader(yaml.SafeLoader):
     def _count(self, nodes: int, mark: Any) -> None:
         self._nodes += nodes
         if self._nodes > MAX_NODES:
-            raise ComposerError(None, None, f"the document expands to more than {MAX_NODES} values "
-                                "(aliases repeat what they refer to); refusing it", mark)
+            raise ComposerError(
+                None,
+                None,
+                f"the document expands to more than {MAX_NODES} values "
+                "(aliases repeat what they refer to); refusing it",
+                mark,
+            )
 
     def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 (PyYAML's name)
         # Checked in the scanner too: it reads ahead through flow brackets before the composer sees them.
@@ -81,8 +86,13 @@ class BoundedLoader(yaml.SafeLoader):
             ident = (key.tag, "" if key.tag == _NULL else key.value)
             line = key.start_mark.line + 1
             if ident in seen:
-                raise ComposerError(None, None, f"duplicate key {short(key.value)} (also at line {seen[ident]}); "
-                                    "each key may appear once in a mapping", key.start_mark)
+                raise ComposerError(
+                    None,
+                    None,
+                    f"duplicate key {short(key.value)} (also at line {seen[ident]}); "
+                    "each key may appear once in a mapping",
+                    key.start_mark,
+                )
             seen[ident] = line
         return node
 

@@ -19,8 +19,16 @@ from typing import Any
 from ..engine import trace
 from .model import Instant, Span
 
-COLOURS = {"batch": "#9db4d0", "scan": "#c0392b", "hit": "#27ae60", "turn": "#e67e22",
-           "changed": "#6c3483", "same": "#bbbbbb", "list": "#34495e", "delay": "#2c3e50"}
+COLOURS = {
+    "batch": "#9db4d0",
+    "scan": "#c0392b",
+    "hit": "#27ae60",
+    "turn": "#e67e22",
+    "changed": "#6c3483",
+    "same": "#bbbbbb",
+    "list": "#34495e",
+    "delay": "#2c3e50",
+}
 DPI = 100
 
 
@@ -37,8 +45,9 @@ def _visible(start: float, dur: float, window: tuple[float, float]) -> bool:
     return start + dur >= window[0] and start <= window[1]
 
 
-def _bars(spans: Sequence[Span], window: tuple[float, float], names: set[str],
-          hit: bool | None = None) -> list[tuple[float, float]]:
+def _bars(
+    spans: Sequence[Span], window: tuple[float, float], names: set[str], hit: bool | None = None
+) -> list[tuple[float, float]]:
     out = []
     for s in spans:
         if s.name in names and _visible(s.start_ms, s.duration_ms, window):
@@ -67,26 +76,53 @@ def _draw_panel(ax: Any, dax: Any, panel: Panel, window: tuple[float, float]) ->
     lists = sorted({s.track for s in panel.spans if s.name == trace.LIST}, key=lambda t: int(t.split()[-1]))
     lanes = {track: i + 2 for i, track in enumerate(reversed(lists))}
     thread_y, registry_y = 0, 1
-    layers = [({trace.BATCH}, None, 0.35, "batch", "row batch"), ({trace.TURN}, None, 0.35, "turn", "actor turn"),
-              ({trace.SCAN}, False, 0.3, "scan", "full scan"), ({trace.SCAN, trace.SNAPSHOT}, True, 0.15, "hit", "memo hit")]
+    layers = [
+        ({trace.BATCH}, None, 0.35, "batch", "row batch"),
+        ({trace.TURN}, None, 0.35, "turn", "actor turn"),
+        ({trace.SCAN}, False, 0.3, "scan", "full scan"),
+        ({trace.SCAN, trace.SNAPSHOT}, True, 0.15, "hit", "memo hit"),
+    ]
     for names, hit, half, colour, label in layers:
         bars = _bars(panel.spans, window, names, hit)
         if bars:
             ax.broken_barh(bars, (thread_y - half, 2 * half), color=COLOURS[colour], label=label)
     for s in panel.spans:
         if s.name == trace.LIST and s.track in lanes:
-            ax.broken_barh([(s.start_ms, s.duration_ms)], (lanes[s.track] - 0.25, 0.5), color=COLOURS["list"], alpha=0.35)
-    yields = [(i.at_ms, lanes[i.track]) for i in panel.instants
-              if i.name == trace.YIELD and i.track in lanes and window[0] <= i.at_ms <= window[1]]
+            ax.broken_barh(
+                [(s.start_ms, s.duration_ms)], (lanes[s.track] - 0.25, 0.5), color=COLOURS["list"], alpha=0.35
+            )
+    yields = [
+        (i.at_ms, lanes[i.track])
+        for i in panel.instants
+        if i.name == trace.YIELD and i.track in lanes and window[0] <= i.at_ms <= window[1]
+    ]
     if yields:
-        ax.scatter([x for x, _ in yields], [y for _, y in yields], marker="|", s=120, color="black", linewidths=1, label="yield")
-    sets = [(i.at_ms, bool(dict(i.attributes).get("changed"))) for i in panel.instants
-            if i.name == trace.SET and window[0] <= i.at_ms <= window[1]]
+        ax.scatter(
+            [x for x, _ in yields],
+            [y for _, y in yields],
+            marker="|",
+            s=120,
+            color="black",
+            linewidths=1,
+            label="yield",
+        )
+    sets = [
+        (i.at_ms, bool(dict(i.attributes).get("changed")))
+        for i in panel.instants
+        if i.name == trace.SET and window[0] <= i.at_ms <= window[1]
+    ]
     for changed, label in ((True, "set: workspace changed"), (False, "set: same workspace")):
         xs = [x for x, c in sets if c == changed]
         if xs:
-            ax.scatter(xs, [registry_y] * len(xs), s=18, marker="o", label=label,
-                       facecolors=COLOURS["changed"] if changed else "none", edgecolors=COLOURS["changed" if changed else "same"])
+            ax.scatter(
+                xs,
+                [registry_y] * len(xs),
+                s=18,
+                marker="o",
+                label=label,
+                facecolors=COLOURS["changed"] if changed else "none",
+                edgecolors=COLOURS["changed" if changed else "same"],
+            )
     ax.set_yticks([thread_y, registry_y, *lanes.values()], ["thread", "registry", *lanes.keys()])
     ax.set_ylim(-0.7, max([registry_y, *lanes.values()]) + 0.7)
     ax.set_title(panel.title, fontsize=10, loc="left")
