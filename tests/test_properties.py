@@ -35,10 +35,10 @@ def _actor(draw_actor: dict) -> dict:
 def scenarios(
     draw,
     actors=st.lists(ACTOR, max_size=3),
-    fix=st.sampled_from(["none", "pin"]),  # noqa: B008 (strategies)
+    fix=st.sampled_from(["none", "pin"]),
     policy=st.sampled_from(["none", "single", "lru", "ttl"]),
     io=st.booleans(),
-):  # noqa: B008
+):
     rows = draw(st.integers(1, 400))
     memo = {"policy": draw(policy), "scan_ms": draw(st.sampled_from([0.0, 0.5, 2.5]))}
     if memo["policy"] == "lru":
