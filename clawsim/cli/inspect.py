@@ -20,6 +20,10 @@ def _values(values: list[Any]) -> str:
     return shown + (f", ... ({len(values)} values)" if len(values) > SHOWN_VALUES else "")
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 def plan_lines(scenario: Any) -> list[str]:
     """The run plan in words: dimensions and their values, points, replications, runs."""
     from ..scenario import plan
