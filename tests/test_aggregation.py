@@ -21,6 +21,8 @@ from clawsim.engine.arrivals import engine_name
 from clawsim.engine.run import simulate_once
 from clawsim.errors import UsageError
 
+pytestmark = pytest.mark.slow  # seconds each: left out of the quick loop (-m "not slow")
+
 SEEDS = 200
 ALPHA = 0.01
 METRICS = ("scans", "flips", "changes", "list_ms", "loop_delay_max_ms")

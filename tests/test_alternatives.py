@@ -115,6 +115,7 @@ def test_repeating_keys_would_make_the_ordinary_lru_hit(variants):
     assert scans.mean() < 0.1 * _col(variants["none"], "scans").mean()
 
 
+@pytest.mark.slow
 def test_the_published_header_numbers_match_the_file():
     """The table in the header of scenarios/alternatives.yaml (50 replications, seed 90814)."""
     sc = clawsim.load_scenario("scenarios/alternatives.yaml")

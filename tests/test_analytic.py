@@ -271,6 +271,7 @@ def test_chain_mean_is_in_the_99_percent_ci(label, text, reps):
     _assert_in_ci(sc, reps, metrics)
 
 
+@pytest.mark.slow
 def test_drawn_scan_costs_with_timers_are_approximated_closely():
     """Drawn costs make timer phases continuous: the chain discretizes the scan sums (16
     points) and merges close states; measured here within 1.5% of 1,000 replications."""
@@ -338,6 +339,7 @@ def test_cron_phases_lock_into_every_row_on_the_busy_gateway():
     assert e["expected_list_ms"] == pytest.approx(s["list_ms"], rel=1e-9)
 
 
+@pytest.mark.slow
 def test_the_busy_gateway_is_approximated_within_five_percent():
     """Poisson turns and cron timers with work, awaited I/O and lognormal scans: the
     chain's approximations (docs/analytic.md) stay within 5% of 300 replications."""

@@ -47,6 +47,7 @@ def _timeline(tmp_path, traced):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_trace_then_fit_recovers_the_scenario(tmp_path, path):
     runs = clawsim.plan(clawsim.load_scenario(path))

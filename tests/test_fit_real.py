@@ -12,6 +12,8 @@ import clawsim
 from clawsim.fitting import fit
 from clawsim.scenario.overrides import Override, apply_overrides
 
+pytestmark = pytest.mark.slow  # seconds each: left out of the quick loop (-m "not slow")
+
 DATA = ROOT / "tests" / "data" / "timelines"
 REAL = pd.read_csv(ROOT / "validation" / "openclaw" / "results.csv")
 PINNED_RELEASE = {"2026.6.8": "2026.6.9"}  # the next release wraps the list in the pin

@@ -373,6 +373,7 @@ def _subprocess(*args, **kwargs):
     )
 
 
+@pytest.mark.slow
 def test_stdout_full_or_closed_is_one_line_and_exit_2(files):
     with open("/dev/full", "w") as full:
         result = _subprocess(

@@ -20,6 +20,8 @@ import clawsim
 from clawsim.cli import app
 from clawsim.journal import JOURNAL
 
+pytestmark = pytest.mark.slow  # seconds each: left out of the quick loop (-m "not slow")
+
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 

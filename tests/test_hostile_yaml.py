@@ -68,6 +68,7 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path):
             clawsim.parse_scenario(text)
 
 
+@pytest.mark.slow
 def test_a_large_legitimate_file_still_loads(tmp_path):
     """The limits leave room: 100,000 measured values (~800 KB) are a valid empirical cost."""
     values = ", ".join(f"{40 + (i % 997) / 10:.1f}" for i in range(100_000))

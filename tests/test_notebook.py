@@ -22,6 +22,8 @@ import clawsim
 import clawsim.report
 from clawsim.report import growth_exponent
 
+pytestmark = pytest.mark.slow  # seconds each: left out of the quick loop (-m "not slow")
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "analysis.ipynb"
 SMALL = REPO / "scenarios" / "rows-x-concurrency-small.yaml"

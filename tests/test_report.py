@@ -285,6 +285,7 @@ def test_a_sweep_of_any_other_field_charts_scans_and_list_ms_against_it(tmp_path
 # --------------------------------------------------------------------------- files
 
 
+@pytest.mark.slow
 def test_write_report_is_deterministic_and_indexes_every_chart(grid):
     folder, frame, scenario = grid
     first = write_report(folder)
@@ -406,6 +407,7 @@ def test_cli_report_exits_2_on_bad_input(tmp_path):
 # --------------------------------------------------------------------------- the committed gallery
 
 
+@pytest.mark.slow
 def test_gallery_is_regenerated_by_its_command(tmp_path):
     """`python -m clawsim.report.gallery` rebuilds every committed folder under reports/."""
     from matplotlib.testing.compare import compare_images

@@ -20,6 +20,8 @@ import clawsim
 from clawsim.report import write_report
 from clawsim.store import write_results
 
+pytestmark = pytest.mark.slow  # seconds each: left out of the quick loop (-m "not slow")
+
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
     "--headless",

@@ -17,6 +17,8 @@ from clawsim.report import charts, write_report
 from clawsim.report.gallery import GALLERY
 from clawsim.store import write_results
 
+pytestmark = pytest.mark.slow  # seconds each: left out of the quick loop (-m "not slow")
+
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(
     p.relative_to(REPO).as_posix()

@@ -160,6 +160,7 @@ def test_resume_refuses_an_edited_scenario(tmp_path, sweep_file):
         run_sweep(clawsim.load_scenario(sweep_file), journal_path=journal, resume=True)
 
 
+@pytest.mark.slow
 def test_a_killed_sweep_resumes(tmp_path, sweep_file):
     """A real SIGKILL of the CLI mid-sweep, then --resume: the same table."""
     import signal
@@ -189,6 +190,7 @@ def test_a_killed_sweep_resumes(tmp_path, sweep_file):
     assert (out / "runs.csv").read_bytes() == (reference / "runs.csv").read_bytes()
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_table(sweep_file):
     distributed = pytest.importorskip("distributed")
     scenario = clawsim.load_scenario(sweep_file)
