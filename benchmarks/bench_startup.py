@@ -18,8 +18,16 @@ ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = {
     "clawsim --help": ["--help"],
     "clawsim validate (headline sweep)": ["validate", str(ROOT / "scenarios" / "rows-x-concurrency.yaml")],
-    "clawsim run (PR harness, 2 runs)": ["run", str(ROOT / "scenarios" / "pr90819-harness.yaml"), "--out",
-                                          "/tmp/clawsim-bench-startup", "--force", "--no-report", "-f", "csv"],
+    "clawsim run (PR harness, 2 runs)": [
+        "run",
+        str(ROOT / "scenarios" / "pr90819-harness.yaml"),
+        "--out",
+        "/tmp/clawsim-bench-startup",
+        "--force",
+        "--no-report",
+        "-f",
+        "csv",
+    ],
 }
 
 

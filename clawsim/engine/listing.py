@@ -86,9 +86,7 @@ def _trace_repeated_rows(
     assert world.tracer is not None
     snapshot = world.cache.current_snapshot == workspace
     hit_ms = 0.0 if snapshot else world.cache.hit_ms
-    for r in range(rows):
-        for k in range(lookups):
-            world.tracer.lookup(t + r * row_ms + k * hit_ms, hit_ms, True, snapshot, parent)
+    world.tracer.repeated_hits(t, row_ms, rows, lookups, hit_ms, snapshot, parent)
 
 
 def look_up(

@@ -36,16 +36,33 @@ TURN = "clawsim.actor.turn"
 SNAPSHOT = "clawsim.metadata.snapshot"
 
 
+_SCAN_ATTRS = (("hasWorkspaceDir", True), ("hasInstalledIndex", False))
+_HIT_ATTRS = (("cacheHit", True), *_SCAN_ATTRS)
+RawSpan = tuple[str, float, float, str, "str | None", str, tuple[tuple[str, Any], ...]]
+
+
 @dataclass
 class Tracer:
     """Collects the events of one run. ``hit_spans``: whether memo hits emit a scan span
-    (``cacheHit: true``), as the memo generations of June 2026 do (docs/sources.md §1.3)."""
+    (``cacheHit: true``), as the memo generations of June 2026 do (docs/sources.md §1.3).
+
+    Spans are kept as plain tuples while the run goes on and become ``Span`` records when
+    ``spans`` is first read: a traced run pays a tuple per event, not a frozen dataclass.
+    """
 
     hit_spans: bool = True
-    spans: list[Span] = field(default_factory=list)
     instants: list[Instant] = field(default_factory=list)
+    _raw: list[RawSpan] = field(default_factory=list)
+    _made: list[Span] = field(default_factory=list)
     _last_id: int = 0
     _open_lists: dict[int, tuple[float, int, str, str]] = field(default_factory=dict)
+
+    @property
+    def spans(self) -> list[Span]:
+        """The spans recorded so far, as records (in the order they were recorded)."""
+        if len(self._made) < len(self._raw):
+            self._made.extend(Span(*raw) for raw in self._raw[len(self._made) :])
+        return self._made
 
     def new_id(self) -> str:
         """A fresh span id (ids are allocated when a span opens, so children can name it)."""
@@ -64,7 +81,7 @@ class Tracer:
     ) -> str:
         """Record a finished span; returns its id."""
         sid = span_id if span_id is not None else self.new_id()
-        self.spans.append(Span(name, start_ms, duration_ms, sid, parent, track, tuple(attributes.items())))
+        self._raw.append((name, start_ms, duration_ms, sid, parent, track, tuple(attributes.items())))
         return sid
 
     def instant(self, name: str, at_ms: float, track: str, parent: str | None = None, **attributes: Any) -> None:
@@ -74,12 +91,29 @@ class Tracer:
         """One metadata lookup: a full scan, a memo hit or a current-snapshot hit."""
         if snapshot:
             self.span(SNAPSHOT, start_ms, cost_ms, LOOP, parent)
-        elif not hit:
-            self.span(SCAN, start_ms, cost_ms, LOOP, parent, hasWorkspaceDir=True, hasInstalledIndex=False)
-        elif self.hit_spans:
-            self.span(
-                SCAN, start_ms, cost_ms, LOOP, parent, cacheHit=True, hasWorkspaceDir=True, hasInstalledIndex=False
-            )
+        elif not hit or self.hit_spans:  # NOTE: the hot path of a traced run: no keyword arguments
+            self._last_id += 1
+            attrs = _HIT_ATTRS if hit else _SCAN_ATTRS
+            self._raw.append((SCAN, start_ms, cost_ms, str(self._last_id), parent, LOOP, attrs))
+
+    def repeated_hits(
+        self, t: float, row_ms: float, rows: int, lookups: int, hit_ms: float, snapshot: bool, parent: str | None
+    ) -> None:
+        """The hits of ``rows`` rows counted in one step, each at the time it would have run."""
+        if snapshot:
+            for r in range(rows):
+                for k in range(lookups):
+                    self.span(SNAPSHOT, t + r * row_ms + k * hit_ms, hit_ms, LOOP, parent)
+            return
+        if not self.hit_spans:
+            return
+        raw, first = self._raw, self._last_id
+        for r in range(rows):  # NOTE: inlined span() for the traced run's hottest loop
+            start = t + r * row_ms
+            for k in range(lookups):
+                first += 1
+                raw.append((SCAN, start + k * hit_ms, hit_ms, str(first), parent, LOOP, _HIT_ATTRS))
+        self._last_id = first
 
     def open_list(self, index: int, start_ms: float, rows: int) -> str:
         """A list started: allocate its root and rows span ids; returns the rows span id."""
