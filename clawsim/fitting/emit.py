@@ -157,7 +157,7 @@ def _mean_ci(values: list[float]) -> tuple[float, float | None, float | None]:
     mean = fmean(values)
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
     half = t.ppf(0.975, len(values) - 1) * sd / math.sqrt(len(values))
-    return mean, mean - half, mean + half
+    return mean, max(mean - half, 0.0), mean + half  # a duration is never negative
 
 
 def parameters_frame(chosen: Sequence[ListEvidence], per_row: int, per_row_how: str, keeps: bool, rate: Rate) -> Any:
