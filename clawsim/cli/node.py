@@ -12,6 +12,38 @@ from ..console import print_table, terminal_width
 from . import app
 from .options import ScenarioFile, note
 
+_Runs = Annotated[
+    list[int] | None,
+    typer.Option(
+        "--run", "-r", show_default=False, help="Check only this run of the plan (repeatable) [default: every run]."
+    ),
+]
+_Calibration = Annotated[
+    Path | None,
+    typer.Option(
+        "--calibration",
+        "-c",
+        show_default=False,
+        help=("Costs written by `clawsim calibrate` [default: measure this machine first, ~6 s]."),
+    ),
+]
+_Uncalibrated = Annotated[bool, typer.Option("--uncalibrated", help="Simulate with the scenario's own costs.")]
+_Attempts = Annotated[
+    int,
+    typer.Option(
+        "--attempts",
+        min=1,
+        help=("Node runs per plan entry while a busy machine leaves timing rows outside their bounds."),
+    ),
+]
+_Realtime = Annotated[
+    bool, typer.Option("--realtime", help="Run Node under chrt -f 5 (root): other processes cannot take its CPU.")
+]
+_Strict = Annotated[
+    bool, typer.Option("--strict", help="Also fail on timing rows excused because the machine was busy.")
+]
+_All = Annotated[bool, typer.Option("--all", help="Print every metric, not only scans, flips and list_ms.")]
+
 
 @app.command(
     "check-node",
@@ -31,41 +63,13 @@ is outside its rule; 2 on a bad scenario or when Node cannot run.
 )
 def check_node(
     file: ScenarioFile,
-    run: Annotated[
-        list[int] | None,
-        typer.Option(
-            "--run", "-r", help="Check only this run of the plan (repeatable) [default: every run].", show_default=False
-        ),
-    ] = None,
-    calibration: Annotated[
-        Path | None,
-        typer.Option(
-            "--calibration",
-            "-c",
-            help="Costs written by `clawsim calibrate` [default: measure this machine first, ~6 s].",
-            show_default=False,
-        ),
-    ] = None,
-    uncalibrated: Annotated[
-        bool, typer.Option("--uncalibrated", help="Simulate with the scenario's own costs.")
-    ] = False,
-    attempts: Annotated[
-        int,
-        typer.Option(
-            "--attempts",
-            min=1,
-            help="Node runs per plan entry while a busy machine leaves timing rows outside their bounds.",
-        ),
-    ] = 3,
-    realtime: Annotated[
-        bool, typer.Option("--realtime", help="Run Node under chrt -f 5 (root): other processes cannot take its CPU.")
-    ] = False,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Also fail on timing rows excused because the machine was busy.")
-    ] = False,
-    all_metrics: Annotated[
-        bool, typer.Option("--all", help="Print every metric, not only scans, flips and list_ms.")
-    ] = False,
+    run: _Runs = None,
+    calibration: _Calibration = None,
+    uncalibrated: _Uncalibrated = False,
+    attempts: _Attempts = 3,
+    realtime: _Realtime = False,
+    strict: _Strict = False,
+    all_metrics: _All = False,
 ) -> None:
     from ..nodecheck import compare, load_calibration, passed
     from ..scenario import load_scenario

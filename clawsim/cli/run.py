@@ -29,6 +29,67 @@ EXAMPLES = """
 """
 
 
+CORES = os.cpu_count() or 1  # the default --workers
+_Format = Annotated[
+    Format, typer.Option("--format", "-f", help="table: headline columns; json or csv: every record on stdout.")
+]
+_Out = Annotated[
+    Path | None,
+    typer.Option(
+        "--out", "-o", show_default=False, help=f"Result folder [default: {DEFAULT_ROOT}/NAME]; replaced as a whole."
+    ),
+]
+_Workers = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        "-w",
+        min=1,
+        show_default=False,
+        help=("Worker processes [default: the machine's cores; more is capped]; plans under 16 runs stay in-process."),
+    ),
+]
+_Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help=("Dask scheduler address (tcp://host:8786) to run the sweep on a cluster; needs clawsim[dask]."),
+    ),
+]
+_SchedulerTimeout = Annotated[
+    float,
+    typer.Option(
+        "--scheduler-timeout",
+        min=0.1,
+        help=("Seconds to wait for the Dask scheduler to answer, and for a worker when the cluster has none."),
+    ),
+]
+_Resume = Annotated[
+    bool, typer.Option("--resume", help="Reuse the finished runs of an interrupted sweep in the result folder.")
+]
+_Force = Annotated[
+    bool, typer.Option("--force", help="Discard an interrupted sweep in the result folder and start again.")
+]
+_Report = Annotated[bool, typer.Option("--report/--no-report", help="Draw the PNG report after a sweep.")]
+_Html = Annotated[
+    bool, typer.Option("--html", help="Also write a self-contained index.html (images embedded) with the report.")
+]
+_Trace = Annotated[
+    bool,
+    typer.Option("--trace", help="Also trace the first run of each sweep point into traces/ (see `clawsim trace`)."),
+]
+_Analytic = Annotated[
+    bool,
+    typer.Option(
+        "--analytic",
+        help=(
+            "Add expected_scans, expected_flips and expected_list_ms (clawsim.analytic: computed, not simulated) "
+            "and an 'analytic' column: exact, approximate or 'n/a: REASON'."
+        ),
+    ),
+]
+
+
 @app.command(
     rich_help_panel="Simulate",
     help=f"""Simulate a scenario (every point of its sweep) and write its result folder.
@@ -47,66 +108,17 @@ def run(
     sweep: SweepOption = None,
     seed: SeedOption = None,
     replications: ReplicationsOption = None,
-    format: Annotated[
-        Format, typer.Option("--format", "-f", help="table: headline columns; json or csv: every record on stdout.")
-    ] = Format.table,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help=f"Result folder [default: {DEFAULT_ROOT}/NAME]; replaced as a whole.",
-            show_default=False,
-        ),
-    ] = None,
-    workers: Annotated[
-        int,
-        typer.Option(
-            "--workers",
-            "-w",
-            min=1,
-            help="Worker processes [default: the machine's cores; more is capped]; plans under 16 runs stay in-process.",
-            show_default=False,
-        ),
-    ] = os.cpu_count() or 1,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            help="Dask scheduler address (tcp://host:8786) to run the sweep on a cluster; needs clawsim[dask].",
-        ),
-    ] = None,
-    scheduler_timeout: Annotated[
-        float,
-        typer.Option(
-            "--scheduler-timeout",
-            min=0.1,
-            help="Seconds to wait for the Dask scheduler to answer, and for a worker when the cluster has none.",
-        ),
-    ] = TIMEOUT_S,
-    resume: Annotated[
-        bool, typer.Option("--resume", help="Reuse the finished runs of an interrupted sweep in the result folder.")
-    ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Discard an interrupted sweep in the result folder and start again.")
-    ] = False,
-    report: Annotated[bool, typer.Option("--report/--no-report", help="Draw the PNG report after a sweep.")] = True,
-    html: Annotated[
-        bool, typer.Option("--html", help="Also write a self-contained index.html (images embedded) with the report.")
-    ] = False,
-    trace: Annotated[
-        bool,
-        typer.Option(
-            "--trace", help="Also trace the first run of each sweep point into traces/ (see `clawsim trace`)."
-        ),
-    ] = False,
-    analytic: Annotated[
-        bool,
-        typer.Option(
-            "--analytic",
-            help="Add expected_scans, expected_flips and expected_list_ms (clawsim.analytic: computed, not simulated) and an 'analytic' column: exact, approximate or 'n/a: REASON'.",
-        ),
-    ] = False,
+    format: _Format = Format.table,
+    out: _Out = None,
+    workers: _Workers = CORES,
+    scheduler: _Scheduler = None,
+    scheduler_timeout: _SchedulerTimeout = TIMEOUT_S,
+    resume: _Resume = False,
+    force: _Force = False,
+    report: _Report = True,
+    html: _Html = False,
+    trace: _Trace = False,
+    analytic: _Analytic = False,
 ) -> None:
     from ..cluster import connect
 
