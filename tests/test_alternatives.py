@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import clawsim
 from clawsim.engine.run import simulate_once
@@ -20,7 +21,7 @@ REPS = 20  # common-random-number replications per variant (the file itself runs
 @pytest.fixture(scope="module")
 def variants() -> dict[str, list[dict]]:
     """Variant name -> one record per replication (replication r uses run index r everywhere)."""
-    sc = clawsim.load_scenario("scenarios/alternatives.yaml")
+    sc = clawsim.load_scenario(ROOT / "scenarios/alternatives.yaml")
     out = {}
     for spec in clawsim.plan(sc)[:: sc.replications]:
         name = dict(spec.params)["variant"]
@@ -118,7 +119,7 @@ def test_repeating_keys_would_make_the_ordinary_lru_hit(variants):
 @pytest.mark.slow
 def test_the_published_header_numbers_match_the_file():
     """The table in the header of scenarios/alternatives.yaml (50 replications, seed 90814)."""
-    sc = clawsim.load_scenario("scenarios/alternatives.yaml")
+    sc = clawsim.load_scenario(ROOT / "scenarios/alternatives.yaml")
     frame = clawsim.simulate(sc)
     means = frame.groupby("variant")[["scans", "stale_hits", "list_ms"]].mean()
     assert means.loc["none", "scans"] == pytest.approx(111.0, abs=0.05)
@@ -133,7 +134,7 @@ def test_the_published_header_numbers_match_the_file():
 
 @pytest.fixture(scope="module")
 def no_yields() -> object:
-    return clawsim.simulate(clawsim.load_scenario("scenarios/alternatives-no-yields.yaml"))
+    return clawsim.simulate(clawsim.load_scenario(ROOT / "scenarios/alternatives-no-yields.yaml"))
 
 
 def test_without_yields_the_loop_stall_grows_linearly_with_rows(no_yields):
@@ -155,7 +156,7 @@ def test_with_yields_the_stall_stays_one_batch_but_scans_grow(no_yields):
 
 
 def test_the_pin_keeps_both_few_scans_and_short_stalls():
-    sc = clawsim.load_scenario("scenarios/alternatives-no-yields.yaml")
+    sc = clawsim.load_scenario(ROOT / "scenarios/alternatives-no-yields.yaml")
     for spec in clawsim.plan(sc)[:: sc.replications]:
         if dict(spec.params)["list.yield_every"] != 10:
             continue

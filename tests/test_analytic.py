@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import scenario
+from conftest import ROOT, scenario
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -343,7 +343,7 @@ def test_cron_phases_lock_into_every_row_on_the_busy_gateway():
 def test_the_busy_gateway_is_approximated_within_five_percent():
     """Poisson turns and cron timers with work, awaited I/O and lognormal scans: the
     chain's approximations (docs/analytic.md) stay within 5% of 300 replications."""
-    base = clawsim.load_scenario("scenarios/busy-gateway.yaml")
+    base = clawsim.load_scenario(ROOT / "scenarios/busy-gateway.yaml")
     for spec in clawsim.plan(base)[:: base.replications]:
         sc = spec.scenario
         e = expectations(sc)[0]

@@ -10,16 +10,17 @@ not asserted here.
 from __future__ import annotations
 
 import pytest
+from conftest import ROOT
 
 import clawsim
 from clawsim.analytic import expectations
 
 
-def _frame(path: str):
+def _frame(path):
     return clawsim.simulate(clawsim.load_scenario(path))
 
 
-def _by_variant(path: str):
+def _by_variant(path):
     return _frame(path).groupby("variant")
 
 
@@ -28,7 +29,7 @@ def _by_variant(path: str):
 
 @pytest.fixture(scope="module")
 def harness():
-    return _frame("scenarios/pr90819-harness.yaml").set_index("registry.fix")
+    return _frame(ROOT / "scenarios/pr90819-harness.yaml").set_index("registry.fix")
 
 
 def test_t1_harness_without_the_pin(harness):
@@ -53,7 +54,7 @@ def test_t2_harness_with_the_pin(harness):
 
 @pytest.fixture(scope="module")
 def busy_list():
-    return _by_variant("scenarios/published/issue90814-busy-list.yaml").mean(numeric_only=True)
+    return _by_variant(ROOT / "scenarios/published/issue90814-busy-list.yaml").mean(numeric_only=True)
 
 
 def test_t4_the_busy_list_takes_about_ten_seconds(busy_list):
@@ -79,7 +80,7 @@ def test_t4_the_pin_collapses_the_list(busy_list):
 
 
 def test_t4_analytic_expectation_agrees(busy_list):
-    sc = clawsim.load_scenario("scenarios/published/issue90814-busy-list.yaml")
+    sc = clawsim.load_scenario(ROOT / "scenarios/published/issue90814-busy-list.yaml")
     point = clawsim.plan(sc)[0].scenario
     e = expectations(point)[0]
     assert e["exact"] and e["expected_scans"] == 100 and e["expected_hits"] == 0
@@ -90,7 +91,7 @@ def test_t4_analytic_expectation_agrees(busy_list):
 
 
 def test_t5_the_idle_gateway_is_fast():
-    frame = _frame("scenarios/idle-gateway.yaml")
+    frame = _frame(ROOT / "scenarios/idle-gateway.yaml")
     assert frame[frame["memo.current_snapshot"]].scans.max() == 0  # published: fast, no scans
     assert frame[~frame["memo.current_snapshot"]].scans.sum() <= 2 * 2  # a cold scan per lookup, once
     assert frame.list_ms.max() < 1_000
@@ -101,7 +102,7 @@ def test_t5_the_idle_gateway_is_fast():
 
 @pytest.fixture(scope="module")
 def cli():
-    return _by_variant("scenarios/published/issue118909-cli-scans.yaml").mean(numeric_only=True)
+    return _by_variant(ROOT / "scenarios/published/issue118909-cli-scans.yaml").mean(numeric_only=True)
 
 
 def test_t6_584_scans_flat_in_the_limit(cli):
@@ -123,7 +124,7 @@ def test_t6_bounding_the_enriched_rows_or_preparing_removes_the_scans(cli):
 
 @pytest.fixture(scope="module")
 def bench_pr122706():
-    frame = _frame("scenarios/published/pr122706-prepared-snapshot.yaml")
+    frame = _frame(ROOT / "scenarios/published/pr122706-prepared-snapshot.yaml")
     per_run = frame.groupby(["variant", "run"]).agg(
         scans=("scans", "sum"), scan_ms=("scan_ms_total", "sum"), slowest=("list_ms", "max"), lists=("scans", "size")
     )
