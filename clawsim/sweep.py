@@ -15,7 +15,6 @@ Linux, and a thread that watches the parent pid elsewhere).
 from __future__ import annotations
 
 import ctypes
-import json
 import multiprocessing
 import os
 import queue
@@ -274,7 +273,7 @@ def run_sweep(
     folder, its lock and the checks of ``--resume`` around this)."""
     runs = plan(scenario)
     if journal_path is None:
-        records = [r for recs in execute(runs, range(len(runs)), workers, executor) for r in _roundtrip(recs)]
+        records = [r for recs in execute(runs, range(len(runs)), workers, executor) for r in recs]
         return records_frame(records, scenario)
     journal = Journal(journal_path, scenario, len(runs), resume)
     try:
@@ -282,7 +281,3 @@ def run_sweep(
     finally:
         journal.close()
 
-
-def _roundtrip(records: list[dict]) -> list[dict]:
-    """Records exactly as the journal would give them back (JSON floats round-trip)."""
-    return json.loads(json.dumps(records))
