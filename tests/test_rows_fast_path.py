@@ -66,11 +66,20 @@ CASES = {
         "lookups_per_row: 4, poll_every_ms: 300, duration_ms: 3000",
         [POISSON],
     ),
+    "unkeyed-stale": (  # entries expire within a batch; hits after a scan can be stale
+        memo("policy: ttl, ttl_ms: 20, capacity: 8, key: global", UNIFORM),
+        "lookups_per_row: 3",
+        ["{name: agent, kind: poisson, rate_per_s: 40, count: 2, work_ms: 1, workspaces: unique, lookups: 1}"],
+    ),
     "no-actors": (memo("policy: lru, capacity: 2", UNIFORM), "lookups_per_row: 3", []),
     "hoisted": (memo("policy: lru, capacity: 2", UNIFORM), "lookups_per_row: 3", [POISSON]),
 }
 # Cases where the memo holds fewer entries than a row has keys somewhere: the fast path must run.
-FAST = {name for name in CASES if name not in {"lru-above-keys", "lru-equal-keys", "ttl-unbounded", "hoisted"}}
+FAST = {
+    name
+    for name in CASES
+    if name not in {"lru-above-keys", "lru-equal-keys", "ttl-unbounded", "hoisted", "unkeyed-stale"}
+}
 
 
 def case_scenario(name: str) -> Scenario:
@@ -91,20 +100,33 @@ def exact(records: list[dict]) -> list[list[tuple[str, str]]]:
 
 
 def both_ways(monkeypatch: pytest.MonkeyPatch, job) -> tuple[object, object, int]:
-    """``job()`` with the fast path off and on, and how many times the fast path ran."""
+    """``job()`` with the fast paths off and on, and how many times a fast path ran:
+    ``_scanned_rows``, or ``_hit_rows`` standing in for rows."""
     calls = []
-    scanned = listing._scanned_rows
+    scanned, hit = listing._scanned_rows, listing._hit_rows
 
-    def counted(*args, **kwargs):
-        calls.append(1)
+    def counted_scans(*args, **kwargs):
+        calls.append("scanned")
         return scanned(*args, **kwargs)
 
-    monkeypatch.setattr(listing, "_scanned_rows", counted)
+    def counted_hits(*args, **kwargs):
+        end = hit(*args, **kwargs)
+        if end is not None:
+            calls.append("hit")
+        return end
+
+    monkeypatch.setattr(listing, "_scanned_rows", counted_scans)
+    monkeypatch.setattr(listing, "_hit_rows", counted_hits)
     monkeypatch.setattr(listing, "FAST_ROWS", False)
     slow = job()
     assert not calls
     monkeypatch.setattr(listing, "FAST_ROWS", True)
-    return slow, job(), len(calls)
+    fast = job()
+    HITS_TAKEN.update(calls)
+    return slow, fast, calls.count("scanned")
+
+
+HITS_TAKEN: set[str] = set()
 
 
 @pytest.mark.parametrize("engine", ["aggregated", "reference"])
@@ -116,6 +138,16 @@ def test_records_equal_with_and_without_the_fast_path(monkeypatch: pytest.Monkey
     )
     assert fast == slow
     assert (calls > 0) == (name in FAST), calls
+
+
+@pytest.mark.parametrize("name", ["lru-above-keys", "lru-equal-keys", "ttl-unbounded", "unkeyed-stale"])
+def test_rows_after_a_scan_are_counted_as_hits(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """A batch that reads a new workspace scans its first row, then the rest hit: ``_hit_rows``."""
+    scenario = case_scenario(name)
+    HITS_TAKEN.clear()
+    slow, fast, _ = both_ways(monkeypatch, lambda: [exact(simulate_once(scenario, run)) for run in range(3)])
+    assert fast == slow
+    assert "hit" in HITS_TAKEN
 
 
 @pytest.mark.parametrize("name", sorted(FAST))

@@ -114,11 +114,27 @@ class MetadataCache:
             return True, False, 0.0
         entry = self.memo.lookup(key, now)
         if entry is not None:
-            stale = not self.fingerprinted and (entry[1] != workspace or entry[0] < self.registry.changed_at)
-            return True, stale, self.hit_ms
+            return True, self.stale(workspace, entry), self.hit_ms
         cost = self.scan_cost()
         self.memo.store(key, now + cost, workspace)
         return False, False, cost
+
+    def stale(self, workspace: str, entry: Entry) -> bool:
+        """Whether a hit on ``entry`` for ``workspace`` serves stale metadata (see ``lookup``)."""
+        return not self.fingerprinted and (entry[1] != workspace or entry[0] < self.registry.changed_at)
+
+    def repeated_stale(self, workspace: str, keys: tuple[Hashable, ...], until: float) -> int | None:
+        """Stale hits per row if every row of ``keys`` from now on hits until ``until`` when
+        nothing else runs (``steady``); None when that is not guaranteed."""
+        if self.current_snapshot == workspace:
+            return 0
+        entries, ttl_ms, stale = self.memo.entries, self.memo.ttl_ms, 0
+        for key in keys:  # a loop, not all()/sum() over generators: this runs once per batch
+            entry = entries.get(key)
+            if entry is None or (ttl_ms is not None and until - entry[0] >= ttl_ms):
+                return None
+            stale += self.stale(workspace, entry)
+        return stale
 
     def steady(self, workspace: str, keys: tuple[Hashable, ...], now: float, until: float) -> bool:
         """Whether these lookups keep hitting until ``until`` if nothing else runs."""
@@ -131,18 +147,21 @@ class MetadataCache:
         slots = self.memo.slots
         return self.current_snapshot != workspace and slots is not None and slots < lookups
 
-    def first_row_misses(self, keys: tuple[Hashable, ...]) -> bool:
-        """Whether the next row of ``keys`` misses on every lookup (given ``always_misses``).
+    def first_row_misses(self, workspace: str, keys: tuple[Hashable, ...]) -> bool:
+        """Whether the next row of ``keys`` (distinct) misses on every lookup.
 
         Every miss stores its key and evicts the least recently used entry past capacity, so
         an entry at LRU position p (0 = oldest) of the m held is gone before lookup j once
-        m + j - slots > p. TTL expiry is not counted on: an expired entry still present
-        leaves this check false and the row to ``look_up``.
+        m + j - slots > p (an unbounded memo evicts nothing). TTL expiry is not counted on:
+        an expired entry still present leaves this check false and the row to ``look_up``.
         """
         entries, slots = self.memo.entries, self.memo.slots
-        assert slots is not None
+        if self.current_snapshot == workspace or keys[0] in entries:  # nothing is evicted before lookup 0
+            return False
         if not entries:
             return True
+        if slots is None:
+            return not any(key in entries for key in keys)
         position = {key: p for p, key in enumerate(entries)}
         held = len(entries)
         for j, key in enumerate(keys):
@@ -153,17 +172,22 @@ class MetadataCache:
 
     def scan_costs(self, count: int) -> list[float]:
         """The next ``count`` scan costs in ms, the same numbers in the same order as ``count``
-        calls of ``scan_cost``."""
-        if self.scan_draws is not None:
+        calls of ``scan_cost`` (one numpy call pays off from a few draws on)."""
+        if self.scan_draws is not None and count > 3:
             return self.scan_draws(count)
         scan_cost = self.scan_cost
         return [scan_cost() for _ in range(count)]
 
     def stored_row(self, workspace: str, keys: tuple[Hashable, ...], ends_ms: list[float]) -> None:
-        """The memo after a row of more keys than it holds in which every lookup missed and key j
-        was stored at ``ends_ms[j]``: the row's last ``slots`` keys, oldest first, whatever it held."""
+        """The memo after a row in which every lookup missed and key j was stored at ``ends_ms[j]``.
+
+        A row of more keys than the memo holds leaves its last ``slots`` keys, oldest first,
+        whatever the memo held before; a shorter row is stored key by key, as ``lookup`` does."""
         entries, slots = self.memo.entries, self.memo.slots
-        assert slots is not None and slots < len(keys)
+        if slots is None or slots >= len(keys):
+            for key, at in zip(keys, ends_ms, strict=True):
+                self.memo.store(key, at, workspace)
+            return
         entries.clear()
         if slots:
             for key, at in zip(keys[-slots:], ends_ms[-slots:], strict=True):
