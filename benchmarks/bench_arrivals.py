@@ -1,6 +1,10 @@
 """A run costs its yields, not its arrivals (issue 12): before/after in one run.
 
-Run: python benchmarks/bench_arrivals.py [--no-sweep]
+Run: python benchmarks/bench_arrivals.py [--no-sweep] [--fast-rows]
+(from a worktree: PYTHONPATH=. python benchmarks/..., else the installed clawsim is timed)
+
+``--fast-rows`` prints only section 5: the two targets still missed after aggregation, with
+``build_rows``'s exact all-miss fast path off and on (``listing.FAST_ROWS``), in one run.
 
 "before" is the per-arrival reference engine (``loop.engine: reference``), "after" the
 aggregated one (the default). Targets:
@@ -31,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 import clawsim
+from clawsim.engine import listing
 from clawsim.engine.run import simulate_once, simulate_run
 from clawsim.scenario import plan
 
@@ -111,7 +116,50 @@ def target_unchanged() -> None:
         print(f"   {engine:<10}  PR harness {pr * 1000:7.1f} ms   headline sweep {sweep:6.2f} s")
 
 
+def fast_rows(on: bool, job: Callable[[], float]) -> float:
+    """``job()`` with ``listing.FAST_ROWS`` set to ``on`` (in this process only)."""
+    saved = listing.FAST_ROWS
+    listing.FAST_ROWS = on
+    try:
+        return job()
+    finally:
+        listing.FAST_ROWS = saved
+
+
+def target_fast_rows(sample: int = 400) -> None:
+    print("5. build_rows all-miss fast path, off -> on (aggregated engine)")
+    one_list(2, 128, "aggregated", 2)  # warm up: the first runs in a process are slower
+    for on in (False, True):
+        one = fast_rows(on, lambda: one_list(2, 1, "aggregated", 7))
+        many = fast_rows(on, lambda: one_list(2, 128, "aggregated", 7))
+        ten = fast_rows(on, lambda: one_list(10, 128, "aggregated", 3))
+        print(
+            f"   fast {'on ' if on else 'off'}  2 lookups: 1 agent {one:6.4f} s, 128 agents {many:6.4f} s "
+            f"= x{many / one:4.2f} (target <= x2)   10 lookups, 128 agents {ten:6.3f} s"
+        )
+    scenario = clawsim.load_scenario(ROOT / "benchmarks" / "sensitivity.yaml")
+    runs = plan(scenario)
+    picks = [int(i) for i in np.random.default_rng(12).choice(len(runs), sample, replace=False)]
+    heavy = [r for r in range(0, len(runs), 25) if _heavy(runs[r].params)]
+    for on in (False, True):
+        wall = fast_rows(on, lambda: best_of(1, lambda: [simulate_run(runs[i]) for i in picks]))
+        heavy_s = fast_rows(on, lambda: best_of(1, lambda: [simulate_run(runs[i]) for i in heavy]))
+        print(
+            f"   fast {'on ' if on else 'off'}  sensitivity.yaml: {sample} random runs {wall:5.2f} s on 1 core "
+            f"(~{wall / sample * len(runs) / 2 / 60:4.1f} min of simulation on 2 workers); "
+            f"its {len(heavy)} points with 9-10 lookups and >= 2,154 rows, 1 run each: {heavy_s:5.2f} s"
+        )
+
+
+def _heavy(params: tuple) -> bool:
+    values = dict(params)
+    return values["list.lookups_per_row"] >= 9 and values["list.rows"] >= 2154
+
+
 def main() -> None:
+    if "--fast-rows" in sys.argv:
+        target_fast_rows()
+        return
     target_agents()
     target_lookups()
     target_unchanged()

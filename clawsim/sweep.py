@@ -280,4 +280,3 @@ def run_sweep(
         return sweep(runs, journal, workers, executor, progress)
     finally:
         journal.close()
-

@@ -14,13 +14,16 @@ metadata.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+
+import numpy as np
 
 from ..scenario import MemoSpec
-from ..scenario.costs import Sampler
+from ..scenario.costs import AnyCost, Constant, Empirical, Lognormal, Sampler, Uniform
 from .registry import Registry
 
 Entry = tuple[float, str]  # (stored at ms, workspace the scan was for)
+Draws = Callable[[int], list[float]]  # the next n draws of a scan-cost sampler
 
 
 class Memo:
@@ -63,12 +66,30 @@ class Memo:
 class MetadataCache:
     """Lookups of plugin metadata: key rule, current snapshot, memo, scans and staleness."""
 
-    __slots__ = ("memo", "registry", "scan_cost", "hit_ms", "keyed", "fingerprinted", "current_snapshot")
+    __slots__ = (
+        "memo",
+        "registry",
+        "scan_cost",
+        "scan_draws",
+        "hit_ms",
+        "keyed",
+        "fingerprinted",
+        "current_snapshot",
+    )
 
-    def __init__(self, spec: MemoSpec, registry: Registry, scan_cost: Sampler, snapshot_workspace: str | None):
+    def __init__(
+        self,
+        spec: MemoSpec,
+        registry: Registry,
+        scan_cost: Sampler,
+        snapshot_workspace: str | None,
+        scan_draws: Draws | None = None,
+    ):
         self.memo = Memo(spec)
         self.registry = registry
         self.scan_cost = scan_cost
+        # ``scan_draws(n)``: the next n draws of ``scan_cost`` in one call (None: drawn one by one).
+        self.scan_draws = scan_draws
         self.hit_ms = spec.hit_ms
         self.keyed = spec.key == "workspace"
         self.fingerprinted = spec.fingerprinted
@@ -93,12 +114,99 @@ class MetadataCache:
             return True, False, 0.0
         entry = self.memo.lookup(key, now)
         if entry is not None:
-            stale = not self.fingerprinted and (entry[1] != workspace or entry[0] < self.registry.changed_at)
-            return True, stale, self.hit_ms
+            return True, self.stale(workspace, entry), self.hit_ms
         cost = self.scan_cost()
         self.memo.store(key, now + cost, workspace)
         return False, False, cost
 
+    def stale(self, workspace: str, entry: Entry) -> bool:
+        """Whether a hit on ``entry`` for ``workspace`` serves stale metadata (see ``lookup``)."""
+        return not self.fingerprinted and (entry[1] != workspace or entry[0] < self.registry.changed_at)
+
+    def repeated_stale(self, workspace: str, keys: tuple[Hashable, ...], until: float) -> int | None:
+        """Stale hits per row if every row of ``keys`` from now on hits until ``until`` when
+        nothing else runs (``steady``); None when that is not guaranteed."""
+        if self.current_snapshot == workspace:
+            return 0
+        entries, ttl_ms, stale = self.memo.entries, self.memo.ttl_ms, 0
+        for key in keys:  # a loop, not all()/sum() over generators: this runs once per batch
+            entry = entries.get(key)
+            if entry is None or (ttl_ms is not None and until - entry[0] >= ttl_ms):
+                return None
+            stale += self.stale(workspace, entry)
+        return stale
+
     def steady(self, workspace: str, keys: tuple[Hashable, ...], now: float, until: float) -> bool:
         """Whether these lookups keep hitting until ``until`` if nothing else runs."""
         return self.current_snapshot == workspace or self.memo.stable_for(keys, now, until)
+
+    def always_misses(self, workspace: str, lookups: int) -> bool:
+        """Whether a row of ``lookups`` distinct keys, looked up in the same order row after row,
+        misses on every lookup once one such row has run: the memo holds fewer entries than the
+        row has keys, so each key is evicted before it comes back (and no snapshot serves it)."""
+        slots = self.memo.slots
+        return self.current_snapshot != workspace and slots is not None and slots < lookups
+
+    def first_row_misses(self, workspace: str, keys: tuple[Hashable, ...]) -> bool:
+        """Whether the next row of ``keys`` (distinct) misses on every lookup.
+
+        Every miss stores its key and evicts the least recently used entry past capacity, so
+        an entry at LRU position p (0 = oldest) of the m held is gone before lookup j once
+        m + j - slots > p (an unbounded memo evicts nothing). TTL expiry is not counted on:
+        an expired entry still present leaves this check false and the row to ``look_up``.
+        """
+        entries, slots = self.memo.entries, self.memo.slots
+        if self.current_snapshot == workspace or keys[0] in entries:  # nothing is evicted before lookup 0
+            return False
+        if not entries:
+            return True
+        if slots is None:
+            return not any(key in entries for key in keys)
+        position = {key: p for p, key in enumerate(entries)}
+        held = len(entries)
+        for j, key in enumerate(keys):
+            p = position.get(key)
+            if p is not None and held + j - slots <= p:
+                return False
+        return True
+
+    def scan_costs(self, count: int) -> list[float]:
+        """The next ``count`` scan costs in ms, the same numbers in the same order as ``count``
+        calls of ``scan_cost`` (one numpy call pays off from a few draws on)."""
+        if self.scan_draws is not None and count > 3:
+            return self.scan_draws(count)
+        scan_cost = self.scan_cost
+        return [scan_cost() for _ in range(count)]
+
+    def stored_row(self, workspace: str, keys: tuple[Hashable, ...], ends_ms: list[float]) -> None:
+        """The memo after a row in which every lookup missed and key j was stored at ``ends_ms[j]``.
+
+        A row of more keys than the memo holds leaves its last ``slots`` keys, oldest first,
+        whatever the memo held before; a shorter row is stored key by key, as ``lookup`` does."""
+        entries, slots = self.memo.entries, self.memo.slots
+        if slots is None or slots >= len(keys):
+            for key, at in zip(keys, ends_ms, strict=True):
+                self.memo.store(key, at, workspace)
+            return
+        entries.clear()
+        if slots:
+            for key, at in zip(keys[-slots:], ends_ms[-slots:], strict=True):
+                entries[key] = (at, workspace)
+
+
+def scan_draws(cost: AnyCost, rng: np.random.Generator) -> Draws | None:
+    """``count`` draws of ``cost.sampler(rng)`` in one numpy call, or None where that is not
+    known to give the same numbers in the same order (tests/test_rows_fast_path.py checks it)."""
+    if isinstance(cost, Constant):
+        value = cost.value
+        return lambda count: [value] * count
+    if isinstance(cost, Lognormal):
+        mu, sigma = cost.mu, cost.sigma
+        return lambda count: rng.lognormal(mu, sigma, count).tolist()
+    if isinstance(cost, Uniform):
+        low, high = cost.low, cost.high
+        return lambda count: rng.uniform(low, high, count).tolist()
+    if isinstance(cost, Empirical):
+        values = np.asarray(cost.values, dtype=float)
+        return lambda count: values[rng.integers(len(values), size=count)].tolist()
+    return None

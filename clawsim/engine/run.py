@@ -15,7 +15,7 @@ from .actors import start_actor
 from .arrivals import Arrivals, engine_name
 from .listing import start_lists
 from .loop import EventLoop
-from .memo import MetadataCache
+from .memo import MetadataCache, scan_draws
 from .metrics import RUN_METRICS
 from .registry import Registry
 from .trace import Tracer
@@ -39,11 +39,11 @@ def build_world(
     env = simpy.Environment()
     registry = Registry(scenario.registry.initial_workspace, tracer)
     snapshot = scenario.registry.initial_workspace if scenario.memo.current_snapshot else None
-    scan_cost = distribution(scenario.memo.scan_ms).sampler(rng)
+    scan_ms = distribution(scenario.memo.scan_ms)
     world = World(
         loop=EventLoop(env, scenario.loop.iteration_ms),
         registry=registry,
-        cache=MetadataCache(scenario.memo, registry, scan_cost, snapshot),
+        cache=MetadataCache(scenario.memo, registry, scan_ms.sampler(rng), snapshot, scan_draws(scan_ms, rng)),
         pin=scenario.registry.fix == "pin",
         tracer=tracer,
     )
