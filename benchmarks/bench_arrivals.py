@@ -26,7 +26,6 @@ Measured figures: benchmarks/README.md.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -38,6 +37,7 @@ import clawsim
 from clawsim.engine import listing
 from clawsim.engine.run import simulate_once, simulate_run
 from clawsim.scenario import plan
+from clawsim.scenario.overrides import Override, apply_overrides
 
 ROOT = Path(__file__).resolve().parents[1]
 BUSY_LIST = """
@@ -75,17 +75,13 @@ def target_lookups() -> None:
         print(f"   {engine:<10}  {one_list(10, 128, engine, 1 if engine == 'reference' else 3):7.3f} s")
 
 
-def with_engine(engine: str, job: Callable[[], object]) -> float:
-    """Wall seconds of ``job`` with $CLAWSIM_ENGINE set (worker processes inherit it)."""
-    saved = os.environ.get("CLAWSIM_ENGINE")
-    os.environ["CLAWSIM_ENGINE"] = engine
-    try:
-        return best_of(1, job)
-    finally:
-        if saved is None:
-            del os.environ["CLAWSIM_ENGINE"]
-        else:
-            os.environ["CLAWSIM_ENGINE"] = saved
+def with_engine(engine: str, scenario: clawsim.Scenario) -> clawsim.Scenario:
+    """The scenario run by ``engine`` (``loop.engine``; worker processes read it from the scenario)."""
+    return apply_overrides(scenario, [Override("--set", "loop.engine", engine)])
+
+
+def timed(job: Callable[[], object]) -> float:
+    return best_of(1, job)
 
 
 def target_sweep(sample: int = 200) -> None:
@@ -94,12 +90,13 @@ def target_sweep(sample: int = 200) -> None:
     runs = plan(scenario)
     picks = np.random.default_rng(12).choice(len(runs), sample, replace=False)
     for engine in ENGINES:
-        wall = with_engine(engine, lambda: [simulate_run(runs[int(i)]) for i in picks])
+        engine_runs = plan(with_engine(engine, scenario))
+        wall = timed(lambda runs=engine_runs: [simulate_run(runs[int(i)]) for i in picks])
         print(
             f"   {engine:<10}  estimate from {sample} random runs on 1 core: "
             f"{wall / sample * len(runs) / 2 / 60:6.1f} min on 2 workers"
         )
-    wall = with_engine("aggregated", lambda: clawsim.simulate(scenario, workers=2))
+    wall = timed(lambda: clawsim.simulate(with_engine("aggregated", scenario), workers=2))
     print(
         f"   aggregated  measured, all {len(runs):,} runs on 2 workers: {wall / 60:6.2f} min "
         f"({len(runs) / wall:,.0f} runs/s)"
@@ -111,8 +108,9 @@ def target_unchanged() -> None:
     harness = clawsim.load_scenario(ROOT / "scenarios" / "pr90819-harness.yaml")
     headline = clawsim.load_scenario(ROOT / "scenarios" / "rows-x-concurrency.yaml")
     for engine in ENGINES:
-        pr = min(with_engine(engine, lambda: clawsim.simulate(harness)) for _ in range(10))
-        sweep = with_engine(engine, lambda: clawsim.simulate(headline))
+        pr_sc, headline_sc = with_engine(engine, harness), with_engine(engine, headline)
+        pr = min(timed(lambda sc=pr_sc: clawsim.simulate(sc)) for _ in range(10))
+        sweep = timed(lambda sc=headline_sc: clawsim.simulate(sc))
         print(f"   {engine:<10}  PR harness {pr * 1000:7.1f} ms   headline sweep {sweep:6.2f} s")
 
 
