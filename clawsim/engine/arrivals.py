@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import UsageError
 from . import trace
+from .loop import MAX_WAITING
 from .metrics import RunStats
 from .registry import Registry
 from .sources import PoissonSource
@@ -82,7 +83,7 @@ class Arrivals:
         if not entries and len(self.sources) == 1:  # the common case: one source, nothing else arrived
             runs = [(0, self.sources[0].arrivals_until(env.now)[1])]
             self.next_ms = self.sources[0].next_ms
-            if self._overrun(loop, [runs]):
+            if runs[0][1] > MAX_WAITING and self._overrun(loop, [runs]):
                 return
             if (until := self.run(runs, env.now)) > env.now:
                 yield env.timeout(until - env.now)
@@ -102,8 +103,6 @@ class Arrivals:
     def _overrun(self, loop: EventLoop, segments: list[list[Run]]) -> bool:
         """Halt the run when more arrivals came in since the last poll phase than the loop may
         have waiting (``MAX_WAITING``, as for callbacks queued one by one): it cannot keep up."""
-        from .loop import MAX_WAITING
-
         waiting = sum(n for runs in segments for _, n in runs)
         if waiting > MAX_WAITING:
             loop.halt(f"{waiting} arrivals wait for the poll phase (more than {MAX_WAITING}): the loop cannot keep up")
