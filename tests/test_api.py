@@ -138,3 +138,9 @@ def test_main_maps_errors_to_one_line_and_exit_2(tmp_path):
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and result.stderr.startswith("clawsim: ")
     assert "missing.yaml" in result.stderr
+
+
+def test_the_public_names_are_exported_and_importable():
+    assert set(clawsim.__all__) == {*clawsim._EXPORTS, "__version__"}
+    for name in clawsim.__all__:
+        assert getattr(clawsim, name) is not None
