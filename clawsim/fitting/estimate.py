@@ -15,7 +15,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence
+from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence, walk_batches
 
 CHI2_95 = 3.841458820694124  # chi-square quantile, 1 degree of freedom, 0.95
 DEFAULT_LOOKUPS_PER_ROW = 2  # docs/sources.md §1.2, used only when a timeline cannot tell
@@ -61,52 +61,12 @@ def lookups_per_row(evidence: Sequence[ListEvidence]) -> tuple[int, str]:
     )
 
 
-def batch_rows(evidence: ListEvidence, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE) -> list[int]:
-    """Rows of each batch: from clawsim's batch spans when the timeline has them (a simulated
-    run), else the gateway's rule (a yield every ``batch`` rows)."""
-    sizes = [int(r.attr("rows") or 0) for r in evidence.extras if r.name == "clawsim.list.batch"]
-    if sizes and sum(sizes) == evidence.rows:
-        return sizes
-    rows = evidence.rows or 0
-    return [min(batch, rows - i) for i in range(0, rows, batch)]
-
-
-def _ranges(sizes: Sequence[int], per_row: int, extra: int, lead: int) -> list[tuple[int, int, int]]:
-    """(first lookup, first lookup of its first row, end) of each batch, with ``lead`` of the
-    ``extra`` lookups before row 0 and the rest after the last row."""
-    out, k = [], lead
-    for j, size in enumerate(sizes):
-        start = 0 if j == 0 else k
-        end = k + size * per_row + (extra - lead if j == len(sizes) - 1 else 0)
-        out.append((start, k, end))
-        k += size * per_row
-    return out
-
-
-def _count(lookups: Sequence, ranges: list[tuple[int, int, int]], per_row: int) -> tuple[list[bool], int]:
-    changed, after_first = [], 0
-    for _start, row0, end in ranges:
-        changed.append(any(not lk.cache_hit for lk in lookups[row0 : row0 + per_row]))
-        after_first += sum(not lk.cache_hit for lk in lookups[row0 + per_row : end])
-    return changed, after_first
-
-
 def windows(evidence: ListEvidence, per_row: int, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE) -> Windows:
-    """The windows of one list's batches and whether each began with a miss.
-
-    A real list makes a few lookups besides its rows' (3 in the June 2026 releases:
-    docs/sources.md §6): they are placed where they explain the misses best (fewest misses
-    after a batch's first row), some before row 0 and the rest after the last row.
-    """
-    sizes = batch_rows(evidence, batch)
-    lookups = evidence.lookups
-    extra = max(len(lookups) - per_row * sum(sizes), 0)
-    best = min(range(extra + 1), key=lambda lead: _count(lookups, _ranges(sizes, per_row, extra, lead), per_row)[1])
-    ranges = _ranges(sizes, per_row, extra, best)
-    changed, after_first = _count(lookups, ranges, per_row)
-    starts = [lookups[row0].start_ms for _s, row0, _e in ranges if row0 < len(lookups)]
-    gaps = tuple(b - a for a, b in zip(starts, starts[1:], strict=False))
-    return Windows(gaps, tuple(changed[1 : len(starts)]), after_first)
+    """The windows of one list's batches (from the start of one batch's first lookup to the
+    next's) and whether each batch after a yield began with a miss (``walk_batches``)."""
+    walk = walk_batches(evidence, per_row, batch)
+    gaps = tuple(b - a for a, b in zip(walk.starts_ms, walk.starts_ms[1:], strict=False))
+    return Windows(gaps, walk.first_row_missed[1:], walk.misses_after_first_row)
 
 
 def _loglik(rate: float, w: Sequence[float], c: Sequence[bool]) -> float:

@@ -23,7 +23,6 @@ change within it:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from statistics import fmean
@@ -175,8 +174,11 @@ def infer_list(evidence: ListEvidence, batch: int = SESSIONS_LIST_YIELD_BATCH_SI
     rows, lookups = evidence.rows or 0, evidence.lookups
     per_row_float = len(lookups) / rows if rows else None
     per_row = len(lookups) // rows if rows and lookups and len(lookups) % rows == 0 else None
-    batches = math.ceil(rows / batch)
-    misses_per_batch, after_first, yields_then_misses = _batches(lookups, per_row, batch, batches)
+    batches = len(batch_sizes(evidence, batch))
+    walk = walk_batches(evidence, per_row, batch) if per_row is not None else None
+    misses_per_batch = walk.misses if walk is not None else None
+    after_first = walk.misses_after_first_row if walk is not None else None
+    yields_then_misses = sum(walk.first_row_missed[1:]) if walk is not None else None
     lookup_ms = sum(lookup.duration_ms for lookup in lookups)
     return ListInference(
         rows=rows,
@@ -196,25 +198,60 @@ def infer_list(evidence: ListEvidence, batch: int = SESSIONS_LIST_YIELD_BATCH_SI
     )
 
 
-def _batches(
-    lookups: tuple[Lookup, ...], per_row: int | None, batch: int, batches: int
-) -> tuple[tuple[int, ...] | None, int | None, int | None]:
-    """(misses per batch, misses after a batch's first row, batches after a yield whose first row missed)."""
-    if per_row is None:
-        return None, None, None
-    misses = [0] * batches
-    after_first = 0
-    first_row_missed = [False] * batches
-    for k, lookup in enumerate(lookups):
-        if lookup.cache_hit:
-            continue
-        row = k // per_row
-        misses[row // batch] += 1
-        if row % batch == 0:
-            first_row_missed[row // batch] = True
-        else:
-            after_first += 1
-    return tuple(misses), after_first, sum(first_row_missed[1:])
+@dataclass(frozen=True, slots=True)
+class BatchWalk:
+    """A list's lookups laid out on its batches: per batch, the start of its first row's first
+    lookup, whether that row missed, and its misses; and the misses after a batch's first row."""
+
+    starts_ms: tuple[float, ...]
+    first_row_missed: tuple[bool, ...]
+    misses: tuple[int, ...]
+    misses_after_first_row: int
+
+
+def batch_sizes(evidence: ListEvidence, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE) -> list[int]:
+    """Rows of each batch: from clawsim's batch spans when the timeline has them (a simulated
+    run), else the gateway's rule (a yield every ``batch`` rows)."""
+    sizes = [int(r.attr("rows") or 0) for r in evidence.extras if r.name == "clawsim.list.batch"]
+    if sizes and sum(sizes) == evidence.rows:
+        return sizes
+    rows = evidence.rows or 0
+    return [min(batch, rows - i) for i in range(0, rows, batch)]
+
+
+def _ranges(sizes: list[int], per_row: int, extra: int, lead: int) -> list[tuple[int, int]]:
+    """(first lookup of its first row, end) of each batch, with ``lead`` of the ``extra``
+    lookups before row 0 (in the first batch) and the rest after the last row."""
+    out, k = [], lead
+    for j, size in enumerate(sizes):
+        out.append((k, k + size * per_row + (extra - lead if j == len(sizes) - 1 else 0)))
+        k += size * per_row
+    return out
+
+
+def _after_first(lookups: tuple[Lookup, ...], ranges: list[tuple[int, int]], per_row: int) -> int:
+    return sum(not lk.cache_hit for row0, end in ranges for lk in lookups[row0 + per_row : end])
+
+
+def walk_batches(evidence: ListEvidence, per_row: int, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE) -> BatchWalk:
+    """Lay the lookups on the batches (``per_row`` each row). A real list makes a few lookups
+    besides its rows' (3 in the June 2026 releases, docs/sources.md §6): they are placed where
+    they explain the misses best (fewest misses after a batch's first row), some before row 0
+    and the rest after the last row."""
+    sizes, lookups = batch_sizes(evidence, batch), evidence.lookups
+    extra = max(len(lookups) - per_row * sum(sizes), 0)
+    lead = min(range(extra + 1), key=lambda n: _after_first(lookups, _ranges(sizes, per_row, extra, n), per_row))
+    ranges = _ranges(sizes, per_row, extra, lead)
+    shown = [(row0, end) for row0, end in ranges if row0 < len(lookups)]
+    return BatchWalk(
+        starts_ms=tuple(lookups[row0].start_ms for row0, _ in shown),
+        first_row_missed=tuple(any(not lk.cache_hit for lk in lookups[row0 : row0 + per_row]) for row0, _ in shown),
+        misses=tuple(
+            sum(not lk.cache_hit for lk in lookups[(0 if j == 0 else row0) : end])
+            for j, (row0, end) in enumerate(ranges)
+        ),
+        misses_after_first_row=_after_first(lookups, ranges, per_row),
+    )
 
 
 def _ratio(count: int | None, total: int) -> float | None:
