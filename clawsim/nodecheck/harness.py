@@ -65,16 +65,7 @@ def resolved_json(scenario: Scenario) -> dict[str, Any]:
     return scenario.model_dump(mode="json", exclude={"sweep", "variants"})
 
 
-def run_node(
-    scenario: Scenario,
-    run: int = 0,
-    *,
-    timeout: float | None = None,
-    clock: str = "cpu",
-    node: str | None = None,
-    eld: bool = False,
-    realtime: bool = False,
-) -> list[Record]:
+def run_node(scenario: Scenario, run: int = 0, **options: Any) -> list[Record]:
     """Run one run of the scenario on the real Node event loop; one record per list.
 
     ``run`` indexes the scenario's run plan (as in ``clawsim run``); its resolved scenario is
@@ -84,10 +75,11 @@ def run_node(
     ``eld`` adds ``loop_delay_max_ms`` (monitorEventLoopDelay, 1 ms resolution).
     ``realtime`` runs Node under ``chrt -f 5`` (SCHED_FIFO; root or CAP_SYS_NICE): other
     processes then no longer take the CPU from it, which makes timing rows judgeable on a
-    busy machine (Linux keeps 5% of each second for the others).
+    busy machine (Linux keeps 5% of each second for the others). These ``options``
+    (keyword only) are passed on to ``run_resolved``.
     """
     spec = run_spec(scenario, run)
-    return run_resolved(spec.scenario, spec.run, timeout=timeout, clock=clock, node=node, eld=eld, realtime=realtime)
+    return run_resolved(spec.scenario, spec.run, **options)
 
 
 def run_resolved(

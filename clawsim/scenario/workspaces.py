@@ -25,11 +25,6 @@ class Workspaces:
     def __str__(self) -> str:
         return self.form if self.arg is None else f"{self.form}:{self.arg}"
 
-    @property
-    def ever_repeats(self) -> bool:
-        """Whether an actor of this form can activate a workspace it activated before."""
-        return self.form != "unique"
-
     @classmethod
     def parse(cls, text: str) -> Workspaces:
         """Read the scenario text; ValueError names the accepted forms."""
