@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -104,4 +103,3 @@ def fit(
     print_table(check, columns, [], width)
     atomic_write_text(target, result.yaml)
     note(f"fitted scenario written to {target}; `clawsim run {target}` compares registry.fix none and pin")
-    sys.stdout.flush()
