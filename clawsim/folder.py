@@ -189,18 +189,24 @@ def replace(out: Path, build: Callable[[Path], T]) -> T:
     return result
 
 
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back for a step that must happen whole (they arrive after it)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _swap(out: Path, ready: Path) -> None:
     old = None
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
+    with signals_held():
         if out.exists() or out.is_symlink():
             old = _sibling(out, "old-" + ready.name.rsplit("-", 1)[1])
             os.rename(out, old)
         os.rename(ready, out)
         _fsync_dir(out.parent)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     if old is not None:
         _remove(old)
 

@@ -21,7 +21,7 @@ from typing import Any
 from . import __version__
 from .engine.metrics import KEY_COLUMNS, LIST_METRICS, RUN_METRICS
 from .errors import ResumeError
-from .folder import open_fd
+from .folder import open_fd, signals_held
 from .scenario import Scenario, resolved_yaml
 
 JOURNAL = "journal.jsonl"
@@ -181,8 +181,10 @@ class Journal:
         """Append one run's records (a run always has at least one list), durably."""
         run = records[0]["run"]
         line = json.dumps({"run": run, "records": records})
-        self._append(line)
-        self.done[run] = json.loads(line)["records"]  # as a resumed sweep will read them
+        kept = json.loads(line)["records"]  # as a resumed sweep will read them
+        with signals_held():  # a Ctrl-C lands before or after a run is both written and counted
+            self._append(line)
+            self.done[run] = kept
 
     def close(self) -> None:
         try:
