@@ -73,6 +73,34 @@ def test_the_committed_schema_is_what_clawsim_schema_prints():
     assert set(actors["discriminator"]["mapping"]) == {"immediate", "interval", "poisson"}
 
 
+def _schema_fields(node, path="", seen=None):
+    """(dotted path, property schema) of every property in the JSON Schema, $defs included."""
+    for name, prop in node.get("properties", {}).items():
+        yield f"{path}{name}", prop
+    for name, sub in node.get("$defs", {}).items():
+        yield from _schema_fields(sub, f"{name}.")
+
+
+def test_every_scenario_field_is_explained_to_editors_and_help():
+    import pydoc
+
+    from clawsim.scenario import schema
+    from clawsim.scenario.strict import Strict
+
+    document = json.loads(schema_json())
+    fields = dict(_schema_fields(document))
+    assert len(fields) >= 70  # every model's properties, not an empty walk
+    blank = [path for path, prop in fields.items() if not prop.get("description", "").strip()]
+    assert blank == []
+    models = [m for m in vars(schema).values() if isinstance(m, type) and issubclass(m, Strict) and m is not Strict]
+    for model in models:
+        text = pydoc.render_doc(model, renderer=pydoc.plaintext)
+        for name, info in model.model_fields.items():
+            assert info.description and f"{name}: {info.description}" in text, (model.__name__, name)
+    assert document["$defs"]["ListSpec"]["description"].startswith("The ``sessions.list`` calls")
+    assert "Fields:" not in json.dumps(document)  # the schema keeps each model's short description
+
+
 def test_trace_writes_the_three_formats(tmp_path):
     result = invoke("trace", HARNESS, "--out", str(tmp_path), "--from", "0", "--to", "80")
     assert result.exit_code == 0, result.stderr

@@ -12,19 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from .bounds import MAX_MS, Ms, PositiveMs
+from .strict import Strict
 
 if TYPE_CHECKING:  # numpy is imported where a sampler is made, not when a scenario is read
     import numpy as np
 
 Z95 = 1.6448536269514722  # standard normal quantile at 0.95
 Sampler = Callable[[], float]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 @dataclass(frozen=True)
@@ -42,12 +39,12 @@ class Constant:
         return lambda: value
 
 
-class Lognormal(_Strict):
+class Lognormal(Strict):
     """A lognormal cost given by its median ``p50`` and 95th percentile ``p95``."""
 
-    dist: Literal["lognormal"]
-    p50: PositiveMs
-    p95: PositiveMs
+    dist: Literal["lognormal"] = Field(description="lognormal: a cost given by its median and 95th percentile")
+    p50: PositiveMs = Field(description="median cost (ms)")
+    p95: PositiveMs = Field(description="95th percentile of the cost (ms), at least p50")
 
     @model_validator(mode="after")
     def _p95_above_p50(self) -> Lognormal:
@@ -77,12 +74,12 @@ class Lognormal(_Strict):
         return lambda: float(rng.lognormal(mu, sigma))
 
 
-class Uniform(_Strict):
+class Uniform(Strict):
     """A cost drawn uniformly from [low, high]."""
 
-    dist: Literal["uniform"]
-    low: Ms
-    high: Ms
+    dist: Literal["uniform"] = Field(description="uniform: a cost drawn evenly from [low, high]")
+    low: Ms = Field(description="smallest cost (ms)")
+    high: Ms = Field(description="largest cost (ms), at least low")
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -99,11 +96,11 @@ class Uniform(_Strict):
         return lambda: float(rng.uniform(low, high))
 
 
-class Empirical(_Strict):
+class Empirical(Strict):
     """A cost drawn uniformly from measured values."""
 
-    dist: Literal["empirical"]
-    values: list[Ms] = Field(min_length=1)
+    dist: Literal["empirical"] = Field(description="empirical: a cost drawn uniformly from measured values")
+    values: list[Ms] = Field(min_length=1, description="measured costs (ms); each draw picks one, equally likely")
 
     @property
     def mean(self) -> float:

@@ -12,17 +12,14 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from .bounds import MAX_ACTOR_COPIES, MAX_COUNT, MAX_LISTS_PER_RUN, Count, Ms, PerSecond, PositiveCount, PositiveMs
 from .costs import CostMs
 from .names import check_folder_name
+from .strict import Strict
 from .workspaces import Workspaces, WorkspacesField
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 def cross(message: str, *fields: str) -> PydanticCustomError:
@@ -32,27 +29,48 @@ def cross(message: str, *fields: str) -> PydanticCustomError:
     return PydanticCustomError("cross_field", "{message}", {"message": message, "fields": fields})
 
 
-class PerRowIO(_Strict):
+class PerRowIO(Strict):
     """An awaited I/O (the transcript read) after each of the first ``rows`` rows."""
 
-    rows: Count
-    latency_ms: PositiveMs
+    rows: Count = Field(description="how many of the list's first rows await the I/O (at most list.rows take effect)")
+    latency_ms: PositiveMs = Field(description="latency of each awaited I/O (ms); the loop is free meanwhile")
 
 
-class ListSpec(_Strict):
+class ListSpec(Strict):
     """The ``sessions.list`` calls: their row loop and how they are started."""
 
-    rows: PositiveCount = 100
-    yield_every: Count = 10
-    lookups_per_row: Count = 2
-    row_cost_ms: Ms = 0.28
-    lookup_mode: Literal["per_row", "hoisted", "prepared"] = "per_row"
-    per_row_io: PerRowIO | None = None
-    count: PositiveCount = 1
-    gap_ms: Ms | None = None
-    poll_every_ms: PositiveMs | None = None
-    duration_ms: PositiveMs | None = None
-    start_ms: Ms = 0.0
+    rows: PositiveCount = Field(
+        default=100, description="rows per list (openclaw's SESSIONS_LIST_DEFAULT_LIMIT is 100)"
+    )
+    yield_every: Count = Field(
+        default=10,
+        description="a setImmediate yield before row i when i > 0 and i % yield_every == 0; 0 = never yields",
+    )
+    lookups_per_row: Count = Field(
+        default=2, description="plugin-metadata lookups per row; lookup j uses memo key (workspace, j)"
+    )
+    row_cost_ms: Ms = Field(default=0.28, description="synchronous work per row besides its lookups (ms)")
+    lookup_mode: Literal["per_row", "hoisted", "prepared"] = Field(
+        default="per_row",
+        description="per_row: every row looks up; hoisted: once per list, before the rows; "
+        "prepared: a snapshot threaded in, no lookups",
+    )
+    per_row_io: PerRowIO | None = Field(
+        default=None, description="optional: the first rows each await an I/O (a transcript read) [default: none]"
+    )
+    count: PositiveCount = Field(default=1, description="lists per run, back to back (or gap_ms apart)")
+    gap_ms: Ms | None = Field(
+        default=None,
+        description="a setTimeout of this many ms between one list's end and the next start [default: none]",
+    )
+    poll_every_ms: PositiveMs | None = Field(
+        default=None,
+        description="a polling client: a list every poll_every_ms (setInterval; lists may overlap); needs duration_ms",
+    )
+    duration_ms: PositiveMs | None = Field(
+        default=None, description="how long the polling client polls (ms); needs poll_every_ms"
+    )
+    start_ms: Ms = Field(default=0.0, description="when the first list request arrives (ms; from I/O, in a poll phase)")
 
     @model_validator(mode="after")
     def _one_start_mode(self) -> ListSpec:
@@ -98,26 +116,52 @@ class ListSpec(_Strict):
         return self.poll_every_ms is not None
 
 
-class RegistrySpec(_Strict):
+class RegistrySpec(Strict):
     """The process-global active workspace and the fix applied to its readers."""
 
-    initial_workspace: str = Field(default="/gateway", min_length=1)
-    fix: Literal["none", "pin"] = "none"
+    initial_workspace: str = Field(
+        default="/gateway", min_length=1, description="the global's value at start (the gateway's default workspace)"
+    )
+    fix: Literal["none", "pin"] = Field(
+        default="none",
+        description="none: rows read the live global; pin: the workspace is pinned at list start "
+        "(AsyncLocalStorage, openclaw PR #90819)",
+    )
 
 
-class MemoSpec(_Strict):
+class MemoSpec(Strict):
     """The plugin-metadata snapshot memo; a miss is a synchronous full scan."""
 
-    policy: Literal["none", "single", "lru", "ttl"] = "lru"
-    key: Literal["workspace", "global"] = "workspace"
-    current_snapshot: bool = False
-    capacity: PositiveCount | None = None
-    ttl_ms: PositiveMs | None = None
-    scan_ms: CostMs = 100.0
-    hit_ms: Ms = 0.0
-    # Whether a memo hit emits a plugins.metadata.scan span (cacheHit: true) in a traced run's
-    # diagnostics timeline: yes in the June 2026 releases (G1/G2), no from G3 (docs/sources.md §1.3).
-    hit_spans: bool = True
+    policy: Literal["none", "single", "lru", "ttl"] = Field(
+        default="lru",
+        description="none: every lookup scans; single: one slot; lru: capacity entries; ttl: entries expire",
+    )
+    key: Literal["workspace", "global"] = Field(
+        default="workspace",
+        description="workspace: key (workspace, j); global: key (j) only (PR 77985's unkeyed cache)",
+    )
+    current_snapshot: bool = Field(
+        default=False, description="the gateway's published snapshot serves initial_workspace without a scan"
+    )
+    capacity: PositiveCount | None = Field(
+        default=None,
+        description="entries an lru memo keeps [default: 8]; an optional bound for ttl; not for none or single",
+    )
+    ttl_ms: PositiveMs | None = Field(
+        default=None, description="ttl: how long an entry serves after it was stored (ms)"
+    )
+    scan_ms: CostMs = Field(
+        default=100.0,
+        description="a miss's synchronous full-scan cost (ms): a number, or {dist: lognormal, p50, p95} | "
+        "{dist: uniform, low, high} | {dist: empirical, values}",
+    )
+    hit_ms: Ms = Field(default=0.0, description="a hit's cost (ms)")
+    # Yes in the June 2026 releases (G1/G2), no from G3 (docs/sources.md §1.3).
+    hit_spans: bool = Field(
+        default=True,
+        description="a traced hit emits a plugins.metadata.scan span with cacheHit (the June 2026 releases); "
+        "false: only full scans appear, as in later releases",
+    )
 
     @model_validator(mode="after")
     def _policy_fields(self) -> MemoSpec:
@@ -142,22 +186,33 @@ class MemoSpec(_Strict):
         return {"none": 0, "single": 1}.get(self.policy, self.capacity)
 
 
-class ActorBase(_Strict):
+_KIND = "immediate: re-armed with setImmediate (every check phase) | interval: a setInterval | poisson: inbound turns"
+_PERIOD = "interval only: the setInterval period (ms, at least 1), re-armed from each firing (no catch-up)"
+_RATE = "poisson only: activations per second per copy, delivered as I/O in the poll phase (they queue)"
+
+
+class ActorBase(Strict):
     """Concurrent agent turns, crons or the PR's flipper: each activation sets the global,
     looks its workspace up ``lookups`` times, then holds the loop for ``work_ms``."""
 
     # Fields that only one kind takes, and that kind: named in the error for the others.
     _ONLY: ClassVar[dict[str, str]] = {"period_ms": "interval", "rate_per_s": "poisson"}
 
-    name: str = Field(min_length=1)
-    kind: str
-    period_ms: float | None = None
-    rate_per_s: float | None = None
-    count: Count = 1
-    work_ms: Ms = 0.0
-    workspaces: WorkspacesField = Workspaces("unique")
-    lookups: Count = 0
-    start_ms: Ms = 0.0
+    name: str = Field(min_length=1, description="the actor's label (in traces and chart labels)")
+    kind: str = Field(description=_KIND)
+    period_ms: float | None = Field(default=None, description=_PERIOD)
+    rate_per_s: float | None = Field(default=None, description=_RATE)
+    count: Count = Field(
+        default=1,
+        description="copies of this actor, each with its own random stream (0 = none; sweep it for concurrency)",
+    )
+    work_ms: Ms = Field(default=0.0, description="how long each activation holds the loop after its lookups (ms)")
+    workspaces: WorkspacesField = Field(
+        default=Workspaces("unique"),
+        description="which workspace each activation sets: unique (a new one each time) | cycle:K | random:K | fixed:NAME",
+    )
+    lookups: Count = Field(default=0, description="memo lookups of its own workspace per activation")
+    start_ms: Ms = Field(default=0.0, description="when the actor's first activation may happen (ms)")
 
     @model_validator(mode="before")
     @classmethod
@@ -186,39 +241,47 @@ class ActorBase(_Strict):
 class ImmediateActor(ActorBase):
     """Re-arms with ``setImmediate``: runs once in every check phase (the PR's flipper)."""
 
-    kind: Literal["immediate"]
-    period_ms: None = None
-    rate_per_s: None = None
+    kind: Literal["immediate"] = Field(description=_KIND)
+    period_ms: None = Field(default=None, description=_PERIOD)
+    rate_per_s: None = Field(default=None, description=_RATE)
 
 
 class IntervalActor(ActorBase):
     """A ``setInterval`` of ``period_ms``, re-armed from each firing (no catch-up)."""
 
-    kind: Literal["interval"]
-    period_ms: Annotated[Ms, Field(ge=1)]
-    rate_per_s: None = None
+    kind: Literal["interval"] = Field(description=_KIND)
+    period_ms: Annotated[Ms, Field(ge=1)] = Field(description=_PERIOD)
+    rate_per_s: None = Field(default=None, description=_RATE)
 
 
 class PoissonActor(ActorBase):
     """Inbound turns at ``rate_per_s`` per copy, delivered as I/O in the poll phase (they queue)."""
 
-    kind: Literal["poisson"]
-    period_ms: None = None
-    rate_per_s: PerSecond
+    kind: Literal["poisson"] = Field(description=_KIND)
+    period_ms: None = Field(default=None, description=_PERIOD)
+    rate_per_s: PerSecond = Field(description=_RATE)
 
 
 ActorSpec = Annotated[ImmediateActor | IntervalActor | PoissonActor, Field(discriminator="kind")]
 ActorKind = Literal["immediate", "interval", "poisson"]
 
 
-class LoopSpec(_Strict):
+class LoopSpec(Strict):
     """Costs of the event loop itself, and how the engine runs it."""
 
-    iteration_ms: PositiveMs = 0.005
-    max_sim_ms: PositiveMs = 3_600_000.0
-    # aggregated: poisson arrivals are drawn per poll phase (a run costs its yields, not its
-    # arrivals); reference: one SimPy event per arrival. Equal in distribution (tests/test_aggregation.py).
-    engine: Literal["aggregated", "reference"] = "aggregated"
+    iteration_ms: PositiveMs = Field(
+        default=0.005, description="cost of one event-loop iteration (ms); an idle loop never stands still"
+    )
+    max_sim_ms: PositiveMs = Field(
+        default=3_600_000.0,
+        description="a run whose loop cannot keep up stops here (ms); its open lists are recorded with completed: false",
+    )
+    # Equal in distribution (tests/test_aggregation.py).
+    engine: Literal["aggregated", "reference"] = Field(
+        default="aggregated",
+        description="aggregated: poisson arrivals drawn per poll phase (fast under many agents); "
+        "reference: one event per arrival (equal in distribution, slower)",
+    )
 
 
 # Aliases defined outside Scenario, whose field ``list`` shadows the builtin there.
@@ -226,21 +289,36 @@ ActorList = list[ActorSpec]
 SweepValues = Annotated[list[Any], Field(min_length=1)]
 
 
-class Scenario(_Strict):
+class Scenario(Strict):
     """One simulated world. ``sweep`` maps dotted paths to values to try; ``variants``
     names alternative worlds, each a mapping of dotted paths to values."""
 
-    name: str = "scenario"
-    description: str = ""
-    seed: Count = 0
-    replications: PositiveCount = 1
-    loop: LoopSpec = LoopSpec()
-    list: ListSpec = ListSpec()
-    registry: RegistrySpec = RegistrySpec()
-    memo: MemoSpec = MemoSpec()
-    actors: ActorList = []
-    variants: dict[str, dict[str, Any]] = {}
-    sweep: dict[str, SweepValues] = {}
+    name: str = Field(default="scenario", description="names the result folder (results/NAME) [default: the file name]")
+    description: str = Field(default="", description="free text, echoed in the report")
+    seed: Count = Field(default=0, description="every run's random streams derive from (seed, run index) only")
+    replications: PositiveCount = Field(default=1, description="runs per sweep point, each with its own random streams")
+    loop: LoopSpec = Field(default=LoopSpec(), description="the event loop's own costs and the engine")
+    list: ListSpec = Field(
+        default=ListSpec(), description="the sessions.list calls: rows, yields, lookups, how they start"
+    )
+    registry: RegistrySpec = Field(
+        default=RegistrySpec(), description="the process-global active workspace and the fix"
+    )
+    memo: MemoSpec = Field(
+        default=MemoSpec(), description="the plugin-metadata memo; a miss is a synchronous full scan"
+    )
+    actors: ActorList = Field(
+        default=[],
+        description="concurrent agent turns, crons, the PR's flipper: each activation sets the global workspace",
+    )
+    variants: dict[str, dict[str, Any]] = Field(
+        default={},
+        description="named alternative worlds, each a mapping of dotted paths to values (the outer plan dimension)",
+    )
+    sweep: dict[str, SweepValues] = Field(
+        default={},
+        description="dotted paths -> values to try; the plan is their product (last key fastest) x replications",
+    )
 
     @field_validator("name")
     @classmethod
