@@ -30,7 +30,7 @@ import pandas as pd
 
 from .arguments import capped_workers, check_options, out_arg, scenario_arg
 from .cluster import Cluster, executor_watch
-from .errors import ExecutionError, Interrupted, ResultsError, ResumeError
+from .errors import ExecutionError, Interrupted, ResultsError, ResumeError, signal_of
 from .folder import DEFAULT_ROOT, check_target, locked, recover, replace
 from .journal import JOURNAL, Journal, fingerprint, mismatch
 from .scenario import Plan, Scenario, plan
@@ -106,7 +106,7 @@ def run(
     ``--set``/``--sweep`` as given) are recorded in meta.json, as is ``source`` (the file the
     scenario came from, when it is passed as a Scenario). ``progress(done, total)`` is called after each run, ``notify(line)`` with each status line.
     Raises a ClawsimError subclass on bad input or a folder it cannot vouch for, and
-    ``Interrupted`` (a KeyboardInterrupt saying what was kept) on Ctrl-C.
+    ``Interrupted`` (a KeyboardInterrupt saying what was kept) on Ctrl-C or another stop signal.
     """
     scenario, given_as = scenario_arg(scenario)
     source = source or given_as
@@ -150,11 +150,9 @@ def _run_locked(runs: Plan, out: Path, source: str, options: RunOptions, say: Ca
     started = time.perf_counter()
     try:
         frame = sweep(runs, journal, options.workers, pool, options.progress, watch)
-    except KeyboardInterrupt:
-        raise Interrupted(
-            f"interrupted; {len(journal.done)} of {total} finished runs are kept in {journal.path}: "
-            "rerun with --resume to continue"
-        ) from None
+    except KeyboardInterrupt as exc:
+        kept = f"kept {len(journal.done)} of {total} finished runs in {journal.path}"
+        raise Interrupted(kept, signal_of(exc), resumable=True) from None
     except ExecutionError as exc:
         raise ExecutionError(
             f"{exc}; the {len(journal.done)} finished runs are kept in {journal.path}: rerun with --resume to continue"
@@ -184,13 +182,11 @@ def _run_locked(runs: Plan, out: Path, source: str, options: RunOptions, say: Ca
     }
     try:
         written = replace(out, lambda staging: _write_set(staging, out, scenario, frame, meta, options, say))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if journal.path.exists():
-            raise Interrupted(
-                f"interrupted while writing the results; {out}/ is as it was, and {journal.path} "
-                f"keeps all {total} runs: rerun with --resume to write them"
-            ) from None
-        raise Interrupted(f"interrupted after the results were written to {out}/") from None
+            kept = f"{out}/ is as it was, and {journal.path} keeps all {total} runs (the results were being written)"
+            raise Interrupted(kept, signal_of(exc), resumable=True) from None
+        raise Interrupted(f"after the results were written to {out}/", signal_of(exc)) from None
     except OSError as exc:
         name = Path(exc.filename).name if exc.filename else "the new result set"
         raise ResultsError(

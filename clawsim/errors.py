@@ -7,6 +7,11 @@ folder and what is wrong); the CLI prints it after ``clawsim:`` and exits with t
 
 from __future__ import annotations
 
+import signal
+
+# The signals that stop clawsim: Ctrl-C, `kill`/`timeout`/a scheduler, a closed terminal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
 
 class ClawsimError(Exception):
     """Base class of clawsim's errors; ``exit_code`` is what the CLI exits with."""
@@ -52,4 +57,25 @@ class ExecutionError(ClawsimError):
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C (SIGINT); ``str()`` is one line saying what was kept; the CLI exits 130."""
+    """A stop signal (SIGINT, SIGTERM or SIGHUP, ``signum``) ended the work.
+
+    ``kept`` says what was kept ("kept 12 of 48 finished runs in o/journal.jsonl"), and
+    ``resumable`` whether ``--resume`` (``resume=True``) continues from it; ``str()`` is one
+    line saying all three. The CLI exits 128 + ``signum`` (130, 143, 129)."""
+
+    def __init__(self, kept: str = "", signum: int = signal.SIGINT, resumable: bool = False):
+        super().__init__(kept)
+        self.kept, self.signum, self.resumable = kept, int(signum), resumable
+
+    def line(self, resume: str = "rerun with --resume to continue") -> str:
+        """The one line to print; ``resume`` is how to continue (used when ``resumable``)."""
+        parts = [f"stopped by {signal.Signals(self.signum).name}", self.kept]
+        return "; ".join([p for p in parts if p] + ([resume] if self.resumable else []))
+
+    def __str__(self) -> str:
+        return self.line()
+
+
+def signal_of(exc: BaseException) -> int:
+    """The stop signal behind a KeyboardInterrupt (an Interrupted's, else SIGINT)."""
+    return exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)

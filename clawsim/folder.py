@@ -9,7 +9,7 @@ Everything clawsim keeps beside a result folder ``OUT`` lives in OUT's parent:
 
 ``replace`` writes the whole set into ``.OUT.new-*``, renames it ``.OUT.ready-*`` (complete),
 renames OUT aside to ``.OUT.old-*``, renames the ready set to OUT and deletes the old one.
-SIGINT and SIGTERM are held back during the two renames. A crash (SIGKILL, power loss)
+The stop signals (SIGINT, SIGTERM, SIGHUP) are held back during the two renames. A crash (SIGKILL, power loss)
 leaves one of these states, which the next writer repairs under the lock (``recover``):
 
 - while the set is written: OUT is untouched; the ``.new-*`` folder is deleted.
@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from .errors import ResultsError
+from .errors import STOP_SIGNALS, ResultsError
 
 DEFAULT_ROOT = Path("results")  # ``clawsim run`` writes to DEFAULT_ROOT/<scenario name> unless told otherwise
 
@@ -191,8 +191,8 @@ def replace(out: Path, build: Callable[[Path], T]) -> T:
 
 @contextlib.contextmanager
 def signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back for a step that must happen whole (they arrive after it)."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    """Hold the stop signals back for a step that must happen whole (they arrive after it)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS))
     try:
         yield
     finally:

@@ -7,9 +7,11 @@ index. Each finished run is appended to the journal (``clawsim.journal``) as it 
 and the results table is always built from the records sorted by run index. So a sweep
 run on 1 worker, on 8, on a Dask cluster, or interrupted and resumed, gives the same table.
 
-Pool workers ignore SIGINT (Ctrl-C is the main process's to handle: it keeps every run that
-has finished, then stops the workers) and die with the main process (PR_SET_PDEATHSIG on
-Linux, and a thread that watches the parent pid elsewhere).
+Pool workers ignore the stop signals (SIGINT, SIGTERM, SIGHUP: a Ctrl-C or a closed terminal
+reaches the whole process group, and stopping is the main process's to handle: it keeps every
+run that has finished, then kills the workers) and die with the main process
+(PR_SET_PDEATHSIG on Linux, and a thread that watches the parent pid elsewhere). An
+executor's finished tasks are drained the same way before the sweep stops.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 import pandas as pd
 
 from .engine.run import simulate_run
-from .errors import ExecutionError
+from .errors import STOP_SIGNALS, ExecutionError
 from .journal import JOURNAL, Journal, fingerprint, record_columns
 from .scenario import Plan, Scenario, plan
 
@@ -61,7 +63,8 @@ _RESULTS: Any = None
 
 def _start_worker(scenario: Scenario, results: Any, parent: int) -> None:
     global _PLAN, _RESULTS
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for stop in STOP_SIGNALS:
+        signal.signal(stop, signal.SIG_IGN)
     _die_with(parent)
     _PLAN, _RESULTS = plan(scenario), results
 
@@ -225,11 +228,12 @@ def _drain_executor(tasks: Iterator[Future], window: int, watch: Watch | None) -
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool now: cancel what is queued and end the workers that are running."""
+    """Stop a pool now: cancel what is queued and kill the workers that are running (they
+    ignore SIGTERM, see the module docstring)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
-        process.terminate()
+        process.kill()
     for process in processes:
         process.join(timeout=5)
 

@@ -108,23 +108,56 @@ def alive(pid: int) -> bool:
 # --------------------------------------------------------------------------- Ctrl-C
 
 
-def test_ctrl_c_during_a_sweep_keeps_every_finished_run(slow, tmp_path):
+def _stopped(proc, out, status, name) -> int:
+    """Check the one line a stopped sweep ends with; returns the runs it says it kept."""
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == status and "Traceback" not in stderr, stderr
+    last = stderr.strip().splitlines()[-1]
+    kept = journalled(out)
+    resume = f"clawsim run {proc.args[4]} --out {out} --no-report -w 2 --resume"
+    assert last == (
+        f"clawsim: stopped by {name}; kept {kept} of 48 finished runs in {out / JOURNAL}; resume with: {resume}"
+    )
+    return kept
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_during_a_sweep_keeps_every_finished_run(slow, tmp_path, sig):
+    """Ctrl-C, `kill`/`timeout`, a closed terminal: one policy, exit 128 + the signal."""
     path, reference = slow
     out = tmp_path / "o"
     proc = start("run", path, "--out", out, "--no-report", "-w", "2")
     wait_for(lambda: journalled(out) >= 4)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 130 and "Traceback" not in stderr
-    last = stderr.strip().splitlines()[-1]
-    kept = journalled(out)
-    assert last == (
-        f"clawsim: interrupted; {kept} of 48 finished runs are kept in {out / JOURNAL}: rerun with --resume to continue"
-    )
+    proc.send_signal(sig)
+    kept = _stopped(proc, out, 128 + sig, signal.Signals(sig).name)
     assert 4 <= kept < 48 and (out / JOURNAL).read_text().endswith("\n")  # written per run, whole lines
     resumed = finish("run", path, "--out", out, "--no-report", "--resume", "-w", "2")
     assert resumed.returncode == 0 and f"resuming: {kept} of 48 runs" in resumed.stderr
     assert (out / "runs.csv").read_bytes() == reference
+
+
+def test_a_background_sweep_ignores_sigint_as_started_and_stops_on_sigterm(slow, tmp_path):
+    """A script's `clawsim run ... &` starts with SIGINT ignored: it stays so; SIGTERM stops it."""
+    path, reference = slow
+    out = tmp_path / "o"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clawsim", "run", str(path), "--out", str(out), "--no-report", "-w", "2"],
+        env=ENV,
+        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    wait_for(lambda: journalled(out) >= 2)
+    proc.send_signal(signal.SIGINT)
+    before = journalled(out)
+    wait_for(lambda: journalled(out) > before)  # still working: the ignored SIGINT did nothing
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    kept = _stopped(proc, out, 143, "SIGTERM")
+    assert kept < 48
+    resumed = finish("run", path, "--out", out, "--no-report", "-w", "2", "--resume")  # the line's command
+    assert resumed.returncode == 0 and (out / "runs.csv").read_bytes() == reference
 
 
 def test_ctrl_c_while_the_results_are_written_keeps_the_journal(tmp_path):
@@ -137,8 +170,8 @@ def test_ctrl_c_while_the_results_are_written_keeps_the_journal(tmp_path):
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "Traceback" not in stderr
     assert stderr.strip().splitlines()[-1] == (
-        f"clawsim: interrupted while writing the results; {out}/ is as it was, and {out / JOURNAL} keeps all "
-        "16 runs: rerun with --resume to write them"
+        f"clawsim: stopped by SIGINT; {out}/ is as it was, and {out / JOURNAL} keeps all 16 runs (the results "
+        f"were being written); resume with: clawsim run {path} --out {out} -w 1 --resume"
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o", "quick.yaml"]  # no half-written set
     assert journalled(out) == 16 and sorted(p.name for p in out.iterdir()) == [JOURNAL]
@@ -151,6 +184,7 @@ def test_ctrl_c_while_the_results_are_written_keeps_the_journal(tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_killing_the_main_process_ends_its_workers_and_frees_its_lock(slow, tmp_path, sig):
+    """SIGKILL leaves a stale lock (taken over); SIGTERM is a stop: the lock is released."""
     path, reference = slow
     out = tmp_path / "o"
     proc = start("run", path, "--out", out, "--no-report", "-w", "2")
@@ -162,7 +196,9 @@ def test_killing_the_main_process_ends_its_workers_and_frees_its_lock(slow, tmp_
     wait_for(lambda: not any(alive(w) for w in workers), timeout=5)
     resumed = finish("run", path, "--out", out, "--no-report", "--resume", "-w", "2")
     assert resumed.returncode == 0, resumed.stderr
-    assert f"took over the lock of {out} left by pid {proc.pid}" in resumed.stderr
+    took_over = f"took over the lock of {out} left by pid {proc.pid}" in resumed.stderr
+    assert took_over == (sig == signal.SIGKILL)
+    assert proc.returncode == (-signal.SIGKILL if sig == signal.SIGKILL else 143)
     assert (out / "runs.csv").read_bytes() == reference
 
 

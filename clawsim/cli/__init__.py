@@ -1,8 +1,9 @@
 """The ``clawsim`` command: it parses options, calls the Python API and prints.
 
 Exit codes: 0 success, 1 a check failed (``check-node``), 2 bad input (a scenario, a
-timeline, a result folder or an option), 130 interrupted. Errors become exit codes in one
-place, the command group's ``invoke``. Each command lives in its own module and imports
+timeline, a result folder or an option), 128 + the signal when stopped (130 SIGINT, 143
+SIGTERM, 129 SIGHUP; ``signals`` says how every command stops), 141 when stdout was closed
+(``| head``). Errors become exit codes in one place, the command group's ``invoke``. Each command lives in its own module and imports
 what it needs when it runs, so ``clawsim --help`` starts without pandas or matplotlib.
 """
 
@@ -18,6 +19,7 @@ from typer.core import TyperGroup
 from .. import __version__
 from ..errors import ClawsimError, Interrupted
 from ..folder import DEFAULT_ROOT
+from .signals import BROKEN_PIPE_STATUS, resume_command, status, stopping
 
 HELP = f"""\
 clawsim simulates openclaw's `sessions.list` racing concurrent `setActivePluginRegistry`
@@ -47,26 +49,44 @@ Results go to {DEFAULT_ROOT}/NAME/ (NAME: the scenario's name) unless --out says
 """
 
 
+_ARGV = "clawsim.argv"  # the command line's arguments, in the context's meta (for the resume command)
+
+
 class _Commands(TyperGroup):
-    """The command group; its ``invoke`` is the one place where errors become exit codes."""
+    """The command group; its ``invoke`` runs every command under the stop policy
+    (``signals.stopping``) and is the one place where errors become exit codes."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        argv = list(args)
+        ctx = super().make_context(info_name, args, parent, **extra)
+        ctx.meta[_ARGV] = argv
+        return ctx
 
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            with stopping():
+                return super().invoke(ctx)
         except (ClawsimError, KeyboardInterrupt, OSError) as exc:
-            raise typer.Exit(exit_code(exc)) from None
+            raise typer.Exit(exit_code(exc, ctx.meta.get(_ARGV))) from None
 
 
-def exit_code(exc: BaseException) -> int:
+def exit_code(exc: BaseException, argv: list[str] | None = None) -> int:
     """Print ``clawsim: <what happened>`` on stderr and return the exit code: a ClawsimError's
-    ``exit_code`` (2), 130 for Ctrl-C, 2 for stdout that cannot be written. Any other error
-    is a bug and is re-raised with its traceback."""
+    ``exit_code`` (2); 128 + the signal for a stop signal (with the command that resumes a
+    sweep, from ``argv``); 141, silently, for a closed stdout; 2 for stdout that cannot be
+    written. Any other error is a bug and is re-raised with its traceback."""
     if isinstance(exc, ClawsimError):
         _stderr(f"clawsim: {exc}")
         return exc.exit_code
-    if isinstance(exc, KeyboardInterrupt):  # an Interrupted says what was kept
-        _stderr(f"clawsim: {exc}" if isinstance(exc, Interrupted) else "clawsim: interrupted")
-        return 130
+    if isinstance(exc, KeyboardInterrupt):
+        if not isinstance(exc, Interrupted):
+            exc = Interrupted()
+        command = resume_command(argv)
+        _stderr(f"clawsim: {exc.line(f'resume with: {command}') if command else exc.line()}")
+        return status(exc)
+    if isinstance(exc, BrokenPipeError):  # the reader went away (`| head`): not an error of ours
+        _silence_stdout()
+        return BROKEN_PIPE_STATUS
     if isinstance(exc, OSError) and exc.filename is None:  # a write to stdout: closed, full or a broken pipe
         _stderr(f"clawsim: cannot write to stdout: {exc.strerror or exc}")
         _silence_stdout()
