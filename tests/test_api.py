@@ -69,7 +69,7 @@ def test_an_interrupted_run_says_what_it_kept_and_resumes(path, tmp_path):
         if done == 3:
             raise KeyboardInterrupt
 
-    with pytest.raises(errors.Interrupted, match=r"3 of 8 finished runs are kept in .*journal.jsonl"):
+    with pytest.raises(errors.Interrupted, match=r"stopped by SIGINT; kept 3 of 8 finished runs in .*journal.jsonl"):
         clawsim.run(path, out, progress=stop)
     result = clawsim.run(path, out, resume=True)
     assert result.resumed == 3
