@@ -30,7 +30,7 @@ import pandas as pd
 
 from .arguments import capped_workers, check_options, out_arg, scenario_arg
 from .cluster import Cluster, executor_watch
-from .errors import ExecutionError, Interrupted, ResultsError, ResumeError, signal_of
+from .errors import ExecutionError, Interrupted, ResultsError, ResumeError, UsageError, signal_of
 from .folder import DEFAULT_ROOT, check_target, locked, recover, replace
 from .journal import JOURNAL, Journal, fingerprint, mismatch
 from .scenario import Plan, Scenario, plan
@@ -112,6 +112,8 @@ def run(
     source = source or given_as
     target = out_arg(out, default_out(scenario))
     check_options(workers, executor, resume, force, progress, notify)
+    if html and not report:
+        raise UsageError("--html (html=True) writes the report as a page: it cannot go with --no-report (report=False)")
     notes: list[str] = []
 
     def say(line: str) -> None:
@@ -262,6 +264,8 @@ def _write_set(
         traced = write_traces(scenario, None, staging / TRACES)
         say(f"traces: {len(traced)} files in {out / TRACES}/")
     if not (options.report and (scenario.sweep or scenario.variants)):
+        if options.html:
+            say("no index.html: the scenario sweeps nothing, and a report compares the points of a sweep")
         return ()
     from .errors import ReportError
     from .report import write_report

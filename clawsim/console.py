@@ -3,18 +3,23 @@
 A table never truncates a number: each column is at least as wide as its widest cell.
 When the natural widths do not fit, headers fold at ``_`` and ``.`` first; if that is
 still too wide, the least important columns (the caller's ``keep`` order says which matter
-most, else the rightmost go first) are left out and a note on stderr names them (the whole
-table is always one ``--format csv`` away). Piped output has no width limit.
+most, else the rightmost go first) are left out and a note on stderr names them and says how
+to see them (the caller's ``hint``; piped, a table is printed whole). Piped output has no
+width limit. Cells show values as a user writes them (``true``, ``null``, ``∞``), never
+Python's reprs.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 GAP = 3  # " │ " between columns
+WHOLE = "widen the terminal, or pipe the output: piped, every column is printed"
 
 
 def note(message: str) -> None:
@@ -67,9 +72,11 @@ def print_table(
     left: Sequence[str] = (),
     width: int | None = None,
     keep: Sequence[str] = (),
+    hint: str = WHOLE,
 ) -> None:
     """Print ``rows`` (already formatted cells) under ``columns``; ``left`` columns align left;
-    ``keep`` names the columns that matter most, in order (kept first when space is short)."""
+    ``keep`` names the columns that matter most, in order (kept first when space is short);
+    ``hint`` says how to see the columns left out (it must name only options of the command)."""
     cells = [[row[c] for c in columns] for row in rows]
     first = [columns.index(c) for c in keep if c in columns]
     order = first + [i for i in range(len(columns)) if i not in first]
@@ -91,18 +98,34 @@ def print_table(
         parts = [v.ljust(w) if c in left else v.rjust(w) for v, w, c in zip(row, widths, shown, strict=True)]
         print(" │ ".join(parts).rstrip())
     if dropped:
-        note(
-            f"{len(dropped)} columns left out to fit {width} columns: {', '.join(dropped)} "
-            "(widen the terminal, or use --format csv)"
-        )
+        note(f"{len(dropped)} columns left out to fit {width} columns: {', '.join(dropped)} ({hint})")
 
 
 def number(value: object) -> str:
-    """A cell: floats with one decimal and thousands separators, integers exact, text as is."""
-    if isinstance(value, bool):
-        return str(value)
+    """A cell: floats with one decimal and thousands separators, integers exact, text as is;
+    ``true``/``false`` and ``null`` as YAML writes them, ``∞`` for an unbounded value and
+    ``n/a`` for a missing one (NaN)."""
+    if value is None or isinstance(value, (bool, dict, list, tuple)):
+        return yaml_value(value)
     if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        if math.isinf(value):
+            return "∞" if value > 0 else "-∞"
         return f"{value:,.1f}" if abs(value) < 1e15 else f"{value:.4g}"
     if hasattr(value, "item"):  # numpy scalars
         return number(value.item())
     return str(value)
+
+
+def yaml_value(value: Any) -> str:
+    """A scenario value as a user writes it in YAML or after ``--set PATH=`` (``null``,
+    ``true``, ``{dist: lognormal, p50: 50, p95: 60}``), on one line."""
+    import yaml
+
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, tuple):
+        value = list(value)
+    text = yaml.safe_dump(value, default_flow_style=True, width=1 << 30, sort_keys=False)
+    return text.strip().removesuffix("...").strip()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Annotated, Any
 
 import typer
@@ -20,6 +21,14 @@ from .. import __version__
 from ..errors import ClawsimError, Interrupted
 from ..folder import DEFAULT_ROOT
 from .signals import BROKEN_PIPE_STATUS, resume_command, status, stopping
+
+_started = time.perf_counter()  # when the command started (reset as each command is invoked)
+
+
+def elapsed_s() -> float:
+    """Seconds since the command started: the wall time a user waited, imports and report included."""
+    return time.perf_counter() - _started
+
 
 HELP = f"""\
 clawsim simulates openclaw's `sessions.list` racing concurrent `setActivePluginRegistry`
@@ -38,12 +47,17 @@ A scenario is a YAML file (every field: the README's format reference, or `claws
 
 **Start here**
 
-    clawsim validate scenarios/pr90819-harness.yaml      # check a file, print its run plan
-    clawsim run scenarios/pr90819-harness.yaml           # 40 scans without the pin, 2 with it
+    # check a file, print its run plan
+    clawsim validate scenarios/pr90819-harness.yaml
+    # 40 scans without the pin, 2 with it
+    clawsim run scenarios/pr90819-harness.yaml
     clawsim run FILE --set list.rows=500 --sweep actors.0.rate_per_s=1,10
-    clawsim trace scenarios/pr90819-harness.yaml         # one run as a timeline and a picture
-    clawsim fit gateway.timeline.jsonl -o mine.yaml      # a scenario from your gateway
-    clawsim schema > clawsim.schema.json                 # editor completion for scenarios
+    # one run as a timeline and a picture
+    clawsim trace scenarios/pr90819-harness.yaml
+    # a scenario from your gateway
+    clawsim fit gateway.timeline.jsonl -o mine.yaml
+    # editor completion for scenarios
+    clawsim schema > clawsim.schema.json
 
 Results go to {DEFAULT_ROOT}/NAME/ (NAME: the scenario's name) unless --out says otherwise.
 """
@@ -62,12 +76,29 @@ class _Commands(TyperGroup):
         ctx.meta[_ARGV] = argv
         return ctx
 
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _plain_flags(command, ctx)
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        _plain_flags(self, ctx)
+        super().format_help(ctx, formatter)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             with stopping():
                 return super().invoke(ctx)
         except (ClawsimError, KeyboardInterrupt, OSError) as exc:
             raise typer.Exit(exit_code(exc, ctx.meta.get(_ARGV))) from None
+
+
+def _plain_flags(command: Any, ctx: Any) -> None:
+    """A flag takes no value: --help shows no ``<bool>`` type beside it."""
+    for param in command.get_params(ctx):
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
 
 
 def exit_code(exc: BaseException, argv: list[str] | None = None) -> int:
@@ -137,6 +168,8 @@ def main_options(
     ] = False,
 ) -> None:
     """clawsim: a deterministic discrete-event simulator of sessions.list under concurrency."""
+    global _started
+    _started = time.perf_counter()
 
 
 def main() -> None:

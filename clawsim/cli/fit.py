@@ -43,7 +43,8 @@ what the pin buys on this install; prints observed vs simulated scans, hits and 
 **Examples**
 
     clawsim fit gateway.timeline.jsonl -o mine.yaml && clawsim run mine.yaml
-    clawsim fit tests/data/timelines/2026.6.8-rows30-flipperon.jsonl --list 0 -o /tmp/fit.yaml
+    clawsim fit tests/data/timelines/2026.6.8-rows30-flipperon.jsonl \\
+        --list 0 -o /tmp/fit.yaml
 """,
 )
 def fit(
@@ -100,6 +101,7 @@ def fit(
         {c: (f"{r[c]:+.1%}" if c.endswith("rel_err") else number(r[c])) for c in columns}
         for r in result.check.to_dict(orient="records")
     ]
-    print_table(check, columns, [], width)
+    # narrow: keep the comparison (scans, then list_ms, observed beside simulated); hits go first
+    print_table(check, columns, [], width, [*columns[:4], *columns[6:], "rows"])
     atomic_write_text(target, result.yaml)
     note(f"fitted scenario written to {target}; `clawsim run {target}` compares registry.fix none and pin")

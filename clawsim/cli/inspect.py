@@ -16,7 +16,9 @@ SHOWN_VALUES = 8  # values of a sweep dimension printed before "..."
 
 
 def _values(values: list[Any]) -> str:
-    shown = ", ".join(map(str, values[:SHOWN_VALUES]))
+    from ..console import yaml_value
+
+    shown = ", ".join(map(yaml_value, values[:SHOWN_VALUES]))
     return shown + (f", ... ({len(values)} values)" if len(values) > SHOWN_VALUES else "")
 
 
@@ -26,6 +28,7 @@ def _n(count: int, noun: str) -> str:
 
 def plan_lines(scenario: Any) -> list[str]:
     """The run plan in words: dimensions and their values, points, replications, runs."""
+    from ..console import yaml_value
     from ..scenario import plan
 
     runs = plan(scenario)
@@ -37,7 +40,7 @@ def plan_lines(scenario: Any) -> list[str]:
         lines.append(f"  variants ({len(scenario.variants)}, the outer dimension):")
         width = max(map(len, scenario.variants))
         for name, overrides in scenario.variants.items():
-            text = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "(the scenario as written)"
+            text = ", ".join(f"{k}={yaml_value(v)}" for k, v in overrides.items()) or "(the scenario as written)"
             lines.append(f"    {name:<{width}}  {text}")
     if scenario.sweep:
         lines.append("  sweep (file order; the last key varies fastest):")
@@ -58,7 +61,8 @@ Prints the swept fields and their values, the variants, points, replications and
 **Examples**
 
     clawsim validate scenarios/rows-x-concurrency.yaml
-    clawsim validate FILE --sweep list.rows=10,100,1000 -n 5   # what a run with these options would do
+    # what a run with these options would do
+    clawsim validate FILE --sweep list.rows=10,100,1000 -n 5
 """,
 )
 def validate(

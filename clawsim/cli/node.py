@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..console import print_table, terminal_width
+from ..console import print_table, terminal_width, yaml_value
 from . import app
 from .options import ScenarioFile, note
 
@@ -58,7 +58,8 @@ is outside its rule; 2 on a bad scenario or when Node cannot run.
 **Examples**
 
     clawsim check-node validation/scenarios/pr-harness.yaml
-    clawsim calibrate -o node.yaml && clawsim check-node FILE --calibration node.yaml --all
+    clawsim calibrate -o node.yaml
+    clawsim check-node FILE --calibration node.yaml --all
 """,
 )
 def check_node(
@@ -85,7 +86,7 @@ def check_node(
     rows = [
         {
             "run": str(r["run"]),
-            **{p: str(r[p]) for p in params},
+            **{p: yaml_value(r[p]) for p in params},
             "list": "" if r["list_index"] < 0 else str(r["list_index"]),
             "metric": r["metric"],
             "clawsim": _measure(r["clawsim"]),

@@ -8,10 +8,11 @@ import sys
 from enum import StrEnum
 from typing import Any
 
-from ..console import number, print_table, terminal_width
+from ..console import number, print_table, terminal_width, yaml_value
 
 HEADLINE = ["scans", "hits", "lookups", "flips", "changes", "distinct_workspaces", "yields", "list_ms"]
 SUMMARY = ["scans", "flips", "distinct_workspaces", "list_ms", "loop_delay_max_ms"]
+HINT = "widen the terminal, or use --format csv"  # how to see the columns a narrow table leaves out
 TABLE_ROW_LIMIT = 60  # more lists than this: one row per sweep point, with 95 % intervals
 
 
@@ -32,9 +33,9 @@ def print_records(frame: Any, format: Format) -> None:
     elif len(frame) <= TABLE_ROW_LIMIT:
         params = _params(frame)
         columns = with_expected(["run", *params, "list_index", *HEADLINE], frame)
-        rows = [{c: number(r[c]) for c in columns} for r in frame.to_dict(orient="records")]
+        rows = [{c: _cell(c, r[c], params) for c in columns} for r in frame.to_dict(orient="records")]
         keep = ["run", *params, *with_expected(["scans", "list_ms", "flips", "hits", "yields"], frame)]
-        print_table(rows, columns, params, terminal_width(), keep)
+        print_table(rows, columns, params, terminal_width(), keep, HINT)
     else:
         print_summary(frame)
 
@@ -49,7 +50,7 @@ def print_summary(frame: Any) -> None:
     table = summarize(frame, params, metrics)
     rows = []
     for r in table.to_dict(orient="records"):
-        row = {p: number(r[p]) for p in params} | {"runs": number(r["runs"])}
+        row = {p: _cell(p, r[p], params) for p in params} | {"runs": number(r["runs"])}
         row |= {m: _mean_ci(r[f"{m}_mean"], r[f"{m}_ci95"]) for m in metrics}
         rows.append(row)
     print(
@@ -62,7 +63,13 @@ def print_summary(frame: Any) -> None:
         params,
         terminal_width(),
         [*params, *with_expected(["scans", "list_ms"], frame), "runs"],
+        HINT,
     )
+
+
+def _cell(column: str, value: Any, params: list[str]) -> str:
+    """A parameter as the user wrote it in the scenario (``null``, ``0.28``); a metric as a number."""
+    return yaml_value(value) if column in params else number(value)
 
 
 def _mean_ci(mean: float, half: float) -> str:

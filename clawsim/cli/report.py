@@ -20,7 +20,8 @@ charts follow what the sweep varies, and every mean carries its 95 % confidence 
 **Examples**
 
     clawsim report results/rows-x-concurrency
-    clawsim report results/alternatives --html      # one self-contained index.html to attach to an issue
+    # one self-contained index.html to attach to an issue
+    clawsim report results/alternatives --html
 """,
 )
 def report(

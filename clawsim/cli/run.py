@@ -11,7 +11,7 @@ import typer
 
 from ..cluster import TIMEOUT_S
 from ..folder import DEFAULT_ROOT
-from . import app
+from . import app, elapsed_s
 from .options import ReplicationsOption, ScenarioFile, SeedOption, SetOption, SweepOption, note, scenario_from
 from .output import Format, print_records
 
@@ -19,13 +19,19 @@ EXAMPLES = """
 
 **Examples**
 
-    clawsim run scenarios/pr90819-harness.yaml            # 40 vs 2 scans, as in the PR
-    clawsim run scenarios/rows-x-concurrency.yaml -w 2    # the headline sweep and its charts
+    # 40 vs 2 scans, as in the PR
+    clawsim run scenarios/pr90819-harness.yaml
+    # the headline sweep and its charts
+    clawsim run scenarios/rows-x-concurrency.yaml -w 2
     clawsim run FILE --set list.rows=500 --set registry.fix=pin
-    clawsim run FILE --sweep actors.0.count=0,4,16 -n 10  # an ad-hoc sweep, 10 runs per point
-    clawsim run FILE --format csv > runs.csv              # every record, for other tools
-    clawsim run FILE --trace --html                       # also traces/ and a self-contained index.html
-    clawsim run FILE --resume                             # finish an interrupted sweep
+    # an ad-hoc sweep, 10 runs per point
+    clawsim run FILE --sweep actors.0.count=0,4,16 -n 10
+    # every record, for other tools
+    clawsim run FILE --format csv > runs.csv
+    # also traces/ and a self-contained index.html
+    clawsim run FILE --trace --html
+    # finish an interrupted sweep
+    clawsim run FILE --resume
 """
 
 
@@ -146,7 +152,12 @@ def run(
     if result.report:
         charts = sum(1 for p in result.report if p.suffix == ".png")
         note(f"report: {result.out / 'index.md'} ({charts} chart{'s' if charts != 1 else ''})")
-    note(f"{result.runs - result.resumed} runs in {result.wall_s:.2f} s; results in {result.out}/")
+    simulated = result.runs - result.resumed
+    whole = elapsed_s()
+    note(
+        f"done in {whole:.1f} s ({simulated} run{'s' if simulated != 1 else ''} simulated in {result.wall_s:.2f} s); "
+        f"results in {result.out}/"
+    )
 
 
 def _run_with_progress(scenario: Any, out: Path | None, **options: Any) -> Any:

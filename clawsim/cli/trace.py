@@ -25,7 +25,8 @@ run of every sweep point (at most 6), into {DEFAULT_ROOT}/NAME/traces/.
 
 **Examples**
 
-    clawsim trace scenarios/pr90819-harness.yaml             # runs 0 and 1: before and after the pin
+    # runs 0 and 1: before and after the pin
+    clawsim trace scenarios/pr90819-harness.yaml
     clawsim trace scenarios/busy-gateway.yaml --run 3 --from 1000 --to 3000
     clawsim trace FILE --set actors.0.count=16 --out /tmp/traces
 """,
