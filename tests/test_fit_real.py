@@ -10,7 +10,6 @@ from conftest import ROOT
 
 import clawsim
 from clawsim.fitting import fit
-from clawsim.scenario.overrides import Override, apply_overrides
 
 pytestmark = pytest.mark.slow  # seconds each: left out of the quick loop (-m "not slow")
 
@@ -24,10 +23,7 @@ def measured(release: str, rows: int, flipper: str) -> pd.Series:
 
 
 def predicted(scenario: clawsim.Scenario, rows: int, fix: str) -> pd.DataFrame:
-    point = apply_overrides(
-        scenario, [Override("--set", "list.rows", str(rows)), Override("--set", "registry.fix", fix)]
-    )
-    return clawsim.simulate(point)
+    return clawsim.simulate(scenario.with_values({"list.rows": rows, "registry.fix": fix}))
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in DATA.glob("*.jsonl")))

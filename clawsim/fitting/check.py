@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..scenario import Scenario
-from ..scenario.overrides import Override, apply_overrides
 from ..timeline.evidence import ListEvidence
 
 
@@ -19,9 +18,7 @@ def compare_frame(scenario: Scenario, chosen: Sequence[ListEvidence]) -> Any:
 
     rows = []
     for index, evidence in enumerate(chosen):
-        point = apply_overrides(
-            scenario, [Override("--set", "registry.fix", "none"), Override("--set", "list.rows", str(evidence.rows))]
-        )
+        point = scenario.with_values({"registry.fix": "none", "list.rows": evidence.rows})
         frame = run_sweep(point)
         sim = frame[frame.list_index == 0]
         row: dict[str, Any] = {"list": index, "rows": evidence.rows}
@@ -40,14 +37,7 @@ def simulated_scans(scenario: Scenario, rows: int, rate_per_s: float) -> float:
     """Mean scans of one list of ``rows`` rows (fix none) with the Poisson turns at ``rate_per_s``."""
     from ..sweep import run_sweep
 
-    point = apply_overrides(
-        scenario,
-        [
-            Override("--set", "registry.fix", "none"),
-            Override("--set", "list.rows", str(rows)),
-            Override("--set", "actors.0.rate_per_s", repr(rate_per_s)),
-        ],
-    )
+    point = scenario.with_values({"registry.fix": "none", "list.rows": rows, "actors.0.rate_per_s": rate_per_s})
     frame = run_sweep(point)
     return float(frame[frame.list_index == 0]["scans"].mean())
 

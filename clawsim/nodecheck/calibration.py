@@ -204,17 +204,20 @@ def apply_calibration(scenario: Scenario, calibration: Calibration, io_measured:
         return scenario
     over = calibration.get("overhead_ms", {})
     pinned = scenario.registry.fix == "pin"
-    data = scenario.model_dump(mode="python")
+    lst, memo = scenario.list, scenario.memo
+    values: dict[str, Any] = {}
     if "iteration_ms" in calibration.get("loop", {}):
-        data["loop"]["iteration_ms"] = calibration["loop"]["iteration_ms"]
-    lst = data["list"]
+        values["loop.iteration_ms"] = calibration["loop"]["iteration_ms"]
     per_yield = over.get("yield_pinned" if pinned else "yield", 0.0)
-    lst["row_cost_ms"] += over.get("row", 0.0) + (per_yield / lst["yield_every"] if lst["yield_every"] else 0.0)
-    if lst["per_row_io"] and not io_measured:
-        lst["per_row_io"]["latency_ms"] += over.get("io_busy" if scenario.spinning else "io", 0.0)
-    data["memo"]["hit_ms"] += over.get("hit_pinned" if pinned else "hit", 0.0)
-    if isinstance(data["memo"]["scan_ms"], (int, float)):
-        data["memo"]["scan_ms"] += over.get("scan", 0.0)
-    for actor in data["actors"]:
-        actor["work_ms"] += over.get("activation", 0.0)
-    return Scenario.model_validate(data)
+    values["list.row_cost_ms"] = lst.row_cost_ms + (
+        over.get("row", 0.0) + (per_yield / lst.yield_every if lst.yield_every else 0.0)
+    )
+    if lst.per_row_io and not io_measured:
+        io_over = over.get("io_busy" if scenario.spinning else "io", 0.0)
+        values["list.per_row_io.latency_ms"] = lst.per_row_io.latency_ms + io_over
+    values["memo.hit_ms"] = memo.hit_ms + over.get("hit_pinned" if pinned else "hit", 0.0)
+    if isinstance(memo.scan_ms, (int, float)):
+        values["memo.scan_ms"] = memo.scan_ms + over.get("scan", 0.0)
+    for i, actor in enumerate(scenario.actors):
+        values[f"actors.{i}.work_ms"] = actor.work_ms + over.get("activation", 0.0)
+    return scenario.with_values(values)

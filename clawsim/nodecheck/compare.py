@@ -109,9 +109,7 @@ def _io_informed(
     over = (calibration or {}).get("overhead_ms", {})
     hop = over.get("io_hop_busy" if spec.scenario.spinning else "io_hop", 0.0)
     latency = io.latency_ms + sum(r.get("io_late_ms", 0.0) for r in got) / writes + hop
-    data = calibrated.model_dump(mode="python")
-    data["list"]["per_row_io"]["latency_ms"] = latency
-    return simulate_once(Scenario.model_validate(data), spec.run), latency
+    return simulate_once(calibrated.with_values({"list.per_row_io.latency_ms": latency}), spec.run), latency
 
 
 def _spread(scenario: Scenario, run: int) -> Spread:

@@ -25,7 +25,8 @@ from pydantic import ValidationError
 from ..errors import ScenarioError
 from .bounds import CHECK_ALL_POINTS
 from .messages import one_line
-from .plan import Plan, set_path, valid_path
+from .paths import set_path, valid_path
+from .plan import Plan
 from .schema import Scenario
 from .yamlsafe import line_of, short
 
@@ -86,7 +87,7 @@ def _missing(scenario: Scenario, assignment: dict[str, Any]) -> str | None:
     data = scenario.model_dump(mode="python", exclude={"sweep", "variants"})
     try:
         for path, value in assignment.items():
-            set_path(data, path, copy.deepcopy(value))
+            set_path(Scenario, data, path, copy.deepcopy(value))
     except KeyError as exc:
         return str(exc.args[0])
     return None
@@ -97,7 +98,7 @@ def check_sweep(scenario: Scenario, where: Origin) -> None:
     for name, overrides in scenario.variants.items():
         here = f"{where.at(where.variant_lines[name])}: variants.{name}"
         for path in overrides:
-            if not valid_path(path):
+            if not valid_path(Scenario, path):
                 raise ScenarioError(
                     f"{where.at(where.override_lines[name, path])}: variants.{name}.{path}: "
                     "not a scenario field that a variant can set"
@@ -106,7 +107,7 @@ def check_sweep(scenario: Scenario, where: Origin) -> None:
             raise ScenarioError(f"{here}: no such element {missing!r}")
     for path, values in scenario.sweep.items():
         here = f"{where.at(where.sweep_lines[path])}: sweep.{path}"
-        if not valid_path(path):
+        if not valid_path(Scenario, path):
             raise ScenarioError(f"{here}: not a scenario field that can be swept")
         if (missing := _missing(scenario, {path: values[0]})) is not None:
             raise ScenarioError(f"{here}: no such element {missing!r}")

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from ..errors import ScenarioError
 from .check import Origin, check_sweep
 from .messages import one_line
-from .plan import set_path, valid_path
+from .paths import PathError, derived, valid_path
 from .schema import Scenario
 
 
@@ -41,7 +41,7 @@ def parse_override(option: str, given: str) -> Override:
     path = path.strip()
     if not sep or not path:
         raise ScenarioError(f"{option} {given}: expected PATH=VALUE, e.g. {option} list.rows=500")
-    if not valid_path(path):
+    if not valid_path(Scenario, path):
         raise ScenarioError(f"{option} {given}: {path} is not a scenario field (see `clawsim schema`)")
     return Override(option, path, text)
 
@@ -68,18 +68,21 @@ def apply_overrides(scenario: Scenario, overrides: list[Override]) -> Scenario:
     """``scenario`` with the overrides applied in order, validated; ScenarioError names the option."""
     if not overrides:
         return scenario
-    data = scenario.model_dump(mode="python")
+    values: dict[str, Any] = {}
+    swept: dict[str, list[Any]] = {}
     for override in overrides:
         if override.option == "--sweep":
-            data["sweep"][override.path] = _sweep_values(override)
+            swept[override.path] = _sweep_values(override)
             continue
-        data["sweep"].pop(override.path, None)
-        try:
-            set_path(data, override.path, _value(override, override.text))
-        except KeyError as exc:
-            raise ScenarioError(f"{override}: no such element {exc.args[0]!r}") from None
+        swept.pop(override.path, None)
+        values.pop(override.path, None)  # a path set again applies after the paths set since
+        values[override.path] = _value(override, override.text)
     try:
-        result = Scenario.model_validate(data)
+        result = derived(scenario, values, swept)
+    except PathError as err:
+        culprit = next(o for o in overrides if o.path == err.path or o.path.startswith(f"{err.path}."))
+        problem = "is not a scenario field (see `clawsim schema`)" if err.invalid else "no such element"
+        raise ScenarioError(f"{culprit}: {problem} {err.path!r}") from None
     except ValidationError as err:
         given = "; ".join(map(str, overrides))
         raise ScenarioError(f"{given}: {one_line(err)}") from None

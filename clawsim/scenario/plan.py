@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any, overload
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from .schema import ActorBase, Scenario
+from .paths import set_path
+from .schema import Scenario
 
 _POINT_CACHE = 256  # resolved points kept per plan (a point serves all its replications)
 
@@ -102,80 +103,11 @@ def plan(scenario: Scenario) -> Plan:
     return Plan(scenario)
 
 
-# --------------------------------------------------------------------------- dotted paths
-
-
-def set_path(data: dict, path: str, value: Any) -> None:
-    """Set ``value`` at a dotted path (``actors.0.rate_per_s``) in plain data; KeyError names
-    the first part of the path that does not exist."""
-    parts = path.split(".")
-    node: Any = data
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise KeyError(".".join(parts[: i + 1]))
-            if last:
-                node[int(part)] = value
-            else:
-                node = node[int(part)]
-        elif isinstance(node, dict):
-            if last:
-                node[part] = value
-            else:
-                if part not in node or node[part] is None:
-                    if part not in _submodel_fields(parts[:i]):
-                        raise KeyError(".".join(parts[: i + 1]))
-                    node[part] = {}
-                node = node[part]
-        else:
-            raise KeyError(".".join(parts[: i + 1]))
-
-
-def _submodel_fields(parts: list[str]) -> set[str]:
-    """Field names of the sub-model at ``parts`` (list indices skipped)."""
-    model: Any = Scenario
-    for part in parts:
-        if part.isdigit():
-            continue
-        model = _field_model(model, part)
-    return set(model.model_fields) if model else set()
-
-
-def _field_model(model: Any, name: str) -> Any:
-    """The model class of field ``name`` (the first model in its annotation; for the actor
-    union, the common base's fields are what a dotted path may name)."""
-    field = model.model_fields.get(name) if model else None
-    if field is None:
-        return None
-    stack = [field.annotation]
-    while stack:
-        ann = stack.pop(0)
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            return ActorBase if issubclass(ann, ActorBase) else ann
-        stack.extend(getattr(ann, "__args__", ()))
-    return None
-
-
-def valid_path(path: str) -> bool:
-    """Whether a dotted path names a scenario field that a sweep or variant may set."""
-    model: Any = Scenario
-    parts = path.split(".")
-    for i, part in enumerate(parts):
-        if part.isdigit():
-            continue
-        if model is None or part not in model.model_fields or part in ("sweep", "variants"):
-            return False
-        if i < len(parts) - 1:
-            model = _field_model(model, part)
-    return True
-
-
 def point_scenario(base: Scenario, assignment: dict[str, Any]) -> Scenario:
     """``base`` with the dotted-path ``assignment`` applied, sweep and variants removed."""
     data = base.model_dump(mode="python", exclude={"sweep", "variants"})
     for path, value in assignment.items():
-        set_path(data, path, copy.deepcopy(value))
+        set_path(Scenario, data, path, copy.deepcopy(value))
     return Scenario.model_validate(data)
 
 

@@ -10,14 +10,18 @@ simulated time.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from ..errors import ScenarioError
 from .bounds import MAX_ACTOR_COPIES, MAX_COUNT, MAX_LISTS_PER_RUN, Count, Ms, PerSecond, PositiveCount, PositiveMs
 from .costs import CostMs
+from .messages import one_line
 from .names import check_folder_name
+from .paths import PathError, derived
 from .strict import Strict
 from .workspaces import Workspaces, WorkspacesField
 
@@ -351,6 +355,22 @@ class Scenario(Strict):
                 "sweep",
             )
         return self
+
+    def with_values(self, values: Mapping[str, Any]) -> Scenario:
+        """A validated copy with each dotted path of ``values`` set to its value, in order
+        (``{"list.rows": 300, "actors.0.rate_per_s": 2.5}``, any path a sweep accepts); a set
+        path leaves the sweep. This scenario is not changed. ScenarioError, one line naming the
+        values and the field, for a path that is not a field, an element that does not exist
+        (``actors.3``) or a copy that is not valid. A sweep or variants left in the copy are
+        checked point by point when its plan resolves them."""
+        given = ", ".join(f"{path}={value!r}" for path, value in values.items())
+        try:
+            return derived(self, values)
+        except PathError as err:
+            problem = "not a scenario field (see `clawsim schema`)" if err.invalid else "no such element"
+            raise ScenarioError(f"{given}: {err.path}: {problem}") from None
+        except ValidationError as err:
+            raise ScenarioError(f"{given}: {one_line(err)}") from None
 
     @property
     def active_actors(self) -> tuple[ImmediateActor | IntervalActor | PoissonActor, ...]:
