@@ -4,7 +4,10 @@ The CLI only parses options, calls ``run`` and prints; a notebook calling ``run`
 the same result folder. ``run`` owns the orchestration: the plan (built once), the folder's
 lock and checks (``clawsim.folder``), the journal and ``--resume`` (``clawsim.journal``),
 the local pool or an executor (``clawsim.sweep``), the analytic columns, meta.json, the
-whole-folder replace and the report. Its rules for an existing folder:
+whole-folder replace and the report. Without ``out``, each what-if (each resolved scenario:
+every override, seed and count) has its own folder ``results/<name>/<hash>/`` and
+``results/<name>/latest`` names the last one run (``clawsim.folder``). Its rules for an
+existing folder:
 
 - another clawsim writing it: ResultsError naming the holder's pid (a dead holder's lock
   is taken over);
@@ -12,13 +15,18 @@ whole-folder replace and the report. Its rules for an existing folder:
 - an interrupted sweep (a journal): ``resume`` continues it, ``force`` discards it,
   neither is refused;
 - finished results: replaced as a whole; with ``resume``, kept as they are when they are
-  this sweep's (same scenario, clawsim version and model code), refused otherwise.
+  this sweep's (same scenario, clawsim version and model code), refused otherwise;
+- ``traces/`` (written by ``clawsim trace`` or ``--trace``) of the same scenario: carried
+  into the new set, never deleted; those of another scenario (only an explicit ``out`` can
+  hold one) go with the results they belong to, and a status line says so.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -31,8 +39,8 @@ import pandas as pd
 from .arguments import capped_workers, check_options, out_arg, scenario_arg
 from .cluster import Cluster, executor_watch
 from .errors import ExecutionError, Interrupted, ResultsError, ResumeError, UsageError, signal_of
-from .folder import DEFAULT_ROOT, check_target, locked, recover, replace
-from .journal import JOURNAL, Journal, fingerprint, mismatch
+from .folder import DEFAULT_ROOT, check_target, locked, point_latest, read_bytes, recover, replace
+from .journal import JOURNAL, Journal, fingerprint, mismatch, scenario_hash
 from .scenario import Plan, Scenario, plan
 from .store import DATA_FILES, META_JSON, read_results, write_results
 from .sweep import Watch, sweep
@@ -72,9 +80,13 @@ class RunResult:
     notes: tuple[str, ...] = ()  # the status lines ``notify`` was given
 
 
+HASH_DIGITS = 8  # hex digits of the resolved scenario's hash that name its what-if folder
+
+
 def default_out(scenario: Scenario) -> Path:
-    """Where a scenario's results go when no folder is named."""
-    return DEFAULT_ROOT / scenario.name
+    """Where a scenario's results go when no folder is named: one folder per what-if,
+    ``results/<name>/<first 8 hex digits of the resolved scenario's SHA-256>``."""
+    return DEFAULT_ROOT / scenario.name / scenario_hash(scenario)[:HASH_DIGITS]
 
 
 def run(
@@ -95,7 +107,8 @@ def run(
     notify: Callable[[str], Any] | None = None,
 ) -> RunResult:
     """Simulate every run of ``scenario`` (a Scenario or a scenario file) and write the result
-    folder ``out`` [default: results/<name>] as a whole (see the module docstring).
+    folder ``out`` as a whole [default: results/<name>/<hash>, then results/<name>/latest
+    names it] (see the module docstring).
 
     ``workers`` processes (capped at the machine's cores), or ``executor`` (any
     ``concurrent.futures.Executor``, e.g. ``distributed.Client.get_executor()``, or a
@@ -133,6 +146,8 @@ def run(
             if repaired := recover(target):
                 say(repaired)
             result = _run_locked(runs, target, source, options, say)
+        if out is None:
+            point_latest(target)
     except OSError as exc:
         raise ResultsError(_os_message(target, exc)) from None
     return dataclasses.replace(result, notes=tuple(notes))
@@ -182,8 +197,9 @@ def _run_locked(runs: Plan, out: Path, source: str, options: RunOptions, say: Ca
         "engine": scenario.loop.engine,
         **({"overrides": list(options.overrides)} if options.overrides else {}),
     }
+    carried = _kept_traces(out, scenario, say)
     try:
-        written = replace(out, lambda staging: _write_set(staging, out, scenario, frame, meta, options, say))
+        written = replace(out, lambda staging: _write_set(staging, out, scenario, frame, meta, options, say, carried))
     except KeyboardInterrupt as exc:
         if journal.path.exists():
             kept = f"{out}/ is as it was, and {journal.path} keeps all {total} runs (the results were being written)"
@@ -255,14 +271,18 @@ def _write_set(
     meta: dict[str, Any],
     options: RunOptions,
     say: Callable[[str], None],
+    carried: Path | None = None,
 ) -> tuple[Path, ...]:
-    """The whole result set in ``staging`` (swapped in for ``out`` afterwards); the report's files."""
+    """The whole result set in ``staging`` (swapped in for ``out`` afterwards), with the files
+    of ``carried`` (the old set's traces) that it does not write anew; the report's files."""
     write_results(staging, scenario, frame, meta)
     if options.trace:
         from .tracing import write_traces
 
         traced = write_traces(scenario, None, staging / TRACES)
         say(f"traces: {len(traced)} files in {out / TRACES}/")
+    if carried is not None:
+        _carry(carried, staging / TRACES)
     if not (options.report and (scenario.sweep or scenario.variants)):
         if options.html:
             say("no index.html: the scenario sweeps nothing, and a report compares the points of a sweep")
@@ -277,6 +297,38 @@ def _write_set(
         return ()
     pages = ["index.md", "index.html"] if options.html else ["index.md"]
     return (*(out / p.name for p in pngs), *(out / page for page in pages))
+
+
+def _kept_traces(out: Path, scenario: Scenario, say: Callable[[str], None]) -> Path | None:
+    """The ``traces/`` of ``out`` to carry into the new set: those of this sweep (the folder holds
+    no results yet, or results with this sweep's fingerprint); None if there are none."""
+    traces = out / TRACES
+    if not traces.is_dir() or traces.is_symlink():
+        return None
+    try:
+        found = json.loads(read_bytes(out / META_JSON)).get("fingerprint")
+    except FileNotFoundError:
+        return traces  # only traces so far (`clawsim trace` wrote them): this what-if's
+    except (ValueError, AttributeError):
+        found = None
+    why = mismatch(found, scenario)
+    if why is None:
+        return traces
+    say(f"{traces}/ belongs to the results being replaced ({why}): it goes with them")
+    return None
+
+
+def _carry(old: Path, new: Path) -> None:
+    """Link (or copy) each regular file of ``old`` into ``new`` unless ``new`` has it already."""
+    new.mkdir(exist_ok=True)
+    for entry in sorted(old.iterdir()):
+        target = new / entry.name
+        if entry.is_symlink() or not entry.is_file() or target.exists():
+            continue
+        try:
+            os.link(entry, target, follow_symlinks=False)
+        except OSError:
+            shutil.copyfile(entry, target, follow_symlinks=False)
 
 
 def _existing_report(out: Path) -> tuple[Path, ...]:

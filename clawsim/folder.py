@@ -19,6 +19,12 @@ leaves one of these states, which the next writer repairs under the lock (``reco
 - after the swap: the ``.old-*`` folder is deleted.
 
 A stale lock (its holder was killed) is free: the kernel drops a dead process's flock.
+
+Without ``--out``, each what-if has its own folder, ``results/<name>/<hash>/`` (``hash``: the
+first 8 hex digits of the SHA-256 of the resolved scenario, as meta.json's fingerprint
+starts), so ``--set``, ``--seed`` or ``-n`` never replace another what-if's results; the
+file ``results/<name>/latest`` names the hash folder of the last run there, and
+``clawsim report results/<name>`` or ``read_results`` follow it (``latest``).
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ from typing import TypeVar
 
 from .errors import STOP_SIGNALS, ResultsError
 
-DEFAULT_ROOT = Path("results")  # ``clawsim run`` writes to DEFAULT_ROOT/<scenario name> unless told otherwise
+DEFAULT_ROOT = Path("results")  # ``clawsim run`` writes to DEFAULT_ROOT/<name>/<hash> unless told otherwise
+LATEST = "latest"  # DEFAULT_ROOT/<name>/latest: the hash folder of the last run of that scenario name
 
 T = TypeVar("T")
 _NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
@@ -84,6 +91,25 @@ def check_target(out: Path) -> None:
         raise ResultsError(f"{out}: cannot create it: a part of {out.parent} is a file") from None
     except NotADirectoryError:
         raise ResultsError(f"{out}: cannot create it: a part of {out.parent} is a file") from None
+
+
+def latest(folder: Path) -> Path:
+    """``folder``, or the what-if its ``latest`` file names when it is a scenario's folder of
+    what-ifs (``results/<name>/``); a result folder never holds a file called ``latest``."""
+    pointer = folder / LATEST
+    if is_link(pointer) or not pointer.is_file():
+        return folder
+    name = read_bytes(pointer).decode("utf-8", "replace").strip()
+    if not name or name in (".", "..") or "/" in name or "\\" in name:
+        raise ResultsError(f"{pointer}: does not name a result folder beside it; rerun `clawsim run`")
+    return folder / name
+
+
+def point_latest(out: Path) -> None:
+    """Record ``out`` as the latest what-if of its scenario's folder (``out.parent/latest``)."""
+    from .store import atomic_write_text
+
+    atomic_write_text(out.parent / LATEST, out.name + "\n")
 
 
 def _sibling(out: Path, kind: str) -> Path:

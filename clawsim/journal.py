@@ -43,10 +43,14 @@ def code_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 (16 hex digits) of the resolved scenario: every field, override, seed and count."""
+    return hashlib.sha256(resolved_yaml(scenario).encode("utf-8")).hexdigest()[:16]
+
+
 def fingerprint(scenario: Scenario) -> dict[str, str]:
     """What a result must agree on to be mixed with another: scenario, clawsim, model code."""
-    scenario_hash = hashlib.sha256(resolved_yaml(scenario).encode("utf-8")).hexdigest()[:16]
-    return {"scenario": scenario_hash, "clawsim": __version__, "code": code_hash()}
+    return {"scenario": scenario_hash(scenario), "clawsim": __version__, "code": code_hash()}
 
 
 def mismatch(found: Any, scenario: Scenario) -> str | None:

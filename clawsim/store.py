@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from .engine.metrics import KEY_COLUMNS, LIST_METRICS, RUN_METRICS
 from .errors import ResultsError, ScenarioError
-from .folder import is_link, read_bytes
+from .folder import is_link, latest, read_bytes
 from .scenario import Scenario, parse_scenario, resolved_yaml
 
 RUNS_PARQUET = "runs.parquet"
@@ -116,7 +116,8 @@ def _write_bytes(path: Path, data: bytes) -> None:
 
 
 def read_results(folder: str | Path) -> tuple[pd.DataFrame, Scenario, dict[str, Any]]:
-    """Read a result folder back: (runs table, resolved scenario, meta).
+    """Read a result folder back: (runs table, resolved scenario, meta). A scenario's folder of
+    what-ifs (``results/<name>``) gives the latest one run there.
 
     ResultsError when the folder is missing, is a link, lacks a file, holds a file that does
     not match meta.json's hashes, or holds a table without the scenario's columns."""
@@ -126,6 +127,8 @@ def read_results(folder: str | Path) -> tuple[pd.DataFrame, Scenario, dict[str, 
     if not folder.is_dir():
         what = "is a file, not a result folder" if folder.exists() else "no such folder"
         raise ResultsError(f"{folder}: {what} (run `clawsim run SCENARIO --out {folder}` first)")
+    if (found := latest(folder)) != folder:
+        return read_results(found)
     meta = _read_meta(folder)
     raw = {name: _read(folder / name, required=name != RUNS_CSV or "files" in meta) for name in DATA_FILES}
     parquet = folder / RUNS_PARQUET

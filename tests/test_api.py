@@ -57,8 +57,8 @@ def test_run_writes_the_same_folder_as_the_cli_and_says_what_it_did(path, tmp_pa
 def test_run_takes_a_path_and_writes_to_the_default_folder(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = clawsim.run(path, report=False)
-    assert result.out == api.DEFAULT_ROOT / "api-sweep" == api.default_out(result.scenario)
-    assert (tmp_path / api.DEFAULT_ROOT / "api-sweep" / "runs.parquet").exists()
+    assert result.out.parent == api.DEFAULT_ROOT / "api-sweep" and result.out == api.default_out(result.scenario)
+    assert (tmp_path / result.out / "runs.parquet").exists()
     assert clawsim.read_results(result.out)[2]["source"] == str(path)
 
 

@@ -59,7 +59,9 @@ A scenario is a YAML file (every field: the README's format reference, or `claws
     # editor completion for scenarios
     clawsim schema > clawsim.schema.json
 
-Results go to {DEFAULT_ROOT}/NAME/ (NAME: the scenario's name) unless --out says otherwise.
+Results go to {DEFAULT_ROOT}/NAME/HASH/, one folder per what-if (NAME: the scenario's name;
+HASH: of the resolved scenario; {DEFAULT_ROOT}/NAME/latest names the last), unless --out
+says otherwise.
 """
 
 

@@ -25,13 +25,21 @@ charts follow what the sweep varies, and every mean carries its 95 % confidence 
 """,
 )
 def report(
-    folder: Annotated[Path, typer.Argument(help="A result folder written by `clawsim run`.", show_default=False)],
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="A result folder written by `clawsim run`, or results/NAME for its latest what-if.",
+            show_default=False,
+        ),
+    ],
     html: Annotated[
         bool, typer.Option("--html", help="Also write a self-contained index.html (images embedded).")
     ] = False,
 ) -> None:
+    from ..folder import latest
     from ..report import write_report
 
+    folder = latest(folder)
     for png in write_report(folder, html=html):
         print(png)
     if html:

@@ -42,7 +42,10 @@ _Format = Annotated[
 _Out = Annotated[
     Path | None,
     typer.Option(
-        "--out", "-o", show_default=False, help=f"Result folder [default: {DEFAULT_ROOT}/NAME]; replaced as a whole."
+        "--out",
+        "-o",
+        show_default=False,
+        help=f"Result folder, replaced as a whole [default: {DEFAULT_ROOT}/NAME/HASH, one folder per what-if].",
     ),
 ]
 _Workers = Annotated[
@@ -102,7 +105,9 @@ _Analytic = Annotated[
 
 Writes runs.parquet, runs.csv, scenario.resolved.yaml (every default and override filled in)
 and meta.json and, after a sweep, the PNG report and index.md into a new folder, then swaps it
-in for the old one as a whole (default {DEFAULT_ROOT}/NAME). One clawsim at a time
+in for the old one as a whole. Default folder: {DEFAULT_ROOT}/NAME/HASH, one per what-if (HASH:
+of the resolved scenario, so --set, --seed or -n never replace another what-if's results),
+and {DEFAULT_ROOT}/NAME/latest names the last one. One clawsim at a time
 writes a folder. The same scenario and seed give byte-identical runs.parquet and runs.csv,
 whatever --workers. On a terminal the table shows one row per list or, for many lists, one row
 per sweep point with each mean ± its 95 % confidence interval."""

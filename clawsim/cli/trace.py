@@ -21,7 +21,8 @@ diagnostics timeline format), run-N.trace.json (Chrome Trace Event format: open 
 https://ui.perfetto.dev or chrome://tracing) and run-N.timeline.png (a Gantt chart of the event
 loop); runs that differ only in registry.fix also get one before/after PNG. The trace comes from
 the same engine run as the run's record, so its counts equal the record's. Default: the first
-run of every sweep point (at most 6), into {DEFAULT_ROOT}/NAME/traces/.
+run of every sweep point (at most 6), into the traces/ folder of the what-if's result folder,
+{DEFAULT_ROOT}/NAME/HASH/traces/ (`clawsim run` of the same what-if keeps them).
 
 **Examples**
 
@@ -45,7 +46,7 @@ def trace(
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help=f"Folder for the files [default: {DEFAULT_ROOT}/NAME/traces].", show_default=False
+            "--out", "-o", help=f"Folder for the files [default: {DEFAULT_ROOT}/NAME/HASH/traces].", show_default=False
         ),
     ] = None,
     start_ms: Annotated[
@@ -67,10 +68,11 @@ def trace(
     seed: SeedOption = None,
     replications: ReplicationsOption = None,
 ) -> None:
+    from ..api import TRACES, default_out
     from ..tracing import write_traces
 
     scenario, _ = scenario_from(file, set_, sweep, seed, replications)
-    folder = out if out is not None else DEFAULT_ROOT / scenario.name / "traces"
+    folder = out if out is not None else default_out(scenario) / TRACES
     written = write_traces(scenario, run, folder, start_ms=start_ms, end_ms=end_ms)
     for path in written:
         print(path)

@@ -17,6 +17,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from ..folder import latest
 from ..scenario import Scenario
 from ..store import RESOLVED_YAML, atomic_write, atomic_write_text, read_results
 from .draw import render
@@ -207,9 +208,10 @@ def write_report(folder: str | Path, html: bool = False) -> list[Path]:
     """Draw a result folder's charts and ``index.md`` into it (and ``index.html`` if ``html``), atomically.
 
     Returns the PNG paths written. Raises ResultsError for a missing or unreadable folder
-    and ReportError when the scenario sweeps nothing.
+    and ReportError when the scenario sweeps nothing. A scenario's folder of what-ifs
+    (``results/<name>``) gets the report of the latest one run there.
     """
-    folder = Path(folder)
+    folder = latest(Path(folder))
     frame, scenario, meta = read_results(folder)
     found = charts(frame, scenario)
     runs = int(frame["run"].nunique())
