@@ -122,8 +122,10 @@ def test_run_trace_and_html_land_in_the_result_folder(tmp_path):
     result = invoke("run", HARNESS, "--out", str(out), "--trace", "--html")
     assert result.exit_code == 0, result.stderr
     assert (out / "traces" / "runs-0-1.timeline.png").is_file() and (out / "index.html").is_file()
-    again = invoke("run", HARNESS, "--out", str(out))  # replaced as a whole: no stale traces
-    assert again.exit_code == 0 and not (out / "traces").exists()
+    again = invoke("run", HARNESS, "--out", str(out))  # replaced as a whole; this what-if's traces kept
+    assert again.exit_code == 0 and (out / "traces" / "runs-0-1.timeline.png").is_file()
+    other = invoke("run", HARNESS, "--out", str(out), "--set", "list.rows=20")  # no stale traces
+    assert other.exit_code == 0 and not (out / "traces").exists()
 
 
 def test_fit_writes_a_scenario_and_refuses_to_overwrite(tmp_path):
