@@ -288,10 +288,10 @@ def _write_set(
             say("no index.html: the scenario sweeps nothing, and a report compares the points of a sweep")
         return ()
     from .errors import ReportError
-    from .report import write_report
+    from .report import draw_report
 
     try:
-        pngs = write_report(staging, html=options.html)
+        pngs = draw_report(staging, html=options.html)
     except ReportError as exc:
         say(f"no report: {exc}")
         return ()

@@ -25,6 +25,10 @@ first 8 hex digits of the SHA-256 of the resolved scenario, as meta.json's finge
 starts), so ``--set``, ``--seed`` or ``-n`` never replace another what-if's results; the
 file ``results/<name>/latest`` names the hash folder of the last run there, and
 ``clawsim report results/<name>`` or ``read_results`` follow it (``latest``).
+
+Every clawsim command that writes goes through this: ``run`` replaces a result folder;
+``report`` and ``trace`` ``update`` one (its other files carried over as hard links, so the
+old folder stays whole until the swap); ``fit -o`` holds the lock of its output file.
 """
 
 from __future__ import annotations
@@ -117,11 +121,17 @@ def _sibling(out: Path, kind: str) -> Path:
 
 
 @contextlib.contextmanager
-def locked(out: Path) -> Iterator[int | None]:
-    """Hold the exclusive lock of ``out`` (ResultsError naming the holder's pid if another
-    clawsim holds it); yields the pid of a dead holder whose stale lock was taken over, or None."""
+def locked(out: Path, instead: str = "choose another --out") -> Iterator[int | None]:
+    """Hold the exclusive lock of ``out`` (a folder or a file; ResultsError naming the holder's
+    pid if another clawsim holds it, and suggesting ``instead``); yields the pid of a dead
+    holder whose stale lock was taken over, or None."""
     path = _sibling(out, "lock")
-    fd, stale = _acquire(path, out)
+    try:
+        fd, stale = _acquire(path, out, instead)
+    except OSError as exc:  # a read-only or full file system
+        raise ResultsError(
+            f"{out}: cannot write its lock {path.name}: {exc.strerror or exc}; nothing was written"
+        ) from None
     try:
         yield stale
     finally:
@@ -130,7 +140,7 @@ def locked(out: Path) -> Iterator[int | None]:
         os.close(fd)
 
 
-def _acquire(path: Path, out: Path) -> tuple[int, int | None]:
+def _acquire(path: Path, out: Path, instead: str) -> tuple[int, int | None]:
     while True:
         fd = open_fd(path, os.O_RDWR | os.O_CREAT)
         try:
@@ -139,8 +149,8 @@ def _acquire(path: Path, out: Path) -> tuple[int, int | None]:
             holder = _pid(fd)
             os.close(fd)
             raise ResultsError(
-                f"{out}: another clawsim (pid {holder}) is writing this folder; "
-                "wait for it to finish or choose another --out"
+                f"{out}: another clawsim (pid {holder}) is writing it; wait for it to finish"
+                + (f" or {instead}" if instead else "")
             ) from None
         try:
             same = os.path.samestat(os.fstat(fd), os.lstat(path))
@@ -213,6 +223,50 @@ def replace(out: Path, build: Callable[[Path], T]) -> T:
         raise
     _swap(out, ready)
     return result
+
+
+def update(out: Path, carry: Callable[[str], bool], build: Callable[[Path], T], instead: str = "") -> T:
+    """Replace ``out`` (created if missing) under its lock by a new set: the entries of ``out``
+    whose name ``carry`` accepts, then what ``build(folder)`` adds (see ``replace``). Entries
+    are carried as hard links (clawsim never changes a file in place), copied where the file
+    system has none. ResultsError if another clawsim holds ``out`` (suggesting ``instead``), or
+    for an OSError (a full disk, a read-only folder): one line naming the file, ``out`` as it was."""
+    check_target(out)
+
+    def carried(staging: Path) -> T:
+        for name in sorted(os.listdir(out)) if out.is_dir() else []:
+            if carry(name):
+                _carry(out / name, staging / name)
+        return build(staging)
+
+    try:
+        with locked(out, instead):
+            recover(out)
+            return replace(out, carried)
+    except OSError as exc:
+        raise ResultsError(cannot_write(out, exc)) from None
+
+
+def cannot_write(out: Path, exc: OSError) -> str:
+    """The line for a write into ``out`` that failed: which file, why, and that ``out`` is intact."""
+    name = Path(exc.filename).name if exc.filename else "the new set"
+    return f"{out}: cannot write {name}: {exc.strerror or exc}; {out} is as it was"
+
+
+def _carry(source: Path, target: Path) -> None:
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, target, symlinks=True, copy_function=_link)
+    else:
+        _link(source, target)
+
+
+def _link(source: str | Path, target: str | Path) -> None:
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        shutil.copy2(source, target, follow_symlinks=False)
 
 
 @contextlib.contextmanager

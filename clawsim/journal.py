@@ -182,8 +182,11 @@ class Journal:
         self._synced = time.monotonic()
 
     def add(self, records: list[dict]) -> None:
-        """Append one run's records (a run always has at least one list), durably."""
+        """Append one run's records (a run always has at least one list), durably; a run
+        already journalled is left as it is (a stopped sweep may drain a run twice)."""
         run = records[0]["run"]
+        if run in self.done:
+            return
         line = json.dumps({"run": run, "records": records})
         kept = json.loads(line)["records"]  # as a resumed sweep will read them
         with signals_held():  # a Ctrl-C lands before or after a run is both written and counted

@@ -48,8 +48,13 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
 
 
 def _atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """The write of ``atomic_write``; an OSError names ``path`` (``filename``), even one from
+    a ``write()`` on a full disk, which names no file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -59,6 +64,9 @@ def _atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -105,14 +113,16 @@ def write_results(out: Path, scenario: Scenario, frame: pd.DataFrame, meta: dict
         RESOLVED_YAML: resolved_yaml(scenario).encode("utf-8"),
     }
     for name, content in data.items():
-        _write_bytes(out / name, content)
+        write_file(out / name, content)
     files = {name: _sha256(content) for name, content in data.items()}
     text = json.dumps({**meta, "files": files, "versions": versions()}, indent=2, sort_keys=True) + "\n"
-    _write_bytes(out / META_JSON, text.encode("utf-8"))
+    write_file(out / META_JSON, text.encode("utf-8"))
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    _atomic_write(path, lambda handle: handle.write(data))  # OSError as it is
+def write_file(path: Path, data: bytes) -> None:
+    """Write ``path`` whole (through a temporary file); an OSError (a full disk) names ``path``
+    and is raised as it is, for a caller that knows what it means for the set it writes."""
+    _atomic_write(Path(path), lambda handle: handle.write(data))
 
 
 def read_results(folder: str | Path) -> tuple[pd.DataFrame, Scenario, dict[str, Any]]:

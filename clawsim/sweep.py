@@ -209,7 +209,8 @@ def _drain_queue(results: Any) -> Iterator[list[dict]]:
 
 
 def _drain_executor(tasks: Iterator[Future], window: int, watch: Watch | None) -> Iterator[list[dict]]:
-    """Keep ``window`` tasks in flight; yield each run of a task as the task returns."""
+    """Keep ``window`` tasks in flight; yield each run of a task as the task returns. On a stop
+    signal, every task that has returned is still yielded before KeyboardInterrupt."""
     pending: set[Future] = set()
     try:
         while True:
@@ -217,11 +218,18 @@ def _drain_executor(tasks: Iterator[Future], window: int, watch: Watch | None) -
                 pending.add(task)
             if not pending:
                 return
-            done, pending = wait(pending, timeout=WATCH_EVERY_S, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=WATCH_EVERY_S, return_when=FIRST_COMPLETED)
             if not done and watch is not None and (why := watch()):
                 raise ExecutionError(why)
             for future in done:
                 yield from future.result()
+                pending.discard(future)  # only now: a stop while its runs are yielded drains it again
+    except KeyboardInterrupt:
+        finished = [f for f in pending if f.done() and not f.cancelled() and f.exception() is None]
+        for future in finished:
+            pending.discard(future)
+            yield from future.result()
+        raise
     finally:
         for future in pending:
             future.cancel()
@@ -255,11 +263,34 @@ def sweep(
     todo = (i for i in range(total) if i not in journal.done)
     if progress:
         progress(len(journal.done), total)
-    for run_records in execute(runs, todo, workers, executor, watch, count=total - len(journal.done)):
-        journal.add(run_records)
-        if progress:
-            progress(len(journal.done), total)
+    results = execute(runs, todo, workers, executor, watch, count=total - len(journal.done))
+    current = None
+    try:
+        for current in results:
+            journal.add(current)
+            if progress:
+                progress(len(journal.done), total)
+    except KeyboardInterrupt as exc:
+        _keep_finished(journal, results, current, exc)
+        raise
     return records_frame((r for recs in journal.done.values() for r in recs), runs.scenario)
+
+
+def _keep_finished(
+    journal: Journal, results: Iterator[list[dict]], current: list[dict] | None, stop: BaseException
+) -> None:
+    """Journal every run that had finished when a stop signal landed here, between two runs
+    (not in ``execute``, which drains its own): the run in hand, and what ``execute`` yields
+    once the stop is passed on to it."""
+    if current is not None:
+        journal.add(current)  # a no-op if it was journalled
+    try:
+        finished = results.throw(stop)  # type: ignore[attr-defined]
+        while True:
+            journal.add(finished)
+            finished = next(results)
+    except (KeyboardInterrupt, StopIteration):
+        return
 
 
 def run_sweep(

@@ -9,6 +9,7 @@ made by the same engine run that makes the run's record, so its counts equal the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,12 +161,14 @@ def write_traces(
 ) -> list[Path]:
     """Trace ``runs`` (default: ``default_runs``) and write their files into ``out``; returns the paths.
 
-    Each file is written to a temporary name and renamed, so none is ever half-written.
+    Each file is written to a temporary name and renamed, so none is ever half-written; an
+    OSError (a full disk) names the file. ``clawsim trace`` calls this on a new folder that it
+    swaps in whole (``clawsim.folder.update``).
     """
     import io
     import json
 
-    from .store import atomic_write_text
+    from .store import write_file
     from .timeline import chrome_trace, write_timeline
 
     whole = plan(scenario)
@@ -180,7 +183,7 @@ def write_traces(
         traced.append(t)
         stream = io.StringIO()
         write_timeline(t.spans, t.instants, stream)
-        atomic_write_text(out / f"run-{run}.timeline.jsonl", stream.getvalue())
+        write_file(out / f"run-{run}.timeline.jsonl", stream.getvalue().encode("utf-8"))
         text = (
             json.dumps(
                 chrome_trace(t.spans, t.instants, process_name=f"clawsim {scenario.name} run {run}"),
@@ -188,25 +191,25 @@ def write_traces(
             )
             + "\n"
         )
-        atomic_write_text(out / f"run-{run}.trace.json", text)
+        write_file(out / f"run-{run}.trace.json", text.encode("utf-8"))
         png = draw(scenario, [t], window_of([t], start_ms, end_ms))
-        _write_bytes(out / f"run-{run}.timeline.png", png)
+        write_file(out / f"run-{run}.timeline.png", png)
         written += [out / f"run-{run}.{ext}" for ext in ("timeline.jsonl", "trace.json", "timeline.png")]
     for group in _fix_pairs(traced):
         name = "runs-" + "-".join(str(t.spec.run) for t in group) + ".timeline.png"
         png = draw(scenario, group, window_of(group, start_ms, end_ms))
-        _write_bytes(out / name, png)
+        write_file(out / name, png)
         written.append(out / name)
     return written
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    from .store import atomic_write
+TRACE_FILE = re.compile(r"runs?-[0-9-]+\.(timeline\.jsonl|trace\.json|timeline\.png)")
 
-    def write(handle: Any) -> None:
-        handle.write(data)
 
-    atomic_write(path, write)
+def is_trace_file(name: str) -> bool:
+    """A file ``write_traces`` writes (run-N.timeline.jsonl, run-N.trace.json, run-N.timeline.png,
+    runs-N-M.timeline.png)."""
+    return TRACE_FILE.fullmatch(name) is not None
 
 
 def _fix_pairs(traced: Sequence[TracedRun]) -> list[list[TracedRun]]:

@@ -179,7 +179,7 @@ def test_a_full_disk_while_writing_the_set_keeps_the_old_folder_and_the_journal(
     (files / "single.yaml").write_text(BIG_SINGLE)
     one_line_error(
         cli(files / "single.yaml", "--out", out, "--no-report"),
-        "cannot write the new result set",
+        "cannot write runs.parquet",
         "No space left on device",
         "keeps all 800 runs",
     )

@@ -210,8 +210,7 @@ def test_a_second_writer_is_refused_naming_the_folder_and_the_holder(slow, tmp_p
     second = finish("run", path, "--out", out, "--no-report", "--resume")
     assert second.returncode == 2 and "Traceback" not in second.stderr
     assert second.stderr.strip().splitlines()[-1] == (
-        f"clawsim: {out}: another clawsim (pid {first.pid}) is writing this folder; "
-        "wait for it to finish or choose another --out"
+        f"clawsim: {out}: another clawsim (pid {first.pid}) is writing it; wait for it to finish or choose another --out"
     )
     _, stderr = first.communicate(timeout=120)
     assert first.returncode == 0, stderr

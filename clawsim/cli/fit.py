@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ..console import number, print_table, terminal_width
-from ..errors import UsageError
+from ..errors import ResultsError, UsageError
 from . import app
 from .options import note
 
@@ -61,19 +61,41 @@ def fit(
     list_: Annotated[
         str, typer.Option("--list", help="Fit one list (its index among the timeline's lists) or all of them.")
     ] = "all",
-    force: Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output file if it exists (replaced whole, under a lock).")
+    ] = False,
     replications: Annotated[
         int,
         typer.Option("--replications", "-n", min=2, help="Runs per point of the fitted scenario (and of the check)."),
     ] = 20,
 ) -> None:
-    from ..fitting import fit as fit_api
-    from ..store import atomic_write_text
+    from ..folder import locked
 
     target = out if out is not None else Path(f"fit-{timeline.name.removesuffix('.jsonl')}.yaml")
-    if target.exists() and not force:
-        raise UsageError(f"{target}: exists; pass --force to replace it, or --out another file")
-    result = fit_api(timeline, list_index=_list_index(list_), replications=replications)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with locked(target, "choose another --out"):  # one clawsim writes a file at a time
+        existed = target.exists() or target.is_symlink()
+        if existed and not force:
+            raise UsageError(f"{target}: exists; pass --force to replace it, or --out another file")
+        _fit_and_write(timeline, target, _list_index(list_), replications, existed)
+    note(f"fitted scenario written to {target}; `clawsim run {target}` compares registry.fix none and pin")
+
+
+def _fit_and_write(timeline: Path, target: Path, list_index: int | None, replications: int, existed: bool) -> None:
+    """Fit, print the fit's tables, write ``target`` whole (its previous bytes stay on any error)."""
+    from ..fitting import fit as fit_api
+    from ..store import write_file
+
+    result = fit_api(timeline, list_index=list_index, replications=replications)
+    _print_fit(result)
+    try:
+        write_file(target, result.yaml.encode("utf-8"))
+    except OSError as exc:
+        kept = f"the previous {target.name} is as it was" if existed else "nothing was written"
+        raise ResultsError(f"{target}: cannot write it: {exc.strerror or exc}; {kept}") from None
+
+
+def _print_fit(result: Any) -> None:
     width = terminal_width()
     rows = [
         {
@@ -103,5 +125,3 @@ def fit(
     ]
     # narrow: keep the comparison (scans, then list_ms, observed beside simulated); hits go first
     print_table(check, columns, [], width, [*columns[:4], *columns[6:], "rows"])
-    atomic_write_text(target, result.yaml)
-    note(f"fitted scenario written to {target}; `clawsim run {target}` compares registry.fix none and pin")

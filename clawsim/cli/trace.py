@@ -11,6 +11,8 @@ from ..folder import DEFAULT_ROOT
 from . import app
 from .options import ReplicationsOption, ScenarioFile, SeedOption, SetOption, SweepOption, note, scenario_from
 
+_OUT = "choose another --out"
+
 
 @app.command(
     rich_help_panel="Simulate",
@@ -22,7 +24,8 @@ https://ui.perfetto.dev or chrome://tracing) and run-N.timeline.png (a Gantt cha
 loop); runs that differ only in registry.fix also get one before/after PNG. The trace comes from
 the same engine run as the run's record, so its counts equal the record's. Default: the first
 run of every sweep point (at most 6), into the traces/ folder of the what-if's result folder,
-{DEFAULT_ROOT}/NAME/HASH/traces/ (`clawsim run` of the same what-if keeps them).
+{DEFAULT_ROOT}/NAME/HASH/traces/ (`clawsim run` of the same what-if keeps them). The new trace files
+replace the old ones as a set, under the folder's lock (as `clawsim run` writes).
 
 **Examples**
 
@@ -69,11 +72,21 @@ def trace(
     replications: ReplicationsOption = None,
 ) -> None:
     from ..api import TRACES, default_out
-    from ..tracing import write_traces
+    from ..folder import update
+    from ..tracing import is_trace_file, write_traces
 
     scenario, _ = scenario_from(file, set_, sweep, seed, replications)
-    folder = out if out is not None else default_out(scenario) / TRACES
-    written = write_traces(scenario, run, folder, start_ms=start_ms, end_ms=end_ms)
+
+    def traces(into: Path) -> list[Path]:
+        return write_traces(scenario, run, into, start_ms=start_ms, end_ms=end_ms)
+
+    if out is None:  # the traces/ folder of the what-if's result folder, which is replaced whole
+        folder = default_out(scenario) / TRACES
+        drawn = update(folder.parent, lambda name: name != TRACES, lambda staging: traces(staging / TRACES), _OUT)
+    else:  # the trace files in --out, as a set; other files there are kept
+        folder = out
+        drawn = update(folder, lambda name: not is_trace_file(name), traces, _OUT)
+    written = [folder / path.name for path in drawn]
     for path in written:
         print(path)
     note(f"{len(written)} files in {folder}/; open the .trace.json files in https://ui.perfetto.dev")

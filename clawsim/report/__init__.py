@@ -25,7 +25,7 @@ from __future__ import annotations
 from ..errors import ReportError
 from .draw import render
 from .layout import held_values
-from .page import caption, index_html, index_markdown, point_table, write_report
+from .page import caption, draw_report, index_html, index_markdown, point_table, write_report
 from .select import Chart, charts, ratio_table, series, tradeoff_table
 from .stats import (
     AffineFit,
@@ -50,6 +50,7 @@ __all__ = [
     "charts",
     "ci95_half_width",
     "concurrency_path",
+    "draw_report",
     "growth_exponent",
     "growth_table",
     "held_values",

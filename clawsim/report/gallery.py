@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import load_scenario, simulate
 from ..store import write_results
-from .page import write_report
+from .page import draw_report
 
 GALLERY = {
     "rows-x-concurrency": "scenarios/rows-x-concurrency.yaml",
@@ -50,7 +50,7 @@ def regenerate(root: Path = Path("."), out: Path | None = None, names: list[str]
         }
         folder = out / name
         write_results(folder, scenario, frame, meta)
-        write_report(folder)
+        draw_report(folder)  # a folder only this command writes
         written.append(folder)
     return written
 

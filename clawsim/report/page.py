@@ -12,14 +12,14 @@ from __future__ import annotations
 import base64
 from html import escape
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..folder import latest
+from ..folder import is_link, latest, read_bytes, update
 from ..scenario import Scenario
-from ..store import RESOLVED_YAML, atomic_write, atomic_write_text, read_results
+from ..store import RESOLVED_YAML, read_results, write_file
 from .draw import render
 from .numbers import fmt, plus_minus
 from .select import Chart, charts
@@ -197,29 +197,56 @@ def index_html(
     return "\n".join(parts)
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    def write(handle: IO[bytes]) -> None:
-        handle.write(data)
+REPORT_FILES = (INDEX_MD, INDEX_HTML)  # with the charts (*.png): what a report replaces
 
-    atomic_write(path, write)
+
+def is_report_file(name: str) -> bool:
+    """A file of a result folder that the report draws (charts, index.md, index.html)."""
+    return name in REPORT_FILES or name.endswith(".png")
 
 
 def write_report(folder: str | Path, html: bool = False) -> list[Path]:
-    """Draw a result folder's charts and ``index.md`` into it (and ``index.html`` if ``html``), atomically.
+    """Redraw the report of the result folder ``folder``: charts, ``index.md`` and, if ``html``,
+    ``index.html`` replace the old report files as a set. The folder is locked and replaced as
+    a whole (``clawsim.folder.update``), so a stop signal, a full disk or a kill leaves it as it
+    was. Returns the PNG paths.
 
-    Returns the PNG paths written. Raises ResultsError for a missing or unreadable folder
-    and ReportError when the scenario sweeps nothing. A scenario's folder of what-ifs
-    (``results/<name>``) gets the report of the latest one run there.
+    ResultsError for a missing or unreadable folder, one that another clawsim is writing, or
+    a file that cannot be written (it is named); ReportError when the scenario sweeps nothing.
+    A scenario's folder of what-ifs (``results/<name>``) gets the report of the latest one run there.
     """
-    folder = latest(Path(folder))
+    folder = latest(Path(folder))  # results/<name>: its latest what-if
+    if is_link(folder) or not folder.is_dir():
+        read_results(folder)  # says what is wrong with it
+
+    def build(staging: Path) -> list[Path]:
+        frame, scenario, meta = read_results(folder)  # under the lock: no one changes it now
+        resolved = read_bytes(folder / RESOLVED_YAML).decode("utf-8")
+        return _draw(staging, frame, scenario, meta, resolved, html)
+
+    drawn = update(folder, lambda name: not is_report_file(name), build)
+    return [folder / png.name for png in drawn]
+
+
+def draw_report(folder: str | Path, html: bool = False) -> list[Path]:
+    """Draw a result folder's charts and ``index.md`` (and ``index.html`` if ``html``) into it,
+    file by file: for a folder no one else sees yet (a new result set, the gallery); use
+    ``write_report`` for a result folder in place. Returns the PNG paths; OSError as it is."""
+    folder = Path(folder)
     frame, scenario, meta = read_results(folder)
+    resolved = read_bytes(folder / RESOLVED_YAML).decode("utf-8")
+    return _draw(folder, frame, scenario, meta, resolved, html)
+
+
+def _draw(
+    folder: Path, frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any], resolved: str, html: bool
+) -> list[Path]:
     found = charts(frame, scenario)
     runs = int(frame["run"].nunique())
     pngs = [render(chart, caption(chart, scenario, runs)) for chart in found]
     for chart, png in zip(found, pngs, strict=True):
-        _write_bytes(folder / chart.file, png)
-    atomic_write_text(folder / INDEX_MD, index_markdown(frame, scenario, meta, found))
+        write_file(folder / chart.file, png)
+    write_file(folder / INDEX_MD, index_markdown(frame, scenario, meta, found).encode("utf-8"))
     if html:
-        resolved = (folder / RESOLVED_YAML).read_text(encoding="utf-8")
-        atomic_write_text(folder / INDEX_HTML, index_html(frame, scenario, meta, found, pngs, resolved))
+        write_file(folder / INDEX_HTML, index_html(frame, scenario, meta, found, pngs, resolved).encode("utf-8"))
     return [folder / chart.file for chart in found]
