@@ -157,7 +157,7 @@ def test_memo_and_stats_end_the_same(monkeypatch: pytest.MonkeyPatch, name: str)
     scenario = case_scenario(name)
 
     def batches() -> str:
-        world = build_world(scenario, np.random.default_rng(3))
+        world = build_world(scenario, lambda: np.random.default_rng(3))
         stats = ListStats(0, 0, 0.0, 0, 0, False)
         lookups = scenario.list.row_lookups
         spent = [listing.build_rows(world, stats, ws, rows, max(0, lookups + d), 0.28) for ws, rows, d in WALK]

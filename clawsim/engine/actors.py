@@ -10,7 +10,7 @@ in the aggregated engine (``arrivals``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -21,8 +21,11 @@ from .loop import IMMEDIATE, Sleep, Task, Work
 from .world import World
 
 
-def workspace_names(actor: ActorSpec, copy: int, rng: np.random.Generator) -> Iterator[str]:
-    """The workspaces one copy of an actor activates, in order."""
+Stream = Callable[[], np.random.Generator]  # a copy's random stream, made when first called
+
+
+def workspace_names(actor: ActorSpec, copy: int, rng: np.random.Generator | None) -> Iterator[str]:
+    """The workspaces one copy of an actor activates, in order (``rng``: for ``random:K`` only)."""
     form, arg = actor.workspaces.form, actor.workspaces.arg
     k = arg if isinstance(arg, int) else 1  # K of cycle:K and random:K
     n = 0
@@ -32,6 +35,7 @@ def workspace_names(actor: ActorSpec, copy: int, rng: np.random.Generator) -> It
         elif form == "cycle":
             yield f"{actor.name}/{n % k}"
         elif form == "random":
+            assert rng is not None, "random workspaces draw from the copy's stream"
             yield f"{actor.name}/{int(rng.integers(k))}"
         else:
             yield str(arg)
@@ -63,10 +67,11 @@ def activation(world: World, actor: ActorSpec, names: Iterator[str]) -> Task:
     yield Work(activate(world, actor, next(names), world.loop.now))
 
 
-def start_actor(world: World, actor: ActorSpec, copy: int, rng: np.random.Generator) -> None:
-    """Arm one copy of an actor on the loop (or, for poisson, as an external source)."""
+def start_actor(world: World, actor: ActorSpec, copy: int, stream: Stream) -> None:
+    """Arm one copy of an actor on the loop (or, for poisson, as an external source); the copy's
+    random stream is made only if it draws (random workspaces, poisson arrivals)."""
     loop = world.loop
-    names = workspace_names(actor, copy, rng)
+    names = workspace_names(actor, copy, stream() if actor.workspaces.form == "random" else None)
     if isinstance(actor, ImmediateActor):
 
         def reflipper() -> Task:  # the PR's flipper: re-arms with setImmediate
@@ -81,9 +86,10 @@ def start_actor(world: World, actor: ActorSpec, copy: int, rng: np.random.Genera
         loop.set_interval(actor.period_ms, lambda: activation(world, actor, names), start_ms=actor.start_ms)
     elif loop.arrivals is not None:  # the aggregated engine: one source for all copies
         if copy == 0:
-            loop.arrivals.add(PoissonSource(actor, rng, lambda workspace, now: activate(world, actor, workspace, now)))
+            source = PoissonSource(actor, stream(), lambda workspace, now: activate(world, actor, workspace, now))
+            loop.arrivals.add(source)
     else:
-        loop.env.process(_arrivals(world, actor, names, rng))
+        loop.env.process(_arrivals(world, actor, names, stream()))
 
 
 def _arrivals(world: World, actor: PoissonActor, names: Iterator[str], rng: np.random.Generator) -> Task:

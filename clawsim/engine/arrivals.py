@@ -86,19 +86,19 @@ class Arrivals:
             if runs[0][1] > MAX_WAITING and self._overrun(loop, [runs]):
                 return
             if (until := self.run(runs, env.now)) > env.now:
-                yield env.timeout(until - env.now)
+                yield from loop.hold(until - env.now)
             return
         segments = self.draw(env.now, [at for at, _ in entries])
         if self._overrun(loop, segments):
             return
         for (_, task), runs in zip(entries, segments[:-1], strict=True):
             if runs and (until := self.run(runs, env.now)) > env.now:  # the thread is held by these
-                yield env.timeout(until - env.now)
+                yield from loop.hold(until - env.now)
             if loop.stopped:
                 return
             yield from loop._drive(task)
         if not loop.stopped and (until := self.run(segments[-1], env.now)) > env.now:
-            yield env.timeout(until - env.now)
+            yield from loop.hold(until - env.now)
 
     def _overrun(self, loop: EventLoop, segments: list[list[Run]]) -> bool:
         """Halt the run when more arrivals came in since the last poll phase than the loop may

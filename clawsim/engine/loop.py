@@ -225,7 +225,7 @@ class EventLoop:
             yield from self._poll_phase()
             yield from self._check_phase()
             if not self.stopped:
-                yield self.env.timeout(self.iteration_ms)
+                yield from self.hold(self.iteration_ms)
             still = still + 1 if self.env.now == began else 0
             if still >= STALL_ITERATIONS:
                 self.halt(f"simulated time stood still for {STALL_ITERATIONS} loop iterations")
@@ -264,10 +264,18 @@ class EventLoop:
             return
         if arriving_ms is not None and arriving_ms != math.inf:
             wait = arriving_ms - self.env.now if wait is None else min(wait, arriving_ms - self.env.now)
+        if wait is not None and _skip_to(self.env, self.env.now + wait):  # nothing can arrive before
+            self.probe.idle_until(self.env.now)
+            return
         self._wake = self.env.event()
         yield self._wake if wait is None else self._wake | self.env.timeout(wait)
         self._wake = None
         self.probe.idle_until(self.env.now)
+
+    def hold(self, ms: float) -> Iterator[simpy.Event]:
+        """Hold the thread for ``ms`` (> 0): a SimPy timeout, or none when nothing can happen meanwhile."""
+        if not _skip_to(self.env, self.env.now + ms):
+            yield self.env.timeout(ms)
 
     def _check_phase(self) -> Iterator[simpy.Event]:
         for _ in range(len(self._immediates)):
@@ -279,7 +287,7 @@ class EventLoop:
         """Run one callback: resume ``task`` until it awaits something or returns."""
         for op in task:
             if type(op) is Work:
-                if op.ms > 0:
+                if op.ms > 0 and not _skip_to(self.env, self.env.now + op.ms):
                     yield self.env.timeout(op.ms)
                 continue
             if op is IMMEDIATE:
@@ -291,3 +299,14 @@ class EventLoop:
             else:
                 raise TypeError(f"a task yielded {op!r}; expected Work, IMMEDIATE, Sleep or IO")
             return
+
+
+def _skip_to(env: simpy.Environment, end: float) -> bool:
+    """Move the clock to ``end`` at once if no scheduled event comes at or before it (then a
+    timeout ending at ``end`` would be the next event SimPy processes, so skipping it leaves the
+    same state and the same times); False, and nothing changed, otherwise. ``end`` must be
+    computed as SimPy would (``now + delay``) for the clocks to stay byte-identical."""
+    if env.peek() > end:
+        env._now = end  # SimPy's clock: advancing it here is what processing that timeout would do
+        return True
+    return False

@@ -194,12 +194,14 @@ class MetadataCache:
                 entries[key] = (at, workspace)
 
 
-def scan_draws(cost: AnyCost, rng: np.random.Generator) -> Draws | None:
+def scan_draws(cost: AnyCost, rng: np.random.Generator | None) -> Draws | None:
     """``count`` draws of ``cost.sampler(rng)`` in one numpy call, or None where that is not
-    known to give the same numbers in the same order (tests/test_rows_fast_path.py checks it)."""
+    known to give the same numbers in the same order (tests/test_rows_fast_path.py checks it).
+    ``rng`` may be None for a constant, which draws nothing."""
     if isinstance(cost, Constant):
         value = cost.value
         return lambda count: [value] * count
+    assert rng is not None, "a random cost draws from a stream"
     if isinstance(cost, Lognormal):
         mu, sigma = cost.mu, cost.sigma
         return lambda count: rng.lognormal(mu, sigma, count).tolist()

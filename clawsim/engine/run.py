@@ -11,7 +11,8 @@ import numpy as np
 import simpy
 
 from ..scenario import RunSpec, Scenario, distribution
-from .actors import start_actor
+from ..scenario.costs import Constant
+from .actors import Stream, start_actor
 from .arrivals import Arrivals, engine_name
 from .listing import start_lists
 from .loop import EventLoop
@@ -22,16 +23,41 @@ from .trace import Tracer
 from .world import World
 
 
-def run_streams(seed: int, run: int, count: int) -> list[np.random.Generator]:
-    """Independent random streams for one run, derived from (seed, run index) only."""
-    children = np.random.SeedSequence(seed, spawn_key=(run,)).spawn(count)
-    return [np.random.default_rng(child) for child in children]
+class RunStreams:
+    """The independent random streams of one run, derived from (seed, run index) only.
+
+    Stream k is the k-th child that ``SeedSequence(seed, spawn_key=(run,)).spawn`` gives, i.e.
+    ``SeedSequence(seed, spawn_key=(run, k))``, made when first asked for: making one costs
+    tens of microseconds, and a run of constant costs and immediate actors needs none.
+    """
+
+    __slots__ = ("seed", "run", "_made")
+
+    def __init__(self, seed: int, run: int):
+        self.seed, self.run = seed, run
+        self._made: dict[int, np.random.Generator] = {}
+
+    def __getitem__(self, k: int) -> np.random.Generator:
+        rng = self._made.get(k)
+        if rng is None:
+            rng = self._made[k] = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(self.run, k)))
+        return rng
+
+    def stream(self, k: int) -> Stream:
+        """Stream k, made only if the caller asks for it."""
+        return lambda: self[k]
+
+
+def run_streams(seed: int, run: int) -> RunStreams:
+    """The random streams of run ``run`` of a scenario seeded ``seed`` (see ``RunStreams``)."""
+    return RunStreams(seed, run)
 
 
 def build_world(
-    scenario: Scenario, rng: np.random.Generator, engine: str | None = None, tracer: Tracer | None = None
+    scenario: Scenario, scan_stream: Stream, engine: str | None = None, tracer: Tracer | None = None
 ) -> World:
-    """The loop, the global, the metadata cache (scan costs drawn from ``rng``) and the counters.
+    """The loop, the global, the metadata cache (scan costs drawn from ``scan_stream()``, made
+    only if the cost is random) and the counters.
 
     ``engine`` overrides the scenario's ``loop.engine``: ``reference`` runs each poisson
     arrival as its own SimPy event; ``aggregated`` (the default) draws them per poll phase.
@@ -40,10 +66,15 @@ def build_world(
     registry = Registry(scenario.registry.initial_workspace, tracer)
     snapshot = scenario.registry.initial_workspace if scenario.memo.current_snapshot else None
     scan_ms = distribution(scenario.memo.scan_ms)
+    if isinstance(scan_ms, Constant):  # draws nothing: no stream is made for it
+        sampler, draws = scan_ms.sampler(None), scan_draws(scan_ms, None)
+    else:
+        rng = scan_stream()
+        sampler, draws = scan_ms.sampler(rng), scan_draws(scan_ms, rng)
     world = World(
         loop=EventLoop(env, scenario.loop.iteration_ms),
         registry=registry,
-        cache=MetadataCache(scenario.memo, registry, scan_ms.sampler(rng), snapshot, scan_draws(scan_ms, rng)),
+        cache=MetadataCache(scenario.memo, registry, sampler, snapshot, draws),
         pin=scenario.registry.fix == "pin",
         tracer=tracer,
     )
@@ -66,11 +97,11 @@ def simulate_once(
     records its events there (see ``trace.py``).
     """
     copies = [(actor, c) for actor in scenario.actors for c in range(actor.count)]
-    streams = run_streams(scenario.seed, run, 1 + len(copies))
-    world = build_world(scenario, streams[0], engine, tracer)
+    streams = run_streams(scenario.seed, run)
+    world = build_world(scenario, streams.stream(0), engine, tracer)
     loop, env = world.loop, world.loop.env
-    for (actor, copy), rng in zip(copies, streams[1:], strict=True):
-        start_actor(world, actor, copy, rng)
+    for k, (actor, copy) in enumerate(copies, start=1):
+        start_actor(world, actor, copy, streams.stream(k))
     start_lists(world, scenario.list)
     finished = loop.start()
     env.run(until=simpy.AnyOf(env, [finished, env.timeout(scenario.loop.max_sim_ms), loop.halted]))

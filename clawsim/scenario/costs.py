@@ -34,7 +34,8 @@ class Constant:
     def mean(self) -> float:
         return self.value
 
-    def sampler(self, rng: np.random.Generator) -> Sampler:
+    def sampler(self, rng: np.random.Generator | None) -> Sampler:
+        """Always ``value``: draws nothing, so ``rng`` may be None."""
         value = self.value
         return lambda: value
 
