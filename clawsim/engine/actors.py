@@ -20,7 +20,6 @@ from .arrivals import PoissonSource
 from .loop import IMMEDIATE, Sleep, Task, Work
 from .world import World
 
-
 Stream = Callable[[], np.random.Generator]  # a copy's random stream, made when first called
 
 

@@ -59,7 +59,9 @@ class ListStats:
         makes one record per list, and a generic deep copy would cost more than a small run)."""
         end_ms = self.start_ms if self.end_ms is None else self.end_ms
         derived = {"distinct_workspaces": len(self.workspaces), "list_ms": end_ms - self.start_ms}
-        return {"list_index": self.list_index} | {k: derived[k] if k in derived else getattr(self, k) for k in LIST_METRICS}
+        return {"list_index": self.list_index} | {
+            k: derived[k] if k in derived else getattr(self, k) for k in LIST_METRICS
+        }
 
 
 @dataclass(slots=True)
