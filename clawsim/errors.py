@@ -43,6 +43,14 @@ class NotAnalytic(ClawsimError, ValueError):
     """The scenario is outside every closed form; ``str()`` names the reason."""
 
 
+class NotExplorable(ClawsimError, ValueError):
+    """The scenario is outside what ``clawsim explore`` searches; ``str()`` names the reason."""
+
+
+class ScheduleError(ClawsimError, ValueError):
+    """A schedule file that does not fit its scenario; ``str()`` names the file and the choice."""
+
+
 class UsageError(ClawsimError, TypeError):
     """The Python API was called with arguments of the wrong kind."""
 
