@@ -156,3 +156,41 @@ def test_bad_schedule_files_are_one_line_errors(tmp_path, change, message):
 def test_bad_properties_say_what_is_accepted(text):
     with pytest.raises(UsageError, match="METRIC OP NUMBER"):
         parse_property(text)
+
+
+def test_cli_explore_writes_the_folder_and_proves_the_pin(tmp_path):
+    from typer.testing import CliRunner
+
+    from clawsim.cli import app
+
+    out = tmp_path / "x"
+    result = CliRunner().invoke(
+        app, ["explore", str(ROOT / "scenarios/pr90819-harness.yaml"), "--out", str(out), "--property", "scans <= 4"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "2..40" in result.stdout and "FAILS scans <= 4" in result.stdout
+    table = (out / "explore.md").read_text()
+    assert "`scans <= 2` holds for every schedule" in table and "| scans | 2 | 40 | 40 (40-40) |" in table
+    cx = read_schedule(out / "registry.fix=none.counterexample-1.schedule.json")
+    assert cx.expect["scans"] == 6 and cx.activations == 2  # two flips suffice to pass 4 scans
+    assert (out / "worst-vs-sampled.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--property", "scans <= many"], "METRIC OP NUMBER"),
+        (["--set", "list.count=2"], "explore follows one list per run"),
+    ],
+)
+def test_cli_explore_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    from typer.testing import CliRunner
+
+    from clawsim.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        ["explore", str(ROOT / "scenarios/pr90819-harness.yaml"), "--out", str(tmp_path / "x"), "--no-sample", *args],
+    )
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1

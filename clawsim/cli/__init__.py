@@ -199,6 +199,6 @@ def main() -> None:
 
 
 # The commands register themselves on ``app`` when imported.
-from . import inspect, run, trace, report, fit, node  # noqa: E402,F401,I001  (the order of --help)
+from . import inspect, run, explore, trace, report, fit, node  # noqa: E402,F401,I001  (the order of --help)
 
 __all__ = ["app", "exit_code", "main"]
