@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ResultsError
-from ..folder import check_target, locked, recover, replace
+from ..folder import cannot_write, check_target, locked, recover, replace
 from ..scenario import Scenario, resolved_yaml
 from .model import Bounds
 from .runner import PointResult
@@ -91,7 +91,7 @@ def write(
             _check_ours(out)
             names = replace(out, lambda staging: _write_set(staging, scenario, results, sampled, bounds))
     except OSError as exc:
-        raise ResultsError(f"{out}: cannot write the exploration: {exc.strerror or exc}") from None
+        raise ResultsError(cannot_write(out, exc)) from None
     return Written(out, tuple(out / n for n in names))
 
 
