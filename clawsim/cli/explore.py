@@ -22,7 +22,7 @@ entries expire. The search merges schedules that reach the same state (docs/expl
 is exhaustive within the bounds it prints; past --max-states it samples --samples random
 schedules instead and says so. Checked for every point: `stale_hits == 0`, with the pin
 `scans <= lookups per row`, and each --property. A property that fails gets a counterexample
-schedule (the fewest activations for counts), replayable with `clawsim trace --schedule`.
+schedule file (the fewest activations for counts).
 Writes {DEFAULT_ROOT}/NAME.explore/ (or --out): explore.md, explore.csv, explore.json, the
 schedules and worst-vs-sampled.png (the worst case beside the seeded runs' mean ± 95 % CI).
 
