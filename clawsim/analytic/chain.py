@@ -11,10 +11,11 @@ population stays small. See docs/analytic.md for where this is exact.
 from __future__ import annotations
 
 import math
+from typing import assert_never
 
 import numpy as np
 
-from ..engine import batches
+from ..engine.walk import AwaitIO, HoistedLookups, Pin, Rows, Yield, list_steps
 from ..scenario import PoissonActor, Scenario
 from .chain_loop import advance, io_wait, iteration
 from .chain_params import ChainParams, chain_params
@@ -159,22 +160,25 @@ def _pin_list(pop: Population) -> None:
 def _one_list(walk: Walk, scenario: Scenario, pop: Population, phase: str) -> tuple[Population, str, int]:
     """Walk one list from ``phase`` (where its first batch runs); returns the states at its
     end, the phase the next list starts in, and the list's yields. Totals go to ``walk.acc``."""
-    spec = scenario.list
     yields = 0
-    if walk.params.pin:
-        _pin_list(pop)
-    if spec.lookup_mode == "hoisted":  # even with 0 lookups: the merge after a read renormalizes
-        pop = merge(walk, read(walk, pop, 1, spec.hoisted_lookups, 0.0))
-    for b in batches(spec):
-        if b.yield_before:
-            yields += 1
-            if phase == "check":
-                pop = merge(walk, iteration(walk, pop))
-            phase = "check"
-        pop = merge(walk, read(walk, pop, b.rows, spec.row_lookups, spec.row_cost_ms))
-        if b.io_ms is not None:
-            pop = merge(walk, io_wait(walk, pop, b.io_ms))
-            phase = "poll"
+    for step in list_steps(scenario.list, walk.params.pin):
+        match step:
+            case Rows(rows=rows, lookups=lookups, row_cost_ms=row_cost_ms):
+                pop = merge(walk, read(walk, pop, rows, lookups, row_cost_ms))
+            case Yield():
+                yields += 1
+                if phase == "check":
+                    pop = merge(walk, iteration(walk, pop))
+                phase = "check"
+            case AwaitIO(ms=ms):
+                pop = merge(walk, io_wait(walk, pop, ms))
+                phase = "poll"
+            case Pin():
+                _pin_list(pop)
+            case HoistedLookups(lookups=lookups):  # even with 0 lookups: the merge after a read renormalizes
+                pop = merge(walk, read(walk, pop, 1, lookups, 0.0))
+            case _:
+                assert_never(step)
     return pop, phase, yields
 
 

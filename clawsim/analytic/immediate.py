@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import assert_never
 
 import numpy as np
 
-from ..engine import batches
 from ..engine.actors import workspace_names
+from ..engine.walk import AwaitIO, HoistedLookups, Pin, Rows, Yield, list_steps
 from ..scenario import Scenario
 from .costs import scan_mean
 from .coverage import check_ttl_immediate
@@ -37,7 +38,7 @@ class TokenMemo:
     def __init__(self, scenario: Scenario, scan_ms: float):
         memo = scenario.memo
         self.slots = memo.slots
-        self.keyed = memo.key == "workspace"
+        self.keyed = memo.keyed
         self.fingerprinted = memo.fingerprinted
         self.snapshot = scenario.registry.initial_workspace if memo.current_snapshot else None
         self.scan_ms, self.hit_ms = scan_ms, memo.hit_ms
@@ -152,22 +153,27 @@ class ImmediateWalk:
     def one_list(self, index: int, phase: str) -> tuple[Expectation, str]:
         """Walk list ``index`` whose first batch runs in ``phase``; returns its figures and
         the phase the next list starts in (it runs right after this one's last batch)."""
-        spec = self.sc.list
         t0, flips0, tally = self.t, self.flips, _Tally()
-        pinned = self.global_ws if self.sc.registry.fix == "pin" else None
-        if spec.lookup_mode == "hoisted":
-            self.read(tally, pinned or self.global_ws, 1, spec.hoisted_lookups, 0.0)
-        for b in batches(spec):
-            if b.yield_before:
-                tally.yields += 1
-                if phase == "check":
-                    self.t += self.delta
-                self.check_phase()
-                phase = "check"
-            self.read(tally, pinned or self.global_ws, b.rows, spec.row_lookups, spec.row_cost_ms)
-            if b.io_ms is not None:
-                self.io_wait(b.io_ms, phase)
-                phase = "poll"
+        pinned: str | None = None
+        for step in list_steps(self.sc.list, self.sc.registry.pinned):
+            match step:
+                case Rows(rows=rows, lookups=lookups, row_cost_ms=row_cost_ms):
+                    self.read(tally, pinned or self.global_ws, rows, lookups, row_cost_ms)
+                case Yield():
+                    tally.yields += 1
+                    if phase == "check":
+                        self.t += self.delta
+                    self.check_phase()
+                    phase = "check"
+                case AwaitIO(ms=ms):
+                    self.io_wait(ms, phase)
+                    phase = "poll"
+                case Pin():
+                    pinned = self.global_ws
+                case HoistedLookups(lookups=lookups):
+                    self.read(tally, pinned or self.global_ws, 1, lookups, 0.0)
+                case _:
+                    assert_never(step)
         figures = Expectation(
             index,
             tally.scans,

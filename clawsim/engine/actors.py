@@ -11,6 +11,7 @@ in the aggregated engine (``arrivals``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import assert_never
 
 import numpy as np
 
@@ -71,24 +72,27 @@ def start_actor(world: World, actor: ActorSpec, copy: int, stream: Stream) -> No
     random stream is made only if it draws (random workspaces, poisson arrivals)."""
     loop = world.loop
     names = workspace_names(actor, copy, stream() if actor.workspaces.form == "random" else None)
-    if isinstance(actor, ImmediateActor):
+    match actor:
+        case ImmediateActor():
 
-        def reflipper() -> Task:  # the PR's flipper: re-arms with setImmediate
-            if actor.start_ms:
-                yield Sleep(actor.start_ms)
-            while True:
-                yield from activation(world, actor, names)
-                yield IMMEDIATE
+            def reflipper() -> Task:  # the PR's flipper: re-arms with setImmediate
+                if actor.start_ms:
+                    yield Sleep(actor.start_ms)
+                while True:
+                    yield from activation(world, actor, names)
+                    yield IMMEDIATE
 
-        loop.set_immediate(reflipper())
-    elif isinstance(actor, IntervalActor):
-        loop.set_interval(actor.period_ms, lambda: activation(world, actor, names), start_ms=actor.start_ms)
-    elif loop.arrivals is not None:  # the aggregated engine: one source for all copies
-        if copy == 0:
-            source = PoissonSource(actor, stream(), lambda workspace, now: activate(world, actor, workspace, now))
-            loop.arrivals.add(source)
-    else:
-        loop.env.process(_arrivals(world, actor, names, stream()))
+            loop.set_immediate(reflipper())
+        case IntervalActor(period_ms=period_ms):
+            loop.set_interval(period_ms, lambda: activation(world, actor, names), start_ms=actor.start_ms)
+        case PoissonActor() if loop.arrivals is not None:  # the aggregated engine: one source for all copies
+            if copy == 0:
+                source = PoissonSource(actor, stream(), lambda workspace, now: activate(world, actor, workspace, now))
+                loop.arrivals.add(source)
+        case PoissonActor():
+            loop.env.process(_arrivals(world, actor, names, stream()))
+        case _:
+            assert_never(actor)
 
 
 def _arrivals(world: World, actor: PoissonActor, names: Iterator[str], rng: np.random.Generator) -> Task:

@@ -1,52 +1,26 @@
 """``sessions.list``: openclaw's ``listSessionsFromStoreAsync`` row loop, and how lists start.
 
-The list walk (``batches``) is written once here and read by the engine and by the
-analytic model alike: rows between two yields are one callback (docs/event-loop.md §4),
-and each of the first ``per_row_io.rows`` rows is followed by an awaited read (§9).
+The steps of a list are ``walk.list_steps`` (shared with the analytic models); this module
+runs them on the loop: a batch's rows as one callback (docs/event-loop.md §4), their lookups
+in the memo (``build_rows``, with exact fast paths), the yields and the awaited reads (§9).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Iterator
-from dataclasses import dataclass
+from collections.abc import Hashable
 from functools import reduce
 from itertools import accumulate
 from operator import add
+from typing import assert_never
 
 from ..scenario import ListSpec
 from . import trace
 from .loop import IMMEDIATE, IO, EventLoop, Sleep, Task, Work
 from .metrics import ListStats
 from .registry import ROOT_CONTEXT, AsyncContext
+from .walk import AwaitIO, HoistedLookups, Pin, Rows, Yield, list_steps
 from .world import World
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Rows built in one callback: after a setImmediate yield if ``yield_before``, followed by
-    an awaited I/O of ``io_ms`` if set; ``start`` is the index of its first row."""
-
-    start: int
-    rows: int
-    yield_before: bool
-    io_ms: float | None
-
-
-def batches(spec: ListSpec) -> Iterator[Batch]:
-    """The batches of one list: ``(i + 1) % B == 0`` in the TypeScript means a yield before
-    row i when ``i > 0 and i % B == 0``; a row followed by an awaited read ends its batch."""
-    every, io_rows, i = spec.yield_every, spec.io_rows, 0
-    io_ms = spec.per_row_io.latency_ms if spec.per_row_io else None
-    while i < spec.rows:
-        before = bool(i and every and i % every == 0)
-        if i < io_rows:
-            end = i + 1
-        else:
-            end = min(spec.rows, (i // every + 1) * every) if every else spec.rows
-        yield Batch(i, end - i, before, io_ms if i < io_rows else None)
-        i = end
-
 
 FAST_ROWS = True  # _scanned_rows and _hit_rows in build_rows; tests turn them off to compare records
 
@@ -73,7 +47,7 @@ def build_rows(
     cache = world.cache
     keys = cache.keys(workspace, lookups_per_row)
     start = t = world.loop.now
-    fast = FAST_ROWS and world.tracer is None and len(keys) > 0
+    fast = FAST_ROWS and world.tracer is None and len(keys) > 0 and cache.lru_order
     all_miss = fast and cache.always_misses(workspace, len(keys))
     if all_miss and cache.first_row_misses(workspace, keys):
         return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms) - start
@@ -179,33 +153,38 @@ def look_up(
 
 
 def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext = ROOT_CONTEXT) -> Task:
-    """``listSessionsFromStoreAsync``: build rows, await transcript reads, yield every B rows."""
+    """``listSessionsFromStoreAsync``: the steps of ``walk.list_steps`` on the loop, traced."""
     loop, registry, tracer = world.loop, world.registry, world.tracer
-    if world.pin:  # return withPinnedActivePluginRegistryWorkspaceDir(async () => { ... })
-        context = registry.pin(context)
     stats = ListStats(index, spec.rows, float(loop.now), registry.flips, registry.changes, context.pinned is not None)
     world.stats.lists.append(stats)
     rows_id = tracer.open_list(index, stats.start_ms, spec.rows) if tracer is not None else None
-    if spec.lookup_mode == "hoisted":  # resolved once before the row loop, reused by every row
-        workspace = registry.read(context)
-        stats.workspaces.add(workspace)
-        keys = world.cache.keys(workspace, spec.hoisted_lookups)
-        yield Work(look_up(world, stats, workspace, keys, loop.now, rows_id))
-    for batch in batches(spec):
-        if batch.yield_before:
-            stats.yields += 1
-            if tracer is not None:
-                tracer.instant(trace.YIELD, loop.now, f"list {index}", rows_id, row=batch.start)
-            yield IMMEDIATE  # await new Promise<void>((resolve) => setImmediate(resolve))
-        workspace = registry.read(context)  # getActivePluginRegistryWorkspaceDirFromState()
-        if spec.row_lookups:
-            stats.workspaces.add(workspace)
-        ms = build_rows(world, stats, workspace, batch.rows, spec.row_lookups, spec.row_cost_ms, rows_id)
-        if tracer is not None:
-            tracer.span(trace.BATCH, loop.now, ms, trace.LOOP, rows_id, rows=batch.rows, workspace=workspace)
-        yield Work(ms)
-        if batch.io_ms is not None:
-            yield IO(batch.io_ms)  # await readSessionTitleFieldsFromTranscriptAsync(...)
+    for step in list_steps(spec, world.pin):
+        match step:
+            case Rows(rows=rows, lookups=lookups, row_cost_ms=row_cost_ms):
+                workspace = registry.read(context)  # getActivePluginRegistryWorkspaceDirFromState()
+                if lookups:
+                    stats.workspaces.add(workspace)
+                ms = build_rows(world, stats, workspace, rows, lookups, row_cost_ms, rows_id)
+                if tracer is not None:
+                    tracer.span(trace.BATCH, loop.now, ms, trace.LOOP, rows_id, rows=rows, workspace=workspace)
+                yield Work(ms)
+            case Yield(row=row):
+                stats.yields += 1
+                if tracer is not None:
+                    tracer.instant(trace.YIELD, loop.now, f"list {index}", rows_id, row=row)
+                yield IMMEDIATE  # await new Promise<void>((resolve) => setImmediate(resolve))
+            case AwaitIO(ms=ms):
+                yield IO(ms)  # await readSessionTitleFieldsFromTranscriptAsync(...)
+            case Pin():  # return withPinnedActivePluginRegistryWorkspaceDir(async () => { ... })
+                context = registry.pin(context)
+                stats.pinned = True
+            case HoistedLookups(lookups=lookups):  # resolved once before the row loop, reused by every row
+                workspace = registry.read(context)
+                stats.workspaces.add(workspace)
+                keys = world.cache.keys(workspace, lookups)
+                yield Work(look_up(world, stats, workspace, keys, loop.now, rows_id))
+            case _:
+                assert_never(step)
     stats.finish(loop.now, registry.flips, registry.changes)
     if tracer is not None:
         tracer.close_list(index, loop.now)

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..scenario import MemoSpec
 from ..scenario.costs import AnyCost, Constant, Empirical, Lognormal, Sampler, Uniform
+from ..scenario.policy import MemoPolicy
 from .registry import Registry
 
 Entry = tuple[float, str]  # (stored at ms, workspace the scan was for)
@@ -31,9 +32,9 @@ class Memo:
 
     __slots__ = ("slots", "ttl_ms", "entries")
 
-    def __init__(self, spec: MemoSpec):
-        self.slots = spec.slots
-        self.ttl_ms = spec.ttl_ms
+    def __init__(self, policy: MemoPolicy):
+        self.slots = policy.slots
+        self.ttl_ms = policy.ttl_ms
         self.entries: OrderedDict[Hashable, Entry] = OrderedDict()
 
     def lookup(self, key: Hashable, now: float) -> Entry | None:
@@ -75,6 +76,7 @@ class MetadataCache:
         "keyed",
         "fingerprinted",
         "current_snapshot",
+        "lru_order",
     )
 
     def __init__(
@@ -85,13 +87,16 @@ class MetadataCache:
         snapshot_workspace: str | None,
         scan_draws: Draws | None = None,
     ):
-        self.memo = Memo(spec)
+        policy = spec.rules
+        self.memo = Memo(policy)
+        # The row fast paths count on least-recently-used eviction (``MemoPolicy``).
+        self.lru_order = policy.evicts_in_lru_order
         self.registry = registry
         self.scan_cost = scan_cost
         # ``scan_draws(n)``: the next n draws of ``scan_cost`` in one call (None: drawn one by one).
         self.scan_draws = scan_draws
         self.hit_ms = spec.hit_ms
-        self.keyed = spec.key == "workspace"
+        self.keyed = spec.keyed
         self.fingerprinted = spec.fingerprinted
         # The workspace the gateway's published snapshot serves for free (None: no fast path).
         self.current_snapshot = snapshot_workspace
@@ -145,7 +150,7 @@ class MetadataCache:
         misses on every lookup once one such row has run: the memo holds fewer entries than the
         row has keys, so each key is evicted before it comes back (and no snapshot serves it)."""
         slots = self.memo.slots
-        return self.current_snapshot != workspace and slots is not None and slots < lookups
+        return self.lru_order and self.current_snapshot != workspace and slots is not None and slots < lookups
 
     def first_row_misses(self, workspace: str, keys: tuple[Hashable, ...]) -> bool:
         """Whether the next row of ``keys`` (distinct) misses on every lookup.

@@ -75,7 +75,7 @@ def build_world(
         loop=EventLoop(env, scenario.loop.iteration_ms),
         registry=registry,
         cache=MetadataCache(scenario.memo, registry, sampler, snapshot, draws),
-        pin=scenario.registry.fix == "pin",
+        pin=scenario.registry.pinned,
         tracer=tracer,
     )
     if engine_name(engine, scenario.loop.engine) == "aggregated":

@@ -22,6 +22,7 @@ from .costs import CostMs
 from .messages import one_line
 from .names import check_folder_name
 from .paths import PathError, derived
+from .policy import MemoPolicy, PolicyName, memo_policy
 from .strict import Strict
 from .workspaces import Workspaces, WorkspacesField
 
@@ -132,11 +133,16 @@ class RegistrySpec(Strict):
         "(AsyncLocalStorage, openclaw PR #90819)",
     )
 
+    @property
+    def pinned(self) -> bool:
+        """Whether lists run inside the pin (the fix)."""
+        return self.fix == "pin"
+
 
 class MemoSpec(Strict):
     """The plugin-metadata snapshot memo; a miss is a synchronous full scan."""
 
-    policy: Literal["none", "single", "lru", "ttl"] = Field(
+    policy: PolicyName = Field(
         default="lru",
         description="none: every lookup scans; single: one slot; lru: capacity entries; ttl: entries expire",
     )
@@ -180,14 +186,22 @@ class MemoSpec(Strict):
     @property
     def fingerprinted(self) -> bool:
         """Whether an entry is valid by construction: its key holds every input it depends on."""
-        return self.key == "workspace" and self.policy != "ttl"
+        return self.keyed and not self.rules.expires
+
+    @property
+    def rules(self) -> MemoPolicy:
+        """What the policy means (``scenario.policy``): slots, expiry, eviction order."""
+        return memo_policy(self.policy, self.capacity, self.ttl_ms)
 
     @property
     def slots(self) -> int | None:
         """Entries the memo may hold (None = unbounded)."""
-        if self.policy == "lru":
-            return self.capacity or 8
-        return {"none": 0, "single": 1}.get(self.policy, self.capacity)
+        return self.rules.slots
+
+    @property
+    def keyed(self) -> bool:
+        """Whether the memo key holds the workspace (else PR 77985's unkeyed cache: key (j) only)."""
+        return self.key == "workspace"
 
 
 _KIND = "immediate: re-armed with setImmediate (every check phase) | interval: a setInterval | poisson: inbound turns"

@@ -1,0 +1,103 @@
+"""The one walk of a list: the steps of openclaw's ``listSessionsFromStoreAsync``, in order.
+
+``list_steps`` is the only place that knows what a list does and in which order: enter the
+pin, the hoisted lookups, then per batch of rows the ``setImmediate`` yield before it, the
+rows (one synchronous callback, docs/event-loop.md §4) and the awaited read after it (§9).
+The engine (``listing.session_list``, which also drives the tracer) and both analytic models
+(``analytic.immediate``, ``analytic.chain``) consume these steps with a closed ``match``, so a
+new kind of step fails mypy in every consumer until each one handles it. The Node harness
+(``clawsim/node/harness.mjs``, ``sessionList``) mirrors the same order; a test runs both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..scenario import ListSpec
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Rows built in one callback: after a setImmediate yield if ``yield_before``, followed by
+    an awaited I/O of ``io_ms`` if set; ``start`` is the index of its first row."""
+
+    start: int
+    rows: int
+    yield_before: bool
+    io_ms: float | None
+
+
+def batches(spec: ListSpec) -> Iterator[Batch]:
+    """The batches of one list: ``(i + 1) % B == 0`` in the TypeScript means a yield before
+    row i when ``i > 0 and i % B == 0``; a row followed by an awaited read ends its batch."""
+    every, io_rows, i = spec.yield_every, spec.io_rows, 0
+    io_ms = spec.per_row_io.latency_ms if spec.per_row_io else None
+    while i < spec.rows:
+        before = bool(i and every and i % every == 0)
+        if i < io_rows:
+            end = i + 1
+        else:
+            end = min(spec.rows, (i // every + 1) * every) if every else spec.rows
+        yield Batch(i, end - i, before, io_ms if i < io_rows else None)
+        i = end
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """``withPinnedActivePluginRegistryWorkspaceDir``: from here on the list reads the
+    workspace captured now (the fix)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HoistedLookups:
+    """``lookups`` lookups made once before the row loop (``lookup_mode: hoisted``), reused by
+    every row; synchronous, in the same callback as the first batch's rows."""
+
+    lookups: int
+
+
+@dataclass(frozen=True, slots=True)
+class Yield:
+    """``await new Promise((resolve) => setImmediate(resolve))`` before row ``row``."""
+
+    row: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Rows ``start`` .. ``start + rows - 1`` built synchronously, each reading the workspace
+    once at the batch's start and making ``lookups`` lookups and ``row_cost_ms`` of work."""
+
+    start: int
+    rows: int
+    lookups: int
+    row_cost_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitIO:
+    """``await readSessionTitleFieldsFromTranscriptAsync(...)``: an I/O of ``ms`` after the row
+    just built; the list resumes in the poll phase that sees it complete."""
+
+    ms: float
+
+
+Step = Pin | HoistedLookups | Yield | Rows | AwaitIO
+PIN = Pin()
+
+
+def list_steps(spec: ListSpec, pinned: bool) -> Iterator[Step]:
+    """The steps of one list, in the order Node runs them; ``pinned``: the list runs inside
+    the pin (``RegistrySpec.pinned``). A hoisted mode yields its step even with 0 lookups."""
+    if pinned:
+        yield PIN
+    if spec.lookup_mode == "hoisted":
+        yield HoistedLookups(spec.hoisted_lookups)
+    lookups, row_cost_ms = spec.row_lookups, spec.row_cost_ms
+    for batch in batches(spec):
+        if batch.yield_before:
+            yield Yield(batch.start)
+        yield Rows(batch.start, batch.rows, lookups, row_cost_ms)
+        if batch.io_ms is not None:
+            yield AwaitIO(batch.io_ms)
