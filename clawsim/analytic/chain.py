@@ -157,14 +157,16 @@ def _pin_list(pop: Population) -> None:
     pop.flags = np.where(has(f, Flag.LIVE_HELD), f | Flag.PINNED_HELD, f)
 
 
-def _one_list(walk: Walk, scenario: Scenario, pop: Population, phase: str) -> tuple[Population, str, int]:
-    """Walk one list from ``phase`` (where its first batch runs); returns the states at its
-    end, the phase the next list starts in, and the list's yields. Totals go to ``walk.acc``."""
-    yields = 0
+def _one_list(walk: Walk, scenario: Scenario, pop: Population, phase: str) -> tuple[Population, str, int, int]:
+    """Walk one list (``list_steps``) from ``phase`` (where its first batch runs); returns the
+    states at its end, the phase the next list starts in, the list's yields and lookups.
+    Totals go to ``walk.acc``."""
+    yields = lookups_made = 0
     for step in list_steps(scenario.list, walk.params.pin):
         match step:
             case Rows(rows=rows, lookups=lookups, row_cost_ms=row_cost_ms):
                 pop = merge(walk, read(walk, pop, rows, lookups, row_cost_ms))
+                lookups_made += rows * lookups
             case Yield():
                 yields += 1
                 if phase == "check":
@@ -177,9 +179,10 @@ def _one_list(walk: Walk, scenario: Scenario, pop: Population, phase: str) -> tu
                 _pin_list(pop)
             case HoistedLookups(lookups=lookups):  # even with 0 lookups: the merge after a read renormalizes
                 pop = merge(walk, read(walk, pop, 1, lookups, 0.0))
+                lookups_made += lookups
             case _:
                 assert_never(step)
-    return pop, phase, yields
+    return pop, phase, yields, lookups_made
 
 
 def chain_expectations(scenario: Scenario) -> list[Expectation]:
@@ -187,10 +190,9 @@ def chain_expectations(scenario: Scenario) -> list[Expectation]:
     spec = scenario.list
     walk = Walk.start(chain_params(scenario))
     pop, phase, out = initial(walk, scenario), "poll", []
-    lookups = spec.rows * spec.row_lookups + spec.hoisted_lookups
     for index in range(spec.count):
         walk.acc = a = Totals()
-        pop, phase, yields = _one_list(walk, scenario, pop, phase)
+        pop, phase, yields, lookups = _one_list(walk, scenario, pop, phase)
         out.append(Expectation(index, a.scans, a.hits, a.stale, lookups, a.flips, yields, a.ms, walk.exact, "chain"))
     check_ttl_chain(walk.params.ttl_ms, sum(e.list_ms for e in out))
     return out

@@ -9,8 +9,10 @@ expire within the run (``check_ttl_*``), and an awaited I/O the chain cannot fol
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from ..errors import NotAnalytic
-from ..scenario import CostMs, MemoSpec, Scenario
+from ..scenario import ActorSpec, CostMs, ImmediateActor, IntervalActor, MemoSpec, PoissonActor, Scenario
 from ..scenario.costs import Constant, distribution
 from .chain_params import arrival_rate_per_ms, poisson_work_ms
 from .expectation import Model
@@ -22,11 +24,33 @@ def model_for(scenario: Scenario) -> Model:
     Raises ``NotAnalytic`` naming the first reason neither model covers the scenario.
     """
     _check_common(scenario)
-    if scenario.actor_kinds <= {"immediate"}:
+    if {_model_of(a) for a in scenario.active_actors} <= {"immediate"}:
         _check_immediate(scenario)
         return "immediate"
     _check_chain(scenario)
     return "chain"
+
+
+def _model_of(actor: ActorSpec) -> Model:
+    """The model that follows an actor kind (an allow-list: a new kind must be placed here)."""
+    match actor:
+        case ImmediateActor():
+            return "immediate"
+        case IntervalActor() | PoissonActor():
+            return "chain"
+        case _:
+            assert_never(actor)
+
+
+def _check_memo(memo: MemoSpec) -> None:
+    """The memo policies the models know (an allow-list: a new policy must be placed here)."""
+    match memo.rules.name:
+        case "none" | "single" | "lru" | "ttl":
+            pass
+        case _:
+            assert_never(memo.rules.name)
+    if not memo.rules.evicts_in_lru_order:  # TokenMemo's reuse distance and the chain's held bits
+        raise NotAnalytic(f"memo.policy {memo.policy} does not evict least recently used first")
 
 
 def _check_common(scenario: Scenario) -> None:
@@ -34,6 +58,7 @@ def _check_common(scenario: Scenario) -> None:
         raise NotAnalytic(
             "the scenario has a sweep or variants: pass one resolved point (clawsim.plan(scenario)[i].scenario)"
         )
+    _check_memo(scenario.memo)
     spec = scenario.list
     if spec.polled:
         raise NotAnalytic("lists started by polling overlap; no closed form for overlapping lists")
@@ -55,7 +80,7 @@ def _check_immediate(scenario: Scenario) -> None:
 
 def _check_chain(scenario: Scenario) -> None:
     spec, memo, actors = scenario.list, scenario.memo, scenario.active_actors
-    pin = scenario.registry.fix == "pin"
+    pin = scenario.registry.pinned
     unique = all(a.workspaces.form == "unique" for a in actors)
     # one pinned list with a keyed memo reads one value: a restored key cannot matter
     if not unique and not (pin and spec.count == 1 and memo.fingerprinted and not memo.current_snapshot):
@@ -63,7 +88,7 @@ def _check_chain(scenario: Scenario) -> None:
             "timer/poisson actors with repeating workspaces: a flip may restore a key the memo holds "
             "(covered only with workspaces: unique, or one pinned list with a keyed memo)"
         )
-    poisson = [a for a in actors if a.kind == "poisson"]
+    poisson = [a for a in actors if isinstance(a, PoissonActor)]
     if len({a.work_ms for a in poisson}) > 1:
         raise NotAnalytic("poisson actors with different work_ms: the window then depends on which actor arrived")
     for a in poisson:
@@ -77,7 +102,8 @@ def _check_chain(scenario: Scenario) -> None:
 def check_ttl_immediate(memo: MemoSpec, duration_ms: float) -> None:
     """No TTL entry may expire within the walk's ``duration_ms`` (half the TTL if scans are drawn:
     the walk charges mean costs, a run may take longer)."""
-    if memo.policy == "ttl" and memo.ttl_ms is not None and duration_ms >= memo.ttl_ms * _ttl_margin(memo.scan_ms):
+    ttl_ms = memo.rules.ttl_ms
+    if ttl_ms is not None and duration_ms >= ttl_ms * _ttl_margin(memo.scan_ms):
         raise NotAnalytic(
             f"TTL entries can expire during the run (ttl_ms {memo.ttl_ms} < the run's {duration_ms:.1f} ms)"
         )

@@ -203,7 +203,7 @@ def apply_calibration(scenario: Scenario, calibration: Calibration, io_measured:
     if not calibration:
         return scenario
     over = calibration.get("overhead_ms", {})
-    pinned = scenario.registry.fix == "pin"
+    pinned = scenario.registry.pinned
     lst, memo = scenario.list, scenario.memo
     values: dict[str, Any] = {}
     if "iteration_ms" in calibration.get("loop", {}):

@@ -178,13 +178,7 @@ def _expected(scenario: Scenario, sim: Record, node: Record, how: dict[str, Rule
     stalls = node.get("io_no_turn", 0)
     lookups = scenario.list.row_lookups
     expected = dict(sim)
-    if (
-        not stalls
-        or not scenario.spinning
-        or how["scans"].kind != "exact"
-        or scenario.registry.fix == "pin"
-        or not lookups
-    ):
+    if not stalls or not scenario.spinning or how["scans"].kind != "exact" or scenario.registry.pinned or not lookups:
         return expected, {}
     expected["scans"] -= lookups * stalls
     expected["hits"] += lookups * stalls

@@ -6,9 +6,9 @@ The bounds are justified in validation/README.md ("The rules and their bounds").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, assert_never
 
-from ..scenario import ImmediateActor, IntervalActor, PoissonActor, Scenario
+from ..scenario import ActorSpec, ImmediateActor, IntervalActor, MemoSpec, PoissonActor, Scenario
 
 #: Metrics compared per list, in this order.
 METRICS = ("scans", "hits", "stale_hits", "flips", "changes", "distinct_workspaces", "yields", "list_ms")
@@ -86,15 +86,10 @@ def rules(scenario: Scenario) -> dict[str, Rule]:
     iteration while a row waits, and that number is a property of the machine.
     """
     lst, actors = scenario.list, scenario.active_actors
-    poisson = any(isinstance(a, PoissonActor) for a in actors)
+    orders = {_actor_order(a) for a in actors}
+    poisson = "random" in orders
     random_ws = any(a.workspaces.form == "random" for a in actors)
-    timers = (
-        any(isinstance(a, IntervalActor) or a.start_ms > 0 for a in actors)
-        or lst.polled
-        or bool(lst.gap_ms)
-        or lst.start_ms > 0
-        or scenario.memo.policy == "ttl"
-    )
+    timers = "timed" in orders or lst.polled or bool(lst.gap_ms) or lst.start_ms > 0 or _memo_timed(scenario.memo)
     io = lst.io_rows > 0
     out = dict.fromkeys(METRICS, EXACT)
     if poisson:
@@ -107,6 +102,31 @@ def rules(scenario: Scenario) -> dict[str, Rule]:
             out.update(dict.fromkeys(("scans", "hits", "stale_hits", "distinct_workspaces"), TIMED))
     out["list_ms"] = _list_ms_rule(scenario)
     return out
+
+
+def _actor_order(actor: ActorSpec) -> Literal["fixed", "timed", "random"]:
+    """When an actor's activations run against the list's callbacks: in a fixed order (immediate
+    from t = 0), at times (timers, a late start) or at random (inbound turns)."""
+    match actor:
+        case ImmediateActor() if actor.start_ms == 0:
+            return "fixed"
+        case ImmediateActor() | IntervalActor():
+            return "timed"
+        case PoissonActor():
+            return "random"
+        case _:
+            assert_never(actor)
+
+
+def _memo_timed(memo: MemoSpec) -> bool:
+    """Whether the memo's answers depend on time (entries that expire)."""
+    match memo.rules.name:
+        case "ttl":
+            return True
+        case "none" | "single" | "lru":
+            return False
+        case _:
+            assert_never(memo.rules.name)
 
 
 def _list_ms_rule(scenario: Scenario) -> Rule:
