@@ -9,7 +9,7 @@ import pytest
 
 import clawsim
 from clawsim.analytic import expectations
-from clawsim.engine.listing import batches
+from clawsim.engine.walk import batches
 from clawsim.errors import ScheduleError, UsageError
 from clawsim.explore import Bounds, Model, explore, parse_property, read_schedule
 from clawsim.explore.schedule import check_fits, replay

@@ -57,5 +57,5 @@ def test_the_walk_exists_once():
         if laid_out.search(line)
     ]
     assert others == []
-    for consumer in ("engine/listing.py", "analytic/immediate.py", "analytic/chain.py"):
+    for consumer in ("engine/listing.py", "analytic/immediate.py", "analytic/chain.py", "explore/model.py"):
         assert "list_steps(" in (ROOT / "clawsim" / consumer).read_text()

@@ -1,6 +1,6 @@
 """The abstract state of one list under every schedule, and its transitions.
 
-A list is the walk of ``engine.listing.batches``: a batch of rows runs synchronously, and
+A list is the walk of ``engine.walk.list_steps``: a batch of rows runs synchronously, and
 between two batches (a setImmediate yield, an awaited read, or both) the loop may run any
 actor. Before the first batch lies the gap in which the list is awaited (the pin captures
 the global at its end); after a last batch that awaits a read lies one more gap. Each gap
@@ -30,8 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import assert_never
 
-from ..engine.listing import batches
+from ..engine import walk as list_walk
 from ..errors import NotExplorable
 from ..scenario import ActorSpec, Scenario, distribution
 from ..scenario.costs import Constant, Empirical, Lognormal, Uniform
@@ -370,15 +371,25 @@ def _actor(index: int, spec: ActorSpec) -> Actor:
 
 
 def _steps(scenario: Scenario) -> Iterator[Step]:
-    spec = scenario.list
-    walk = list(batches(spec))
-    prev_io: float | None = None
-    for g, batch in enumerate(walk):
-        if g == 0:
-            gap = "start"
-        else:
-            gap = "+".join(p for p, on in (("yield", batch.yield_before), ("io", prev_io is not None)) if on)
-        yield Step(gap, batch.rows, prev_io, spec.hoisted_lookups if g == 0 else 0)
-        prev_io = batch.io_ms
-    if prev_io is not None:
-        yield Step("end", 0, prev_io, 0)
+    """The list's batches as the search steps through them (``engine.walk.list_steps``): each
+    with the gap before it (start, yield, io or both) and the hoisted lookups before the first."""
+    gap, yielded, io, hoisted = "start", False, None, 0
+    for step in list_walk.list_steps(scenario.list, scenario.registry.pinned):
+        match step:
+            case list_walk.Rows(rows=rows):
+                if gap != "start":
+                    gap = "+".join(p for p, on in (("yield", yielded), ("io", io is not None)) if on)
+                yield Step(gap, rows, io, hoisted)
+                gap, yielded, io, hoisted = "", False, None, 0
+            case list_walk.Yield():
+                yielded = True
+            case list_walk.AwaitIO(ms=ms):
+                io = ms
+            case list_walk.HoistedLookups(lookups=lookups):
+                hoisted = lookups
+            case list_walk.Pin():
+                pass  # the search holds the pinned value in its state (``Model.pin``)
+            case _:
+                assert_never(step)
+    if io is not None:
+        yield Step("end", 0, io, 0)
