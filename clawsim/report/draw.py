@@ -4,6 +4,11 @@ Deterministic: a Figure with its own Agg canvas (pyplot and the global backend a
 touched, so a notebook keeps its inline plots), matplotlib's default style, sizes fixed
 by the chart's shape, no ``Software`` text chunk. Bands and error bars are drawn from
 half-widths and min/max that ``stats.summarize`` guarantees are never negative.
+
+A categorical x axis (e.g. ``list.yield_every``, whose 0 means "never yields") has no
+in-between values, so its points are never joined by a line: each is a marker with its
+95 % interval (thick bar) and min to max (thin bar). An affine fit that makes no sense
+(a negative fixed cost) is named as such in the legend, and neither printed nor drawn.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from matplotlib.figure import Figure
 
 from .numbers import plus_minus
 from .select import Chart
+from .stats import YIELD_EVERY, implausible_affine
 from .tradeoff import draw_tradeoff, tradeoff_size
 
 DPI = 100
@@ -36,12 +42,26 @@ def _line_label(chart: Chart, line: tuple[Any, ...], part: pd.DataFrame) -> str:
     first = part.iloc[0]
     if chart.fit == "power":
         label += f": exponent {plus_minus(first['exponent'], first['exponent_se'])}"
+    elif chart.fit == "affine" and (why := implausible_affine(first["fixed_ms"], first["per_row_ms"])):
+        label += f": {why}"
     elif chart.fit == "affine":
         label += (
             f": {plus_minus(first['fixed_ms'], first['fixed_ms_se'], 0)} ms"
             f" + {plus_minus(first['per_row_ms'], first['per_row_ms_se'], 3)} ms/row"
         )
     return label
+
+
+def _draw_points(ax: Axes, part: pd.DataFrame, x: Any, index: int, lines: int, label: str) -> None:
+    """A categorical series: markers with their intervals, side by side per line, never joined."""
+    shift = (index - (lines - 1) / 2) * min(0.12, 0.6 / max(lines, 1))
+    x = np.asarray(x, dtype=float) + shift
+    mean = part["mean"].to_numpy(dtype=float)
+    (drawn,) = ax.plot(x, mean, marker=MARKERS[index % len(MARKERS)], linestyle="none", label=label, zorder=3)
+    color = drawn.get_color()
+    ax.vlines(x, part["min"], part["max"], color=color, linewidth=1, alpha=0.5, zorder=2)
+    if part["ci95"].notna().any():
+        ax.vlines(x, part["lo"], part["hi"], color=color, linewidth=4, alpha=0.5, zorder=2)
 
 
 def _draw_line(ax: Axes, chart: Chart, part: pd.DataFrame, x: Any, index: int, label: str) -> None:
@@ -57,7 +77,7 @@ def _draw_line(ax: Axes, chart: Chart, part: pd.DataFrame, x: Any, index: int, l
     ax.fill_between(x, part["min"], part["max"], color=color, alpha=0.10, linewidth=0)
     if part["ci95"].notna().any():
         ax.fill_between(x, part["lo"], part["hi"], color=color, alpha=0.30, linewidth=0)
-    if chart.fit == "affine":
+    if chart.fit == "affine" and not implausible_affine(part.iloc[0]["fixed_ms"], part.iloc[0]["per_row_ms"]):
         first = part.iloc[0]
         grid = np.geomspace(part["x"].min(), part["x"].max(), 50)
         ax.plot(
@@ -75,15 +95,26 @@ def _draw_panel(ax: Axes, chart: Chart, data: pd.DataFrame, xs: list[Any], color
     position = {x: i for i, x in enumerate(xs)}
     for line, part in data.groupby(list(chart.lines), sort=False, dropna=False):
         line = line if isinstance(line, tuple) else (line,)
-        x = part["x"].map(position) if chart.xscale == "categorical" else part["x"]
-        _draw_line(ax, chart, part, x, colors[line], _line_label(chart, line, part))
+        if chart.xscale == "categorical":
+            x = part["x"].map(position)
+            _draw_points(ax, part, x, colors[line], len(colors), _line_label(chart, line, part))
+        else:
+            _draw_line(ax, chart, part, part["x"], colors[line], _line_label(chart, line, part))
     ax.set_xscale("log" if chart.xscale == "log" else "linear")
     if chart.xscale == "categorical":
-        ax.set_xticks(range(len(xs)), [str(x) for x in xs])
+        ax.set_xticks(range(len(xs)), [_tick(chart, x) for x in xs])
+        ax.set_xlim(-0.5, len(xs) - 0.5)
     positive = (chart.data["min"] > 0).all() and (chart.data["lo"].fillna(1) > 0).all()
     ax.set_yscale("log" if chart.logy and positive else "linear")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8 if chart.panel else 9)
+
+
+def _tick(chart: Chart, value: Any) -> str:
+    """A categorical tick as the scenario writes the value; ``never`` for yield_every 0."""
+    from ..console import yaml_value
+
+    return "never" if chart.x_path == YIELD_EVERY and value == 0 else yaml_value(value)
 
 
 def draw_lines(fig: Figure, chart: Chart) -> list[Axes]:
@@ -150,6 +181,8 @@ def render(chart: Chart, text: str) -> bytes:
         else:
             draw_lines(fig, chart)
         fig.suptitle(chart.title, y=0.975)
+        if chart.conditions:
+            fig.text(0.5, 0.975 - 0.3 / size[1], chart.conditions, ha="center", va="top", fontsize=10)
         fig.text(0.02, 0.1 / size[1], textwrap.fill(text, int(14 * size[0])), fontsize=8, va="bottom", ha="left")
         buffer = BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})

@@ -23,7 +23,7 @@ from ..store import RESOLVED_YAML, read_results, write_file
 from .draw import render
 from .numbers import fmt, plus_minus
 from .select import Chart, charts
-from .stats import dimensions, growth_table, summarize
+from .stats import dimensions, growth_table, implausible_affine, summarize
 
 INDEX_MD = "index.md"
 INDEX_HTML = "index.html"
@@ -83,6 +83,10 @@ def _growth_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     }
     for name, (column, digits) in pairs.items():
         cells[name] = [plus_minus(v, e, digits) for v, e in zip(table[column], table[f"{column}_se"], strict=True)]
+    fits = zip(table["list_ms_fixed_ms"], table["list_ms_per_row_ms"], strict=True)
+    for i, why in enumerate(implausible_affine(fixed, slope) for fixed, slope in fits):
+        if why:  # a negative cost is no answer: name the misfit instead of printing it
+            cells.loc[cells.index[i], ["list_ms fixed (ms)", "list_ms per row (ms)"]] = [why, "n/a"]
     return cells
 
 
@@ -98,7 +102,8 @@ def tables(frame: pd.DataFrame, scenario: Scenario) -> list[tuple[str, str, pd.D
                     "For each combination of the other swept fields: the growth exponent of mean scans (slope of "
                     "log mean on log rows, ~1 = O(rows), ~0 = O(1)) ± its standard error, and the affine fit of mean "
                     "list_ms = fixed ms + ms per row (weighted by 1/mean^2) ± standard errors. A list with the pin is "
-                    "affine: a fixed cost (its cold scans) plus a cost per row."
+                    "affine: a fixed cost (its cold scans) plus a cost per row; a fit with a negative cost is no such "
+                    "line, and says so instead of printing it."
                 ),
                 growth,
             )
@@ -144,7 +149,14 @@ def index_markdown(frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any]
         "",
     ]
     for chart in found:
-        parts += [f"## {chart.title}", "", f"![{chart.title}]({chart.file})", "", caption(chart, scenario, runs), ""]
+        parts += [
+            f"## {chart.heading}",
+            "",
+            f"![{chart.heading}]({chart.file})",
+            "",
+            caption(chart, scenario, runs),
+            "",
+        ]
     for heading, text, cells in tables(frame, scenario):
         parts += [f"## {heading}", "", text, "", markdown_table(cells), ""]
     return "\n".join(parts)
@@ -186,8 +198,8 @@ def index_html(
     for chart, png in zip(found, pngs, strict=True):
         data = base64.b64encode(png).decode("ascii")
         parts += [
-            f"<h2>{escape(chart.title)}</h2>",
-            f'<figure><img alt="{escape(chart.title)}" '
+            f"<h2>{escape(chart.heading)}</h2>",
+            f'<figure><img alt="{escape(chart.heading)}" '
             f'src="data:image/png;base64,{data}"><figcaption>{escape(caption(chart, scenario, runs))}'
             "</figcaption></figure>",
         ]

@@ -9,7 +9,8 @@ The charts follow what the sweep varies (``scenario.sweep`` and ``variants``):
   scan ratio (mean scans with fix none / with fix pin);
 - ``list.yield_every``: loop_delay_max_ms vs yield_every;
 - ``variants`` or ``registry.fix``: the trade-off, one row per option (variant and fix)
-  with scans, the longest event-loop delay and stale hits side by side;
+  with scans, list duration, the longest event-loop delay and (if any option served one)
+  stale hits side by side;
 - any other sweep: scans and list_ms vs each swept field.
 
 Line charts draw one line per option; fields a chart does not show become more lines,
@@ -21,13 +22,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from ..errors import ReportError
 from ..scenario import Scenario
 from .layout import Layout, choices, held_slice, held_values, line_layout, option_layout, order_by
-from .stats import CONCURRENCY, FIX, ROWS, YIELD_EVERY, affine_fit, concurrency_path, per_run, power_fit, summarize
+from .stats import (
+    CONCURRENCY,
+    FIX,
+    ROWS,
+    YIELD_EVERY,
+    affine_fit,
+    concurrency_path,
+    per_run,
+    power_fit,
+    stale_options,
+    summarize,
+)
 
 SCANS_LABEL = "full scans per list (memo misses)"
 STATS = ("mean", "ci95", "lo", "hi", "min", "max")
@@ -58,6 +71,40 @@ class Chart:
     panel: str | None = None
     fit: str = ""
     x_path: str = ""  # the swept field on the x axis of a line chart
+    conditions: str = ""  # the held values in words ("16 copies of 'agent', 10,000 rows"), under the title
+
+    @property
+    def heading(self) -> str:
+        """The title with its conditions, as index.md and index.html head the chart."""
+        return f"{self.title} ({self.conditions})" if self.conditions else self.title
+
+
+def condition(scenario: Scenario, path: str, value: Any) -> str:
+    """A held value in words: ``10,000 rows``, ``16 copies of 'agent'``, ``never yields``."""
+    from ..console import yaml_value
+
+    if (match := CONCURRENCY.match(path)) is not None:
+        index, name = int(match.group(1)), match.group(2)
+        actor = scenario.actors[index].name if index < len(scenario.actors) else f"#{index}"
+        return {
+            "count": f"{value:,} copies of '{actor}'",
+            "rate_per_s": f"'{actor}' at {value:g}/s",
+            "period_ms": f"'{actor}' every {value:g} ms",
+        }[name]
+    if path == ROWS:
+        return f"{value:,} rows"
+    if path == YIELD_EVERY:
+        return "never yields" if value == 0 else f"a yield every {value:,} rows"
+    if path == FIX:
+        return f"fix {value}"
+    if path == "variant":
+        return f"variant {value}"
+    return f"{path} = {yaml_value(value)}"
+
+
+def conditions(scenario: Scenario, layout: Layout) -> str:
+    """What a chart holds fixed, in words, for its title."""
+    return ", ".join(condition(scenario, path, value) for path, value in layout.held.items())
 
 
 def _band_note(scenario: Scenario) -> str:
@@ -67,6 +114,18 @@ def _band_note(scenario: Scenario) -> str:
     return (
         f"line: mean over runs; dark band: 95 % CI, Student t over {count} replications; "
         "light band: min to max over runs; each run's lists averaged first"
+    )
+
+
+def _point_note(scenario: Scenario) -> str:
+    count = scenario.replications
+    if count < 2:
+        return (
+            "marker: mean over runs (1 replication per point: no confidence interval); each run's lists averaged first"
+        )
+    return (
+        f"marker: mean over runs; thick bar: 95 % CI, Student t over {count} replications; "
+        "thin bar: min to max over runs; each run's lists averaged first"
     )
 
 
@@ -139,6 +198,7 @@ def _growth_chart(runs: pd.DataFrame, scenario: Scenario, metric: str) -> Chart:
         layout.panel,
         fit,
         ROWS,
+        conditions(scenario, layout),
     )
 
 
@@ -151,8 +211,8 @@ def _line_chart(
     what = "concurrency" if CONCURRENCY.match(x_path) else re.sub(r"[^a-z0-9]+", "-", x_path.split(".")[-1].lower())
     file = f"{short}-vs-{what}.png"
     note = f"{_band_note(scenario)}; {layout.held_text()}"
-    if xscale == "categorical":
-        note += "; x positions evenly spaced"
+    if xscale == "categorical":  # points, not lines (draw.py): say so in the points' terms
+        note = f"{_point_note(scenario)}; {layout.held_text()}; x: the values swept, evenly spaced, not joined"
     return Chart(
         file,
         "lines",
@@ -166,6 +226,7 @@ def _line_chart(
         layout.lines,
         layout.panel,
         x_path=x_path,
+        conditions=conditions(scenario, layout),
     )
 
 
@@ -192,6 +253,7 @@ def _heatmap_chart(runs: pd.DataFrame, scenario: Scenario, conc: str) -> Chart:
         f"rows per list [{ROWS}]",
         table,
         f"cell: mean scans over runs with fix none divided by that with fix pin; {layout.held_text()}",
+        conditions=conditions(scenario, layout),
     )
 
 
@@ -209,19 +271,26 @@ def _tradeoff_chart(runs: pd.DataFrame, scenario: Scenario) -> Chart:
         if scenario.replications >= 2
         else "1 replication per point: no confidence interval; "
     )
+    stale = (
+        "red: options that served stale hits (an entry made for another workspace or before the registry changed)"
+        if stale_options(table).any()
+        else "no option served a stale hit (no stale-hit panel)"
+    )
     note = (
-        f"dot: mean over runs (each run's lists averaged first); {bar}thin line: min to max over runs; red: options that served stale hits "
-        f"(an entry made for another workspace or before the registry changed); {layout.held_text()}"
+        f"dot: mean over runs (each run's lists averaged first); {bar}thin line: min to max over runs; "
+        f"{stale}; {layout.held_text()}"
     )
     return Chart(
         "tradeoff.png",
         "tradeoff",
-        "The options side by side: scans, responsiveness, stale hits",
+        "The options side by side: scans, list duration, responsiveness"
+        + (", stale hits" if stale_options(table).any() else ""),
         "",
         "",
         table,
         note,
         lines=layout.lines,
+        conditions=conditions(scenario, layout),
     )
 
 
@@ -251,7 +320,7 @@ def _known_charts(runs: pd.DataFrame, scenario: Scenario) -> list[Chart]:
                 "loop_delay_max_ms",
                 (
                     "Worst event-loop delay vs yield batch size",
-                    f"rows between yields [{YIELD_EVERY}] (0 = never yields)",
+                    f"rows between yields [{YIELD_EVERY}]",
                     "max event-loop delay (ms)",
                 ),
                 "categorical",

@@ -125,6 +125,28 @@ class AffineFit:
     fixed_se: float
     slope_se: float
 
+    @property
+    def implausible(self) -> str | None:
+        """Why the fit cannot describe a list's cost (a negative fixed cost or cost per row:
+        the means are not affine in rows), or None."""
+        return implausible_affine(self.fixed, self.slope)
+
+
+def stale_options(data: pd.DataFrame) -> np.ndarray:
+    """True for each option (a row of a ``summarize`` table) whose mean stale hits per list is above 0."""
+    if "stale_hits_mean" not in data:
+        return np.zeros(len(data), dtype=bool)
+    return (data["stale_hits_mean"] > 0).to_numpy()
+
+
+def implausible_affine(fixed: float, slope: float) -> str | None:
+    """Why an affine fit of a duration, ``fixed`` ms + ``slope`` ms per row, makes no sense, or None."""
+    if fixed < 0:
+        return "not affine: the fit's fixed cost is below 0"
+    if slope < 0:
+        return "not affine: the fit's cost per row is below 0"
+    return None
+
 
 def power_fit(x: Any, y: Any) -> PowerFit:
     """Least-squares slope of log10 y on log10 x with its standard error (sqrt(SSR / (n - 2) / Sxx)).

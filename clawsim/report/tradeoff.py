@@ -1,10 +1,11 @@
 """The trade-off chart: one row per option, one panel per metric, every point labelled with its value.
 
 Options are rows (so none can hide another, however close their numbers), labelled by
-name on the left; the panels share those rows: full scans per list, the longest
-event-loop delay, and stale hits per list. An option that served stale hits (an entry
-made for another workspace, or before the registry last changed) is drawn in red and
-its label says so: a cache that is fast because it is wrong must not look like the pin.
+name on the left; the panels share those rows: full scans per list, the list's duration,
+the longest event-loop delay, and stale hits per list when any option served one (a panel
+of zeros says nothing). An option that served stale hits (an entry made for another
+workspace, or before the registry last changed) is drawn in red and its label says so: a
+cache that is fast because it is wrong must not look like the pin.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .numbers import plus_minus
+from .stats import stale_options
 
 if TYPE_CHECKING:
     from .select import Chart
 
 PANELS = (
     ("scans", "full scans per list\n(memo misses)"),
+    ("list_ms", "list duration\nlist_ms (ms)"),
     ("loop_delay_max_ms", "longest event-loop delay\nloop_delay_max_ms (ms)"),
     ("stale_hits", "stale hits per list\n(served a wrong or outdated entry)"),
 )
@@ -52,13 +56,6 @@ def option_label(keys: tuple[str, ...], row: dict[str, Any], stale: bool) -> str
     lines = [" · ".join(head)] if head else []
     lines += [f"{k} = {row[k]}" for k in keys if k not in ("variant", "fix")]
     return "\n".join(lines + (["(stale hits)"] if stale else []))
-
-
-def stale_options(data: pd.DataFrame) -> np.ndarray:
-    """True for each option whose mean stale hits per list is above 0."""
-    if "stale_hits_mean" not in data:
-        return np.zeros(len(data), dtype=bool)
-    return (data["stale_hits_mean"] > 0).to_numpy()
 
 
 def labels(chart: Chart) -> list[str]:
@@ -94,7 +91,8 @@ def _draw_metric(ax: Any, data: pd.DataFrame, metric: str, stale: np.ndarray) ->
         ax.text(
             edge + 0.03 * right, i, plus_minus(mean[i], half[i], 1), va="center", ha="left", fontsize=8, color=color
         )
-    ax.set_xlim(min(0.0, float(np.nanmin(np.concatenate([low, mean - np.nan_to_num(half)])))), right * 1.55)
+    ax.set_xlim(min(0.0, float(np.nanmin(np.concatenate([low, mean - np.nan_to_num(half)])))), right * 1.8)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # room between panels for large numbers
     ax.set_ylim(len(data) - 0.5, -0.5)
     ax.grid(True, axis="x", alpha=0.3)
 
@@ -103,8 +101,8 @@ def draw_tradeoff(fig: Figure, chart: Chart) -> list[Any]:
     """Draw the option rows into ``fig``; returns the axes (one per metric present in the data)."""
     data = chart.data.reset_index(drop=True)
     width, height = fig.get_size_inches()
-    panels = [(m, label) for m, label in PANELS if f"{m}_mean" in data]
     stale = stale_options(data)
+    panels = [(m, label) for m, label in PANELS if f"{m}_mean" in data and (m != "stale_hits" or stale.any())]
     left_in = _left_in(chart)
     left, span = left_in / width, (width - left_in - 0.2) / width
     bottom, tall = BOTTOM_IN / height, (height - TOP_IN - BOTTOM_IN) / height
