@@ -15,6 +15,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence, walk_batches
 
 CHI2_95 = 3.841458820694124  # chi-square quantile, 1 degree of freedom, 0.95
@@ -70,18 +72,22 @@ def windows(evidence: ListEvidence, per_row: int, batch: int = SESSIONS_LIST_YIE
 
 
 def _loglik(rate: float, w: Sequence[float], c: Sequence[bool]) -> float:
-    total = 0.0
-    for wi, ci in zip(w, c, strict=True):
-        x = rate * wi
-        total += math.log(-math.expm1(-x)) if ci else -x
-    return total
+    x = rate * np.asarray(w, dtype=float)
+    changed = np.asarray(c, dtype=bool)
+    with np.errstate(divide="ignore"):
+        return float(np.log(-np.expm1(-x[changed])).sum() - x[~changed].sum())
 
 
 def _argmax(w: Sequence[float], c: Sequence[bool]) -> float:
     """The maximum-likelihood rate (per ms): the root of the score, found by bisection in log space."""
+    wa = np.asarray(w, dtype=float)
+    changed = np.asarray(c, dtype=bool)
+    unchanged_ms = float(wa[~changed].sum())
+    wc = wa[changed]
 
     def score(rate: float) -> float:
-        return sum((wi / math.expm1(rate * wi)) if ci else -wi for wi, ci in zip(w, c, strict=True))
+        with np.errstate(over="ignore"):
+            return float((wc / np.expm1(rate * wc)).sum()) - unchanged_ms
 
     lo, hi = 1e-12, 1e3
     for _ in range(200):

@@ -201,12 +201,14 @@ def infer_list(evidence: ListEvidence, batch: int = SESSIONS_LIST_YIELD_BATCH_SI
 @dataclass(frozen=True, slots=True)
 class BatchWalk:
     """A list's lookups laid out on its batches: per batch, the start of its first row's first
-    lookup, whether that row missed, and its misses; and the misses after a batch's first row."""
+    lookup, whether that row missed, and its misses; the misses after a batch's first row; and
+    ``lead``, the lookups besides the rows' placed before row 0."""
 
     starts_ms: tuple[float, ...]
     first_row_missed: tuple[bool, ...]
     misses: tuple[int, ...]
     misses_after_first_row: int
+    lead: int = 0
 
 
 def batch_sizes(evidence: ListEvidence, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE) -> list[int]:
@@ -251,6 +253,7 @@ def walk_batches(evidence: ListEvidence, per_row: int, batch: int = SESSIONS_LIS
             for j, (row0, end) in enumerate(ranges)
         ),
         misses_after_first_row=_after_first(lookups, ranges, per_row),
+        lead=lead,
     )
 
 

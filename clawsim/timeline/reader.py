@@ -13,6 +13,7 @@ Contract of :func:`read_timeline`:
 - spans are keyed by ``(pid, spanId)``, so several processes may share one file;
 - ``track``: attribute ``clawsim.track`` (removed from the attributes), else the parent's track
   when the parent is open, else ``"loop"``;
+- a path ending ``.gz`` is read through gzip;
 - tolerated: other span names, missing attributes, non-UUID span ids, blank lines, a BOM, and an
   unparsable LAST line (a write cut short). Anything else that is not a timeline raises
   :class:`TimelineError` with ``file:line: ...``.
@@ -59,6 +60,13 @@ def read_timeline(
 
 
 def _read_path(path: str, epoch: str | datetime | None, marks: bool) -> Iterator[LoggedSpan | LoggedMark]:
+    """A plain file, or a gzip-compressed one (``.gz``: how a day of a busy gateway is kept)."""
+    if path.endswith(".gz"):
+        import gzip
+
+        with gzip.open(path, "rt", encoding="utf-8", errors="replace", newline=None) as packed:
+            yield from _read(packed, path, epoch, marks)
+        return
     with open(path, encoding="utf-8", errors="replace", newline=None) as lines:
         yield from _read(lines, path, epoch, marks)
 

@@ -4,7 +4,8 @@ Not a simulation: the caller says which lookups hit. The layout follows the gate
 a root ``gateway.sessions.list`` with ``store_load``, ``model_catalog``, ``rows`` and
 ``active_run_flags`` children; inside ``rows``, each row makes ``per_row`` lookups (one
 ``plugins.metadata.scan`` span each) and then ``row_ms`` of other work; after every
-``batch`` rows but the last the list yields for ``yield_ms`` (a ``clawsim.list.yield`` instant).
+``batch`` rows but the last the list yields for ``yield_ms`` (a ``clawsim.list.yield`` instant); a
+full scan is followed by ``miss_overhead_ms`` of work outside its span.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class ListShape:
     yield_ms: float = 2.0
     store_load_ms: float = 1.0
     batch: int = 10
+    miss_overhead_ms: float = 0.0
 
 
 def list_trace(
@@ -60,7 +62,7 @@ def list_trace(
             hit = hits[k]
             cost = shape.hit_ms if hit else shape.scan_ms
             spans.append(Span(SCAN_SPAN, now, cost, f"{prefix}.scan{k}", rows_id, track, _HIT if hit else _MISS))
-            now += cost
+            now += cost if hit else cost + shape.miss_overhead_ms
         now += shape.row_ms
         if (row + 1) % shape.batch == 0 and row + 1 < rows:
             instants.append(Instant("clawsim.list.yield", now, track, (("row", row + 1),), rows_id))

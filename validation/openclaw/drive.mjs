@@ -1,6 +1,6 @@
 // Drive ONE real openclaw sessions.list in-process and report what its diagnostics timeline shows.
 //
-//   node22 drive.mjs --dist DIR --rows N --flipper on|off --timeline FILE
+//   node22 drive.mjs --dist DIR --rows N --flipper on|off --timeline FILE [--warmup K]
 //
 // DIR is an installed release's node_modules/openclaw/dist. The program imports that release's
 // bundled chunks (found by content, exports resolved from each chunk's own `export { local as x }`
@@ -8,7 +8,9 @@
 // a real config and a session store of N rows, turns diagnostics on, optionally starts a flipper
 // that calls the REAL setActivePluginRegistry with a new workspace dir on every loop iteration
 // (re-armed with setImmediate, like PR #90819's harness), calls the real `sessions.list`
-// server-method handler once, and prints one JSON object on stdout. All times are milliseconds.
+// server-method handler once (after K warm-up calls of the same handler, as a long-running gateway
+// has listed before: the first call of a fresh process carries one-off costs), and prints one JSON
+// object on stdout about the last call. All times are milliseconds.
 // Run one configuration per process: the memo and the registry state are process-global.
 
 import fs from "node:fs";
@@ -21,7 +23,7 @@ const DEFAULT_MODEL = "anthropic/claude-opus-4-6";
 const OVERRIDE_MODEL = "claude-sonnet-4-6";
 
 function parseArgs(argv) {
-  const args = { flipper: "off" };
+  const args = { flipper: "off", warmup: "0" };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "");
     if (argv[i + 1] === undefined) throw new Error(`missing value for ${argv[i]}`);
@@ -31,6 +33,8 @@ function parseArgs(argv) {
   if (!["on", "off"].includes(args.flipper)) throw new Error(`--flipper must be on or off`);
   args.rows = Number.parseInt(args.rows, 10);
   if (!(args.rows > 0)) throw new Error(`--rows must be a positive integer`);
+  args.warmup = Number.parseInt(args.warmup, 10);
+  if (!(args.warmup >= 0)) throw new Error(`--warmup must be a non-negative integer`);
   return args;
 }
 
@@ -128,22 +132,25 @@ function startFlipper(setActivePluginRegistry, registry, root) {
 
 // ------------------------------------------------------------------ the timeline
 
-/** Counts of plugins.metadata.scan span ends under the rows span, and their durations. */
-function readTimeline(file) {
+/** Counts of plugins.metadata.scan span ends under the last list's rows span, and their durations. */
+function readTimeline(file, lists) {
   const events = fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
   const ends = events.filter((e) => e.type === "span.end");
   const rows = ends.filter((e) => e.name === "gateway.sessions.list.rows");
   const root = ends.filter((e) => e.name === "gateway.sessions.list");
-  if (rows.length !== 1 || root.length !== 1) throw new Error(`timeline has ${rows.length} rows spans, ${root.length} lists`);
+  if (rows.length !== lists || root.length !== lists) {
+    throw new Error(`timeline has ${rows.length} rows spans, ${root.length} lists, expected ${lists}`);
+  }
+  const last = rows[lists - 1];
   const scans = ends.filter((e) => e.name === "plugins.metadata.scan");
-  const under = scans.filter((e) => e.parentSpanId === rows[0].spanId);
+  const under = scans.filter((e) => e.parentSpanId === last.spanId);
   const hits = under.filter((e) => e.attributes?.cacheHit === true);
   const misses = under.filter((e) => e.attributes?.cacheHit !== true);
   return {
     events: events.length,
-    rows_span_ms: rows[0].durationMs,
-    store_entries: rows[0].attributes?.storeEntries ?? null,
-    list_span_ms: root[0].durationMs,
+    rows_span_ms: last.durationMs,
+    store_entries: last.attributes?.storeEntries ?? null,
+    list_span_ms: root[lists - 1].durationMs,
     scan_spans: under.length,
     full_scans: misses.length,
     cache_hits: hits.length,
@@ -191,9 +198,11 @@ async function main() {
   // The gateway starts with its default workspace active (no flip yet).
   api.setter.value(registry, "gateway", "default", cfg.agents?.defaults?.workspace);
   const flipper = args.flipper === "on" ? startFlipper(api.setter.value, registry, dirs.root) : null;
+  const handler = api.handlers.value["sessions.list"];
+  for (let k = 0; k < args.warmup; k++) await callSessionsList(handler, cfg, args.rows);
   const before = flipper?.calls ?? 0;
   const started = performance.now();
-  const payload = await callSessionsList(api.handlers.value["sessions.list"], cfg, args.rows);
+  const payload = await callSessionsList(handler, cfg, args.rows);
   const listMs = performance.now() - started;
   const flips = (flipper?.calls ?? 0) - before;
   if (flipper) flipper.stopped = true;
@@ -203,12 +212,13 @@ async function main() {
     dist: path.resolve(args.dist),
     rows: args.rows,
     flipper: args.flipper,
+    warmup: args.warmup,
     pinned_in_dist: api.pinned,
     chunks: { rows: api.rowsChunk, handler: api.handlers.chunk, setter: api.setter.chunk },
     sessions_returned: payload.sessions.length,
     flips,
     list_ms: listMs,
-    ...readTimeline(timeline),
+    ...readTimeline(timeline, args.warmup + 1),
   };
   fs.rmSync(dirs.root, { recursive: true, force: true });
   process.stdout.write(`${JSON.stringify(result)}\n`);

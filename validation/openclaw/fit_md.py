@@ -211,6 +211,29 @@ def example_lines() -> list[str]:
     ]  # fmt: skip
 
 
+def transfer_lines() -> list[str]:
+    """The judgement of transfer.md's cells (written by ``run.py --transfer``), per kind."""
+    path = HERE / "transfer.csv"
+    if not path.is_file():
+        return ["`run.py --transfer` has not been run: no transfer.csv."]
+    cells = pd.read_csv(path)
+    cells = cells[cells.source != cells.target]
+    lines = [
+        "The tables above fit one cold list per configuration (the first list of a fresh process). "
+        "`transfer.md` fits warm lists (5 processes per configuration, each after a warm-up list) with the "
+        "cost terms of docs/fit.md and judges every cell on the median of the target's processes:",
+        "",
+    ]
+    for kind, limit, what in (("rows", 0.25, "other row counts"), ("idle", 0.35, "the flipper off"),
+                              ("pin", 0.35, "the pinned release")):  # fmt: skip
+        part = cells[cells.kind == kind]
+        if len(part):
+            inside = int((part.err.abs() <= limit).sum())
+            lines.append(f"- {what}: {inside} of {len(part)} cells within ±{limit:.0%} "
+                         f"(errors {_pct(part.err.min())} to {_pct(part.err.max())})")  # fmt: skip
+    return lines
+
+
 def fit_markdown(frame: pd.DataFrame) -> str:
     """fit.md: the three fit tables, the never-hit release, the summary and the worked example."""
     ok = frame.dropna(subset=["fitted_scans"])
@@ -241,5 +264,6 @@ def fit_markdown(frame: pd.DataFrame) -> str:
         [f"## {NEVER_HITS}: the memo never hits, so the pin buys nothing", "", *never_hits_lines(ok)],
         ["## Summary", "", *summary_lines(ok)],
         ["## Worked example", "", *example_lines()],
+        ["## Transfer from warm captures", "", *transfer_lines()],
     ]
     return "\n\n".join("\n".join(s) for s in sections) + "\n"

@@ -69,12 +69,13 @@ def install(releases: tuple[str, ...]) -> None:
     subprocess.run(["bash", str(HERE / "install.sh")], check=True, env=env)
 
 
-def drive(cache: Path, config: Config, timeline: Path) -> dict:
-    """One real sessions.list in a fresh Node 22 process; its JSON report."""
+def drive(cache: Path, config: Config, timeline: Path, warmup: int = 0) -> dict:
+    """One real sessions.list in a fresh Node 22 process (after ``warmup`` lists); its JSON report."""
     command = [
         str(node_binary(cache)), str(HERE / "drive.mjs"),
         "--dist", str(dist_dir(cache, config.release)),
         "--rows", str(config.rows), "--flipper", config.flipper, "--timeline", str(timeline),
+        "--warmup", str(warmup),
     ]  # fmt: skip
     done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
@@ -251,7 +252,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="no Node: refit the committed timelines, rewrite the fit columns, results.md, fit.md",
     )
+    parser.add_argument(
+        "--transfer",
+        action="store_true",
+        help="no Node: the transfer table (transfer.md) from the warm captures in transfer/ (capture.py makes them)",
+    )
     args = parser.parse_args(argv)
+    if args.transfer:
+        from transfer import write_transfer
+
+        print(write_transfer())
+        return 0
     if args.fit_only:
         return fit_only()
     if not args.skip_install:

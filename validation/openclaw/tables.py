@@ -111,4 +111,6 @@ def results_markdown(frame: pd.DataFrame) -> str:
         + miss_cost_markdown(frame)
         + "\n## Summary\n\n"
         + summary_markdown(frame)
+        + "\nWarm lists, 5 processes per configuration, and how a fitted install transfers to other rows, "
+        "idle and the pinned release: `transfer.md` (`run.py --transfer`).\n"
     )

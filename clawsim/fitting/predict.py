@@ -1,0 +1,137 @@
+"""list_ms of the fitted install elsewhere: other rows, another fix, other actors (``clawsim fit --predict``).
+
+The counts come from the engine (the fitted scenario with the settings applied: how many rows,
+hits, full scans and yields a list makes there), the time from the fitted terms
+(``terms.Terms``): ``list_ms = setup + rows * per_row + hits * hit + misses * (scan + overhead)
++ yields * yield``. When the terms were fitted on warm lists (not the first of their process),
+the simulated list is the second of two back to back, so its memo is as warm as theirs. The
+per-yield term holds what concurrent callbacks did in the loop's turn, so a prediction without
+the fitted install's actors charges no yields (and one with actors from an idle fit charges only
+the idle turn: a callback never seen cannot be priced).
+
+The 95 % prediction interval is for one new list, on the log scale:
+``sd^2 = (x' S x + run variance) / mean^2 + spread^2 (1 + 1/n)``, where ``x' S x`` is the terms'
+covariance on the predicted counts, the run variance is the spread of the simulated lists' time
+(e.g. Poisson turns making more or fewer scans), and ``spread`` the standard deviation of
+log(observed / fitted) over the n fitted lists (the run-to-run spread of the install), with a
+Student t quantile (n - 1 degrees of freedom). With one fitted list that spread is not seen, and
+the interval says so (``spread_seen``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import yaml
+
+from ..errors import FitError, ScenarioError
+from ..scenario import Scenario
+from .terms import COUNTS, ListCounts, Terms
+
+ALIASES = {"rows": "list.rows", "fix": "registry.fix"}
+
+
+def settings(text: str) -> dict[str, Any]:
+    """``rows=300,fix=pin,actors=none`` as dotted paths and values (aliases ``rows``, ``fix``;
+    ``actors=none``: no actors; any other path a sweep accepts, values read as YAML); FitError on
+    a setting without ``=`` (a path that is not a field fails when it is applied)."""
+    out: dict[str, Any] = {}
+    # A comma starts a new setting only before ``PATH=`` (a flow value may hold commas).
+    for part in filter(None, (p.strip() for p in re.split(r",(?=\s*[\w.]+\s*=)", text))):
+        path, sep, value = part.partition("=")
+        path = ALIASES.get(path.strip(), path.strip())
+        if not sep or not path:
+            raise FitError(f"--predict {text}: expected PATH=VALUE, e.g. rows=300, fix=pin, actors=none")
+        if path == "actors" and value.strip() in ("none", "[]"):
+            out["actors"] = []
+            continue
+        try:
+            out[path] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            raise FitError(f"--predict {text}: {value!r} is not a YAML value") from None
+    if not out:
+        raise FitError(f"--predict {text!r}: give PATH=VALUE, e.g. rows=300, fix=pin, actors=none")
+    return out
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One prediction: the settings, the simulated mean counts, the predicted list_ms with its 95 %
+    interval, and the predicted time per term (``COUNTS`` order)."""
+
+    label: str
+    rows: int
+    hits: float
+    misses: float
+    yields: float
+    list_ms: float
+    lo_ms: float
+    hi_ms: float
+    spread_seen: bool
+    per_term_ms: tuple[float, ...]
+
+
+def simulated_counts(scenario: Scenario, values: Mapping[str, Any], warm: bool) -> list[ListCounts]:
+    """The counts of the simulated lists (one per replication) at the settings ``values``."""
+    from ..sweep import run_sweep
+
+    try:
+        point = scenario.with_values({"registry.fix": "none", "list.count": 2 if warm else 1, **values})
+    except ScenarioError as exc:
+        raise FitError(f"--predict: {exc}") from None
+    frame = run_sweep(point)
+    frame = frame[frame.list_index == (1 if warm else 0)]
+    per_row = point.list.row_lookups
+    # The per-yield term is the loop's turn plus what the install's concurrent callbacks did in it
+    # (a flipper's setter call: ~2.5 ms in 2026.6.8); without them a turn costs next to nothing
+    # (the flipper-off captures of validation/openclaw fit -0.2 .. 0.8 ms), so it is not charged.
+    charged = bool(point.active_actors) or not scenario.active_actors
+    return [
+        ListCounts(point.list.rows, per_row, int(r.hits), int(r.scans), int(r.yields) if charged else 0, 0.0,
+                   float(r.list_ms))
+        for r in frame.itertuples()
+    ]  # fmt: skip
+
+
+def predict(terms: Terms, counts: Sequence[ListCounts], label: str) -> Prediction:
+    """list_ms for lists making ``counts``, with the interval described in the module docstring."""
+    from scipy.stats import t as student
+
+    if not counts:
+        raise FitError(f"--predict {label}: the simulation recorded no list")
+    theta, cov = terms.vector(), terms.covariance()
+    x = np.array([terms.count_vector(c) for c in counts])
+    needs = x.mean(axis=0)
+    for name, index in (("miss_overhead_ms", 4), ("yield_ms", 5)):
+        if needs[index] > 0 and terms.value(name) is None:
+            raise FitError(
+                f"--predict {label}: the prediction has {'misses' if index == 4 else 'yields'} but the timeline "
+                f"identifies no {name} (none in its row loops); fit a timeline that has them"
+            )
+    per_run = x @ theta
+    mean = float(per_run.mean())
+    n = len(terms.counts)
+    spread = terms.spread if terms.spread is not None else 0.0
+    run_var = float(per_run.var(ddof=1)) if len(per_run) > 1 else 0.0
+    log_sd = math.sqrt(max(float(needs @ cov @ needs) + run_var, 0.0) / mean**2 + spread**2 * (1 + 1 / n))
+    q = float(student.ppf(0.975, n - 1)) if terms.spread is not None else 1.959963984540054
+    return Prediction(
+        label,
+        counts[0].rows,
+        float(needs[2]),
+        float(needs[3]),
+        float(needs[5]),
+        mean,
+        mean * math.exp(-q * log_sd),
+        mean * math.exp(q * log_sd),
+        terms.spread is not None,
+        tuple(float(v) for v in needs * theta),
+    )
+
+
+__all__ = ["ALIASES", "COUNTS", "Prediction", "predict", "settings", "simulated_counts"]

@@ -1,0 +1,215 @@
+"""The cost terms of a list, regressed on its timestamps (docs/fit.md, "The cost model").
+
+A list's time is a fixed part plus, per row, the row's own work outside its lookup spans, plus
+each lookup's span (a hit's, or a full scan's), plus the work right after each miss that lies
+outside the scan's span, plus what each yield costs (the loop's turn and whatever ran in it, e.g. a
+flipper's setter call). One list has hundreds of lookups, so the terms are identified from the
+*stretches between consecutive lookup spans* of its row loop: each stretch is
+
+    within_row_ms * [same row] + row_ms * [next row] + miss_overhead_ms * [after a miss]
+        + yield_ms * [across a yield]
+
+plus noise (timestamps are whole ms), fitted by least squares over every stretch of every list
+given, with heteroscedasticity-robust (HC1) standard errors: stretches after a scan are noisier.
+The fixed part is what the list's edges leave: its ``list_ms`` minus all the above for its own
+rows, hits, misses and yields (the store load, the extra lookups a list makes besides its rows'
+and the edges of its first and last row). A term no stretch exercises (no misses: an idle list;
+no yields: 10 rows or fewer) is not identified and is None.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence, batch_sizes, walk_batches
+
+# Columns of a stretch's design row.
+COLUMNS = ("within_row_ms", "row_ms", "miss_overhead_ms", "yield_ms")
+# Per-list counts that multiply the terms of a list's time (``counts``); "scan_ms"/"hit_ms" multiply
+# the mean span of a scan / a hit.
+COUNTS = ("setup_ms", "per_row_ms", "hit_ms", "scan_ms", "miss_overhead_ms", "yield_ms")
+
+
+@dataclass(frozen=True)
+class ListCounts:
+    """What one list did, as the terms count it: rows, lookups per row, hits and misses among the
+    lookups of its rows span (a real list makes a few besides its rows': they count as the
+    engine's first-row lookups would), yields, and the time of those lookups' spans."""
+
+    rows: int
+    per_row: int
+    hits: int
+    misses: int
+    yields: int
+    spans_ms: float
+    list_ms: float
+
+
+def _layout(evidence: ListEvidence, per_row: int, batch: int) -> tuple[int, np.ndarray]:
+    """The index of the first row lookup (lookups a list makes besides its rows' are placed as
+    ``walk_batches`` places them) and the batch index of each row."""
+    walk = walk_batches(evidence, per_row, batch)
+    sizes = batch_sizes(evidence, batch)
+    return walk.lead, np.repeat(np.arange(len(sizes)), sizes)
+
+
+def stretches(evidence: ListEvidence, per_row: int, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE) -> tuple:
+    """``(X, y, counts)``: the design rows (``COLUMNS``) and durations of the stretches between
+    consecutive row lookups of one list, and its ``ListCounts``."""
+    rows = evidence.rows or 0
+    lead, batch_of_row = _layout(evidence, per_row, batch)
+    looked = evidence.lookups[lead : lead + rows * per_row]
+    n = len(looked)
+    start = np.fromiter((lk.start_ms for lk in looked), float, n)
+    duration = np.fromiter((lk.duration_ms for lk in looked), float, n)
+    miss = np.fromiter((not lk.cache_hit for lk in looked), bool, n)
+    position = np.arange(n) % per_row
+    row = np.arange(n) // per_row
+    nxt = slice(1, None)
+    gap = start[nxt] - (start[:-1] + duration[:-1])
+    same_row = position[nxt] != 0
+    crosses = batch_of_row[row[nxt]] != batch_of_row[row[:-1]] if n > 1 else np.zeros(0, bool)
+    design = np.column_stack([same_row, ~same_row, miss[:-1], crosses]).astype(float)
+    counts = ListCounts(
+        rows=rows,
+        per_row=per_row,
+        hits=evidence.hits,
+        misses=evidence.misses,
+        yields=max(len(batch_sizes(evidence, batch)) - 1, 0),
+        spans_ms=sum(lk.duration_ms for lk in evidence.lookups),
+        list_ms=evidence.list_ms,
+    )
+    return design, gap, counts
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The fitted terms. ``coef``/``cov``: the stretch regression (``COLUMNS``; NaN where not
+    identified); ``fixed_ms``: each list's fixed part; ``hit_ms``/``scan_ms``: mean span and its
+    variance of the mean; ``spread``: the standard deviation of log(observed / fitted list_ms)
+    over the lists (None with one list: run-to-run spread not seen); ``counts`` per list."""
+
+    coef: np.ndarray
+    cov: np.ndarray
+    stretches: int
+    residual_sd_ms: float
+    fixed_ms: tuple[float, ...]
+    hit_ms: tuple[float, float]
+    scan_ms: tuple[float, float]
+    spread: float | None
+    counts: tuple[ListCounts, ...]
+
+    def value(self, name: str) -> float | None:
+        """A regression term's value (None where not identified)."""
+        v = float(self.coef[COLUMNS.index(name)])
+        return None if math.isnan(v) else v
+
+    def se(self, name: str) -> float | None:
+        i = COLUMNS.index(name)
+        v = float(self.cov[i, i])
+        return None if math.isnan(v) else math.sqrt(max(v, 0.0))
+
+    @property
+    def per_row(self) -> int:
+        return self.counts[0].per_row
+
+    @property
+    def row_cost_ms(self) -> float:
+        """A row's work outside its lookup spans: the stretch to the next row plus the stretches
+        between its own lookups."""
+        within = self.value("within_row_ms") or 0.0
+        return (self.value("row_ms") or 0.0) + (self.per_row - 1) * within
+
+    @property
+    def setup_ms(self) -> float:
+        return float(np.mean(self.fixed_ms))
+
+    def vector(self) -> np.ndarray:
+        """The terms in ``COUNTS`` order (a term not identified counts as 0)."""
+        over = self.value("miss_overhead_ms")
+        yld = self.value("yield_ms")
+        return np.array([self.setup_ms, self.row_cost_ms, self.hit_ms[0], self.scan_ms[0], over or 0.0, yld or 0.0])
+
+    def count_vector(self, c: ListCounts) -> np.ndarray:
+        return np.array([1.0, c.rows, c.hits, c.misses, c.misses, c.yields])
+
+    def covariance(self) -> np.ndarray:
+        """Covariance of ``vector()``: the regression block (per-row as its linear combination), the
+        span means, and the fixed part's. The fixed part is each list's time minus its observed
+        spans and its regression terms, so it moves against the regression terms (not the span
+        means) and adds the between-list variance of its mean."""
+        k = len(COUNTS)
+        jac = np.zeros((k, len(COLUMNS)))  # d(vector)/d(coef): row cost = row + (L-1) within
+        jac[1, 0], jac[1, 1], jac[4, 2], jac[5, 3] = self.per_row - 1, 1.0, 1.0, 1.0
+        reg = jac @ np.nan_to_num(self.cov) @ jac.T
+        mean = np.mean([self.count_vector(c) for c in self.counts], axis=0)
+        mean[0] = 0.0
+        cross = -reg @ mean
+        cov = reg.copy()
+        cov[0, :] += cross
+        cov[:, 0] += cross
+        between = float(np.var(self.fixed_ms, ddof=1)) / len(self.fixed_ms) if len(self.fixed_ms) > 1 else 0.0
+        cov[0, 0] = float(mean @ reg @ mean) + between
+        cov[2, 2] += self.hit_ms[1]
+        cov[3, 3] += self.scan_ms[1]
+        return cov
+
+    def predicted_ms(self, c: ListCounts) -> float:
+        return float(self.count_vector(c) @ self.vector())
+
+
+def _hc1(design: np.ndarray, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """OLS on the identified columns (NaN elsewhere), HC1 covariance, residual sd."""
+    p = design.shape[1]
+    used = np.flatnonzero(design.any(axis=0))
+    coef, cov = np.full(p, np.nan), np.full((p, p), np.nan)
+    if len(used) == 0 or len(gap) <= len(used):
+        return coef, cov, math.nan
+    x = design[:, used]
+    beta, *_ = np.linalg.lstsq(x, gap, rcond=None)
+    resid = gap - x @ beta
+    bread = np.linalg.pinv(x.T @ x)
+    meat = (x * resid[:, None] ** 2).T @ x
+    n, k = x.shape
+    sandwich = bread @ meat @ bread * n / (n - k)
+    coef[used] = beta
+    cov[np.ix_(used, used)] = sandwich
+    return coef, cov, float(np.sqrt(resid @ resid / (n - k)))
+
+
+def _mean_var(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and variance of the mean (0 with fewer than two values)."""
+    if not values:
+        return 0.0, 0.0
+    arr = np.asarray(values, float)
+    return float(arr.mean()), (float(arr.var(ddof=1)) / len(arr) if len(arr) > 1 else 0.0)
+
+
+def fit_terms(
+    chosen: Sequence[ListEvidence], per_row: int, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE
+) -> Terms | None:
+    """The terms regressed on every stretch of the lists ``chosen`` (None without row lookups)."""
+    if per_row <= 0 or not chosen:
+        return None
+    parts = [stretches(e, per_row, batch) for e in chosen]
+    design = np.vstack([p[0] for p in parts])
+    gap = np.concatenate([p[1] for p in parts])
+    counts = tuple(p[2] for p in parts)
+    coef, cov, sd = _hc1(design, gap)
+    hits = [lk.duration_ms for e in chosen for lk in e.lookups if lk.cache_hit]
+    scans = [lk.duration_ms for e in chosen for lk in e.lookups if not lk.cache_hit]
+    draft = Terms(coef, cov, len(gap), sd, (0.0,), _mean_var(hits), _mean_var(scans), None, counts)
+    rest = draft.vector()
+    rest[:4] = 0.0  # the fixed part: the list minus its observed spans and its regression terms
+    rest[1] = draft.row_cost_ms
+    fixed = tuple(c.list_ms - c.spans_ms - float(draft.count_vector(c) @ rest) for c in counts)
+    fitted = Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, None, counts)
+    spread = None
+    if len(counts) > 1:
+        ratios = [math.log(c.list_ms / fitted.predicted_ms(c)) for c in counts if fitted.predicted_ms(c) > 0]
+        spread = float(np.std(ratios, ddof=1)) if len(ratios) > 1 else None
+    return Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, spread, counts)

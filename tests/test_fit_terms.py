@@ -1,0 +1,90 @@
+"""The cost terms of ``clawsim fit``: regressed from a list's stretches, recovered from known costs."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from clawsim.errors import FitError
+from clawsim.fitting import fit
+from clawsim.fitting.predict import settings
+from clawsim.fitting.terms import fit_terms
+from clawsim.timeline import list_evidence, read_timeline, write_timeline
+from clawsim.timeline.synthetic import ListShape, list_trace
+
+SHAPE = ListShape(scan_ms=60.0, hit_ms=0.3, row_ms=1.2, yield_ms=0.8, store_load_ms=9.0, miss_overhead_ms=6.0)
+
+
+def _hits(rows: int, per_row: int, seed: int) -> list[bool]:
+    """Misses at a random third of the batch starts, and on the first row."""
+    rng = np.random.default_rng(seed)
+    starts = {0} | {b for b in range(0, rows, 10) if rng.random() < 0.35}
+    return [(k // per_row) not in starts for k in range(rows * per_row)]
+
+
+def _timeline(rows_per_list: list[int], shape: ListShape = SHAPE, pid: int = 7) -> list:
+    """The lists through the file format and back (timestamps become whole ms, as a gateway's)."""
+    out = io.StringIO()
+    for i, rows in enumerate(rows_per_list):
+        spans, instants = list_trace(_hits(rows, 2, i), rows, 2, start_ms=i * 60_000.0, prefix=f"l{i}", shape=shape)
+        write_timeline(spans, instants, out, pid=pid + i)
+    return list(list_evidence(read_timeline(io.StringIO(out.getvalue()).readlines(), marks=True)))
+
+
+def test_terms_are_recovered_from_lists_with_known_costs():
+    terms = fit_terms(_timeline([150, 300, 200]), 2)
+    assert terms is not None
+    assert terms.row_cost_ms == pytest.approx(SHAPE.row_ms, rel=0.10)
+    assert terms.value("miss_overhead_ms") == pytest.approx(SHAPE.miss_overhead_ms, rel=0.10)
+    assert terms.hit_ms[0] == pytest.approx(SHAPE.hit_ms, rel=0.10, abs=0.02)  # whole-ms timestamps
+    assert terms.scan_ms[0] == pytest.approx(SHAPE.scan_ms, rel=0.10)
+    assert terms.setup_ms == pytest.approx(SHAPE.store_load_ms, rel=0.10, abs=1.0)
+
+
+def test_a_term_no_stretch_exercises_is_not_identified():
+    idle = ListShape(row_ms=1.0)
+    out = io.StringIO()
+    spans, instants = list_trace([True] * 400, 200, 2, shape=idle)
+    write_timeline(spans, instants, out)
+    terms = fit_terms(list(list_evidence(read_timeline(io.StringIO(out.getvalue()).readlines(), marks=True))), 2)
+    assert terms is not None and terms.value("miss_overhead_ms") is None
+    assert terms.value("row_ms") == pytest.approx(1.0, abs=0.1)
+
+
+def test_the_intervals_cover_the_truth():
+    terms = fit_terms(_timeline([200, 200]), 2)
+    assert terms is not None
+    for name, truth in (("miss_overhead_ms", SHAPE.miss_overhead_ms), ("yield_ms", SHAPE.yield_ms)):
+        value, se = terms.value(name), terms.se(name)
+        assert value is not None and se is not None and se > 0
+        assert abs(value - truth) < 3 * se + 0.5, (name, value, se)
+
+
+def test_predict_settings_are_paths_and_values_and_bad_ones_say_so():
+    assert settings("rows=300,fix=pin,actors=none") == {"list.rows": 300, "registry.fix": "pin", "actors": []}
+    flow = settings("rows=100,actors=[{name: f, kind: immediate}]")
+    assert flow == {"list.rows": 100, "actors": [{"name": "f", "kind": "immediate"}]}
+    with pytest.raises(FitError, match="expected PATH=VALUE"):
+        settings("rows")
+
+
+def test_cold_first_lists_are_left_out_and_priced(tmp_path):
+    """Two lists per process: the first (cold) carries 300 ms more; the fit leaves it out."""
+    path = tmp_path / "two.jsonl"
+    with path.open("w") as out:
+        for p in range(3):
+            for i, extra in enumerate((300.0, 0.0)):
+                spans, instants = list_trace(
+                    _hits(100, 2, p), 100, 2, start_ms=p * 1e6 + i * 1e5, prefix=f"p{p}l{i}",
+                    shape=ListShape(scan_ms=60.0, hit_ms=0.3, row_ms=1.2, yield_ms=0.8,
+                                    store_load_ms=9.0 + extra, miss_overhead_ms=6.0),
+                )  # fmt: skip
+                write_timeline(spans, instants, out, pid=100 + p)
+    result = fit(path, replications=2)
+    assert result.warm and len(result.terms.counts) == 3
+    assert list(result.cold.one_off_ms) == pytest.approx([300.0] * 3, abs=6.0)
+    assert result.terms.setup_ms == pytest.approx(9.0, abs=1.5)
+    with pytest.raises(FitError, match="rowz"):
+        result.predict("rowz=3")

@@ -1,0 +1,77 @@
+"""Capture warm real timelines for the transfer table (opt-in; needs the releases installed by install.sh).
+
+    python validation/openclaw/capture.py [--reps 5] [--rows 60 150 300] [--releases 2026.6.8 2026.6.9]
+
+For every (release, rows, flipper) and repetition it runs ``drive.mjs --warmup 1`` in a fresh Node 22
+process: one warm-up ``sessions.list`` (a long-running gateway has listed before; the first list of
+a process carries one-off costs), then the measured list, both in the process's diagnostics
+timeline. Repetitions are interleaved (repetition 1 of every configuration, then repetition 2, ...)
+so a slow spell of the shared machine spreads over the configurations instead of landing on one.
+Each configuration's processes are appended to ``transfer/<release>-rows<N>-flipper<f>.jsonl.gz``
+(one pid per process); ``transfer/captures.csv`` holds one row per process (the drive's counts,
+``list_ms`` of the measured list, the 1-minute load average). Existing captures are replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from run import HERE, Config, cache_dir, drive
+
+OUT = HERE / "transfer"
+RELEASES = ("2026.6.8", "2026.6.9")
+ROWS = (60, 150, 300)
+FLIPPER = ("off", "on")
+
+
+def capture(configs: list[Config], reps: int) -> pd.DataFrame:
+    """Drive every configuration ``reps`` times, interleaved; the per-process table."""
+    cache = cache_dir()
+    OUT.mkdir(exist_ok=True)
+    for config in configs:
+        (OUT / f"{config.name}.jsonl.gz").unlink(missing_ok=True)
+    records = []
+    with tempfile.TemporaryDirectory() as tmp:
+        timeline = Path(tmp) / "timeline.jsonl"
+        for rep in range(reps):
+            for config in configs:
+                load = os.getloadavg()[0]
+                report = drive(cache, config, timeline, warmup=1)
+                with gzip.open(OUT / f"{config.name}.jsonl.gz", "at", encoding="utf-8") as out:
+                    out.write(timeline.read_text(encoding="utf-8"))
+                records.append(
+                    {
+                        "release": config.release, "rows": config.rows, "flipper": config.flipper, "rep": rep,
+                        "pinned": bool(report["pinned_in_dist"]), "flips": report["flips"],
+                        "full_scans": report["full_scans"], "hits": report["cache_hits"],
+                        "list_ms": round(report["list_ms"], 3), "list_span_ms": report["list_span_ms"],
+                        "load_1m": round(load, 2), "node": report["node"],
+                    }
+                )  # fmt: skip
+                print(f"{config.name} rep {rep}: {json.dumps(records[-1])}", file=sys.stderr)
+    frame = pd.DataFrame.from_records(records)
+    frame.to_csv(OUT / "captures.csv", index=False, lineterminator="\n")
+    return frame
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--releases", nargs="+", default=list(RELEASES))
+    parser.add_argument("--rows", nargs="+", type=int, default=list(ROWS))
+    parser.add_argument("--flipper", nargs="+", default=list(FLIPPER), choices=FLIPPER)
+    parser.add_argument("--reps", type=int, default=5)
+    args = parser.parse_args(argv)
+    configs = [Config(r, n, f) for r in args.releases for n in args.rows for f in args.flipper]
+    capture(configs, args.reps)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
