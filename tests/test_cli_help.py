@@ -76,7 +76,7 @@ def test_a_narrow_fit_keeps_the_comparison_and_its_hint_names_no_missing_option(
     timeline = ROOT / "tests" / "data" / "timelines" / "2026.6.8-rows30-flipperon.jsonl"
     result = CliRunner().invoke(app, ["fit", str(timeline), "-o", str(tmp_path / "f.yaml")])
     assert result.exit_code == 0, result.stderr
-    check = result.stdout.split("\n\n")[1]
+    check = next(block for block in result.stdout.split("\n\n") if "observed_" in block)
     for kept in ("observed_", "simulated_", "rel_"):
         assert kept in check
     assert max(map(len, result.stdout.splitlines())) <= 80

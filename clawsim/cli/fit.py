@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,7 +47,8 @@ the list_ms of the install elsewhere with a 95 % prediction interval.
 **Examples**
 
     clawsim fit gateway.timeline.jsonl -o mine.yaml && clawsim run mine.yaml
-    clawsim fit a.jsonl b.jsonl --predict rows=300 --predict fix=pin --predict actors=none
+    clawsim fit a.jsonl b.jsonl --predict rows=300 --predict fix=pin
+    clawsim fit a.jsonl --predict actors=none --per-list
 """,
 )
 def fit(
@@ -136,7 +138,7 @@ def _decomposition(result: Any, width: int | None) -> None:
     if result.decomposition is None:
         return
     which = "warm lists (cold first lists left out)" if result.warm else "lists"
-    print(f"The time of the fitted {which}, per term (95 % intervals; {result.terms.stretches} stretches):")
+    _say(f"The time of the fitted {which}, per term (95 % intervals; {result.terms.stretches} stretches):", width)
     rows = [
         {
             "term": r["term"],
@@ -152,12 +154,18 @@ def _decomposition(result: Any, width: int | None) -> None:
     print_table(rows, list(rows[0]), ["term", "how"], width)
     if result.cold is not None and len(result.cold):
         costs = ", ".join(number(v) for v in result.cold.one_off_ms)
-        print(
-            f"cold: {len(result.cold)} first list(s) of a process, left out; one-off cost beyond the warm terms: {costs} ms"
-        )
+        _say(f"cold: {len(result.cold)} first list(s) of a process, left out; one-off cost beyond the warm "
+             f"terms: {costs} ms", width)  # fmt: skip
     elif not result.warm:
-        print("cold: every list is the first of its process; one-off costs of a fresh process are inside the terms")
+        _say(
+            "cold: every list is the first of its process; one-off costs of a fresh process are inside the terms", width
+        )
     print()
+
+
+def _say(text: str, width: int | None) -> None:
+    """A line of prose, wrapped to the terminal."""
+    print(textwrap.fill(text, width or 100))
 
 
 def _check(result: Any, per_list: bool, width: int | None) -> None:
@@ -194,9 +202,10 @@ def _predictions(result: Any, predictions: list, width: int | None) -> None:
         }
         for p in predictions
     ]
-    print_table(rows, list(rows[0]), ["prediction"], width)
+    print_table(rows, list(rows[0]), ["prediction"], width, ["prediction", "list_ms", "95% prediction interval"])
     if not predictions[0].spread_seen:
-        print(
+        _say(
             "the interval holds the terms' uncertainty only: one list shows no run-to-run spread "
-            "(fit several lists or timelines of the install to see it)"
+            "(fit several lists or timelines of the install to see it)",
+            width,
         )
