@@ -38,7 +38,7 @@ def trace_run(spec: RunSpec) -> TracedRun:
     """Simulate one planned run with a tracer attached."""
     tracer = Tracer(hit_spans=spec.scenario.memo.hit_spans)
     keys = {"run": spec.run, "point": spec.point, "replication": spec.replication, **dict(spec.params)}
-    records = [{**keys, **r} for r in simulate_once(spec.scenario, spec.run, tracer=tracer)]
+    records = [{**keys, **r} for r in simulate_once(spec.scenario, spec.stream, tracer=tracer)]
     return TracedRun(spec, records, tuple(tracer.spans), tuple(tracer.instants))
 
 

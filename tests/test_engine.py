@@ -200,6 +200,29 @@ def test_event_loop_delay_tracks_the_longest_iteration(harness_text):
     assert delays[0] > delays[50] > delays[10]
 
 
+def test_loop_delay_percentiles_of_a_list_are_the_probe_histogram_over_its_window(harness_text):
+    frame = run(harness_text.rstrip() + "\n        sweep:\n          list.yield_every: [0, 10]\n").set_index(
+        "list.yield_every"
+    )
+    stall = frame.loc[0]  # one callback: the probe's one sample in the window measures all of it
+    assert stall.loop_delay_p50_ms == stall.loop_delay_p99_ms == stall.loop_delay_max_ms >= stall.list_ms - 1
+    batches = frame.loc[10]  # 20 batches of 10 rows (2.8 ms) and 2 scans (5 ms) with the flipper
+    assert 6.5 < batches.loop_delay_p50_ms < 8 and batches.loop_delay_p99_ms == batches.loop_delay_max_ms
+
+
+def test_the_delay_probe_counts_idle_firings_as_on_time_samples():
+    from clawsim.engine.loop import DelayProbe
+
+    probe = DelayProbe()
+    probe.timers_phase(3.5)  # due at 1: 2.5 ms late
+    probe.idle_until(10.2)  # fired on time at 4.5, 5.5, ..., 9.5: six samples of 0
+    probe.timers_phase(30.5)  # due at 10.5: 20 ms late
+    assert probe.samples == [(3.5, 2.5, 1), (9.5, 0.0, 6), (30.5, 20.0, 1)]
+    assert probe.percentiles(0, 30, (50, 99)) == [0.0, 20.0]  # 8 samples, the window's next included
+    assert probe.percentiles(0, 5, (50, 99, 100)) == [0.0, 2.5, 2.5]
+    assert probe.percentiles(31, 40, (50,)) == [0.0]  # no sample
+
+
 def test_hoisted_and_prepared_lookups(harness_text):
     hoisted = run(harness_text.replace("row_cost_ms: 0.28}", "row_cost_ms: 0.28, lookup_mode: hoisted}")).iloc[0]
     prepared = run(harness_text.replace("row_cost_ms: 0.28}", "row_cost_ms: 0.28, lookup_mode: prepared}")).iloc[0]

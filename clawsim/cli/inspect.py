@@ -36,6 +36,10 @@ def plan_lines(scenario: Any) -> list[str]:
         f"  plan: {runs.points:,} points x {runs.replications:,} replications = {runs.runs:,} runs "
         f"(seed {scenario.seed}; each run's streams come from (seed, run index))"
     ]
+    if scenario.paired_dimensions:
+        lines[0] = lines[0][:-2] + (
+            f" of its first {' and '.join(scenario.paired_dimensions)}: paired, common random numbers)"
+        )
     if scenario.variants:
         lines.append(f"  variants ({len(scenario.variants)}, the outer dimension):")
         width = max(map(len, scenario.variants))

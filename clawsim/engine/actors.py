@@ -96,10 +96,13 @@ def start_actor(world: World, actor: ActorSpec, copy: int, stream: Stream) -> No
 
 
 def _arrivals(world: World, actor: PoissonActor, names: Iterator[str], rng: np.random.Generator) -> Task:
-    """Agent turns triggered by inbound messages: exponential gaps, delivered to the poll phase."""
+    """Agent turns triggered by inbound messages: exponential gaps, delivered to the poll phase.
+
+    Each message's workspace is drawn as it arrives, so the stream's draws follow the
+    arrivals alone, never when the loop runs them (common random numbers across variants)."""
     loop = world.loop
     yield loop.env.timeout(actor.start_ms)
     mean_gap_ms = 1000.0 / actor.rate_per_s
     while True:
         yield loop.env.timeout(float(rng.exponential(mean_gap_ms)))
-        loop.deliver(activation(world, actor, names))
+        loop.deliver(activation(world, actor, iter((next(names),))))

@@ -9,14 +9,14 @@ and runs it inside that phase, with no SimPy event per arrival:
 - A source is all copies of one poisson actor: the superposition of ``count`` independent
   Poisson processes of rate ``rate_per_s`` is a Poisson process of rate
   ``count * rate_per_s`` whose points belong to copies chosen uniformly and independently.
-- Each source (``sources.PoissonSource``) keeps ``next_ms``, the time of its first arrival not yet delivered (drawn
-  from an exponential gap). At a poll phase at ``now``, a source with ``next_ms <= now``
-  delivered that arrival plus Poisson(rate * (now - next_ms)) more, at uniform times after
-  it; its next arrival is ``now`` plus a fresh exponential gap (memorylessness). That is
-  the law of the per-arrival process; the loop blocked idle wakes at ``next_ms``, exactly
-  when the reference's first arrival would wake it.
+- Each source (``sources.PoissonSource``) draws its arrival times ahead, in blocks, from its
+  own stream only, and keeps ``next_ms``, the first not yet delivered. At a poll phase at
+  ``now`` a source delivers every arrival up to ``now``; the loop blocked idle wakes at
+  ``next_ms``, exactly when the reference's first arrival would wake it. The times never
+  depend on when the loop polls, so every variant of a plan point sees the same arrivals
+  (common random numbers).
 - The phase runs the arrivals and the other completions (I/O, requests) in arrival-time
-  order; times are drawn only when that order is not already known.
+  order.
 - Activations without lookups collapse: their effect on the global is its setter count,
   the value changes between consecutive values and the last value (``collapse``), with
   their work summed; activations with lookups run one by one, still without SimPy events.
@@ -81,7 +81,7 @@ class Arrivals:
         (the other completions, as (delivered at, task)), run in arrival-time order."""
         env = loop.env
         if not entries and len(self.sources) == 1:  # the common case: one source, nothing else arrived
-            runs = [(0, self.sources[0].arrivals_until(env.now)[1])]
+            runs = [(0, len(self.sources[0].arrivals_until(env.now)))]
             self.next_ms = self.sources[0].next_ms
             if runs[0][1] > MAX_WAITING and self._overrun(loop, [runs]):
                 return
@@ -116,17 +116,16 @@ class Arrivals:
         if self.next_ms > now:
             return segments
         if len(self.sources) == 1:
-            due = [(0, *self.sources[0].arrivals_until(now))]
+            due = [(0, self.sources[0].arrivals_until(now))]
             self.next_ms = self.sources[0].next_ms
         else:
-            due = [(i, *s.arrivals_until(now)) for i, s in enumerate(self.sources) if s.next_ms <= now]
+            due = [(i, s.arrivals_until(now)) for i, s in enumerate(self.sources) if s.next_ms <= now]
             self.next_ms = min(s.next_ms for s in self.sources)
-        if len(due) == 1 and not (entry_ms and entry_ms[-1] > due[0][1]):  # one source, after every entry
-            segments[-1].append((due[0][0], due[0][2]))
+        if len(due) == 1 and not (entry_ms and entry_ms[-1] > due[0][1][0]):  # one source, after every entry
+            segments[-1].append((due[0][0], len(due[0][1])))
             return segments
-        rng = self.sources[due[0][0]].rng  # the first arrival of each source is known, the rest uniform
-        times = np.concatenate([np.append(first, rng.uniform(first, now, n - 1)) for _, first, n in due])
-        labels = np.concatenate([np.full(n, i, dtype=np.int64) for i, _, n in due])
+        times = np.concatenate([t for _, t in due])
+        labels = np.concatenate([np.full(len(t), i, dtype=np.int64) for i, t in due])
         order = np.argsort(times, kind="stable")
         labels, times = labels[order], times[order]
         cuts = [0, *np.searchsorted(times, entry_ms).tolist(), len(labels)]

@@ -29,6 +29,7 @@ and the delay probe (§12). §13 lists the deliberate differences, summarised he
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
@@ -37,6 +38,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import simpy
 
 if TYPE_CHECKING:
@@ -107,21 +109,26 @@ def timer_due(armed_at: float, delay_ms: float) -> int:
 
 
 class DelayProbe:
-    """What ``monitorEventLoopDelay`` reports: the lateness of a repeating 1 ms timer.
+    """What ``monitorEventLoopDelay`` records: the lateness of each firing of a repeating
+    1 ms timer, as a histogram.
 
     Computed lazily at each timers phase instead of simulating the timer: while the loop
-    is blocked idle the probe would have fired on time, so idle time resets it.
+    is blocked idle the probe fires on time, once a millisecond, so an idle wait adds that
+    many samples of 0 ms. ``samples`` holds (when, lateness, how many) in time order.
     """
 
-    __slots__ = ("due", "max_ms")
+    __slots__ = ("due", "max_ms", "samples")
 
     def __init__(self) -> None:
         self.due = PROBE_RESOLUTION_MS
         self.max_ms = 0.0
+        self.samples: list[tuple[float, float, int]] = []
 
     def timers_phase(self, now: float) -> None:
         if now >= self.due:
-            self.max_ms = max(self.max_ms, now - self.due)
+            late = now - self.due
+            self.samples.append((now, late, 1))
+            self.max_ms = max(self.max_ms, late)
             self.due = now + PROBE_RESOLUTION_MS
 
     def finish(self, now: float) -> None:
@@ -131,7 +138,29 @@ class DelayProbe:
     def idle_until(self, now: float) -> None:
         if now >= self.due:
             fired_last = now - (now - self.due) % PROBE_RESOLUTION_MS
+            on_time = round((fired_last - self.due) / PROBE_RESOLUTION_MS) + 1
+            self.samples.append((fired_last, 0.0, on_time))
             self.due = fired_last + PROBE_RESOLUTION_MS
+
+    def percentiles(self, after_ms: float, until_ms: float, percents: tuple[float, ...]) -> list[float]:
+        """The lateness at each of ``percents`` over the samples a list's window holds: those
+        taken after ``after_ms`` up to ``until_ms``, and the first one after (which measures
+        the callback running at ``until_ms``). As HdrHistogram's ``getValueAtPercentile``
+        (Node's histogram): the smallest sample with at least that share at or below it;
+        0 where the window holds no sample."""
+        times = [t for t, _, _ in self.samples]
+        first = bisect.bisect_right(times, after_ms)
+        last = min(len(times), bisect.bisect_right(times, until_ms) + 1)
+        if first >= last:
+            return [0.0 for _ in percents]
+        window = sorted((late, n) for _, late, n in self.samples[first:last])
+        values = np.array([late for late, _ in window])
+        cumulative = np.cumsum([n for _, n in window])
+        out = []
+        for percent in percents:
+            wanted = max(1, int(percent / 100 * cumulative[-1] + 0.5))
+            out.append(float(values[np.searchsorted(cumulative, wanted)]))
+        return out
 
 
 class EventLoop:

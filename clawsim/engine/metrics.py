@@ -21,6 +21,8 @@ LIST_METRICS = (
     "start_ms",
     "pinned",
     "completed",
+    "loop_delay_p50_ms",
+    "loop_delay_p99_ms",
 )
 RUN_METRICS = ("loop_delay_max_ms", "actor_activations", "actor_scans", "sim_ms", "loop_iterations")
 KEY_COLUMNS = ("run", "point", "replication", "list_index")
@@ -47,6 +49,8 @@ class ListStats:
     flips: int = 0
     changes: int = 0
     completed: bool = False
+    loop_delay_p50_ms: float = 0.0  # the probe's samples in the list's window (DelayProbe.percentiles)
+    loop_delay_p99_ms: float = 0.0
 
     def finish(self, now: float, flips: int, changes: int, completed: bool = True) -> None:
         self.end_ms = now

@@ -1,6 +1,6 @@
 """One run of a resolved scenario: build the world, run the loop until the lists are done.
 
-The lifecycle, in order: ``run_streams`` (random streams from (seed, run) only), build the
+The lifecycle, in order: ``run_streams`` (random streams from (seed, stream index) only), build the
 world, arm the actors and the lists, run until the loop stops or ``loop.max_sim_ms``,
 close what is still open, then copy the run-level figures onto every list's record.
 """
@@ -24,17 +24,18 @@ from .world import World
 
 
 class RunStreams:
-    """The independent random streams of one run, derived from (seed, run index) only.
+    """The independent random streams of one run, derived from (seed, stream index) only; a
+    planned run's stream index is ``RunSpec.stream``, shared by the variants of a point.
 
-    Stream k is the k-th child that ``SeedSequence(seed, spawn_key=(run,)).spawn`` gives, i.e.
-    ``SeedSequence(seed, spawn_key=(run, k))``, made when first asked for: making one costs
+    Stream k is the k-th child that ``SeedSequence(seed, spawn_key=(stream,)).spawn`` gives, i.e.
+    ``SeedSequence(seed, spawn_key=(stream, k))``, made when first asked for: making one costs
     tens of microseconds, and a run of constant costs and immediate actors needs none.
     """
 
     __slots__ = ("seed", "run", "_made")
 
     def __init__(self, seed: int, run: int):
-        self.seed, self.run = seed, run
+        self.seed, self.run = seed, run  # run: the stream index
         self._made: dict[int, np.random.Generator] = {}
 
     def __getitem__(self, k: int) -> np.random.Generator:
@@ -48,9 +49,9 @@ class RunStreams:
         return lambda: self[k]
 
 
-def run_streams(seed: int, run: int) -> RunStreams:
-    """The random streams of run ``run`` of a scenario seeded ``seed`` (see ``RunStreams``)."""
-    return RunStreams(seed, run)
+def run_streams(seed: int, stream: int) -> RunStreams:
+    """The random streams of stream index ``stream`` of a scenario seeded ``seed`` (see ``RunStreams``)."""
+    return RunStreams(seed, stream)
 
 
 def build_world(
@@ -60,7 +61,7 @@ def build_world(
     only if the cost is random) and the counters.
 
     ``engine`` overrides the scenario's ``loop.engine``: ``reference`` runs each poisson
-    arrival as its own SimPy event; ``aggregated`` (the default) draws them per poll phase.
+    arrival as its own SimPy event; ``aggregated`` (the default) delivers them per poll phase.
     """
     env = simpy.Environment()
     registry = Registry(scenario.registry.initial_workspace, tracer)
@@ -84,11 +85,11 @@ def build_world(
 
 
 def simulate_once(
-    scenario: Scenario, run: int = 0, engine: str | None = None, tracer: Tracer | None = None
+    scenario: Scenario, stream: int = 0, engine: str | None = None, tracer: Tracer | None = None
 ) -> list[dict]:
     """Simulate one run of a resolved scenario; one record (a dict) per list.
 
-    Stream 0 draws scan costs; stream k (k >= 1) drives the k-th actor copy, in the
+    ``stream`` picks the random streams (``run_streams``): stream 0 draws scan costs; stream k (k >= 1) drives the k-th actor copy, in the
     order the actors are listed. The run ends when the last list returns, or at
     ``loop.max_sim_ms``, or when the loop halts because it cannot advance or keep up
     (``EventLoop.halt``); lists still open are then recorded with ``completed: false``.
@@ -97,7 +98,7 @@ def simulate_once(
     records its events there (see ``trace.py``).
     """
     copies = [(actor, c) for actor in scenario.actors for c in range(actor.count)]
-    streams = run_streams(scenario.seed, run)
+    streams = run_streams(scenario.seed, stream)
     world = build_world(scenario, streams.stream(0), engine, tracer)
     loop, env = world.loop, world.loop.env
     for k, (actor, copy) in enumerate(copies, start=1):
@@ -109,6 +110,9 @@ def simulate_once(
     for stats in world.stats.lists:  # an overloaded loop hit max_sim_ms or halted: say so, keep counts
         if stats.end_ms is None:
             stats.finish(env.now, world.registry.flips, world.registry.changes, completed=False)
+    for stats in world.stats.lists:
+        until = env.now if stats.end_ms is None else stats.end_ms
+        stats.loop_delay_p50_ms, stats.loop_delay_p99_ms = loop.probe.percentiles(stats.start_ms, until, (50, 99))
     if tracer is not None:
         tracer.close_all(env.now)
     run_values = {
@@ -124,4 +128,4 @@ def simulate_once(
 def simulate_run(spec: RunSpec) -> list[dict]:
     """Records of one planned run, keyed by run, point, replication and swept values."""
     keys = {"run": spec.run, "point": spec.point, "replication": spec.replication, **dict(spec.params)}
-    return [{**keys, **record} for record in simulate_once(spec.scenario, spec.run)]
+    return [{**keys, **record} for record in simulate_once(spec.scenario, spec.stream)]

@@ -3,9 +3,13 @@
 All ``count`` copies of a poisson actor are one source: the superposition of ``count``
 independent Poisson processes of rate ``rate_per_s`` is one Poisson process of rate
 ``count * rate_per_s``, each of whose points belongs to a copy chosen uniformly and
-independently of everything else. The source keeps the time of its first arrival not yet
-delivered (``next_ms``) and, for the workspaces, what the reference engine's per-copy
-``workspace_names`` streams would have reached.
+independently of everything else.
+
+The arrivals are a fixed sequence drawn from the source's stream alone, in blocks of
+``BLOCK``: each block's exponential gaps, then (where the workspace form needs them) each
+arrival's copy or workspace number. When the loop polls never changes what is drawn, so
+every variant of a plan point (none, pin, the alternatives), which shares its streams,
+sees the same arrivals at the same times: common random numbers (``Plan``'s ``stream``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from collections.abc import Callable
 import numpy as np
 
 from ..scenario import PoissonActor
+from .loop import MAX_WAITING
+
+BLOCK = 64  # arrivals drawn at a time
 
 # (first workspace, last workspace, value changes between consecutive ones, index of the last change or 0)
 Stretch = tuple[str, str, int, int]
@@ -39,6 +46,9 @@ class PoissonSource:
     repeats its name. ``unique`` names are spelled ``name#c/n`` with ``n`` numbered over the
     source: every name is new, which is all a unique workspace can show (the reference
     numbers per copy; no observable depends on the spelling).
+
+    ``times[head:]`` are the drawn arrivals not yet delivered (``next_ms`` the first);
+    ``codes[used:]`` the copy or workspace numbers of delivered arrivals not yet activated.
     """
 
     def __init__(self, actor: PoissonActor, rng: np.random.Generator, activate: Callable[[str, float], float]):
@@ -55,15 +65,36 @@ class PoissonSource:
         self.copies = actor.count
         self.serial = 0  # activations so far (the one copy's counter when count is 1)
         self.counters = np.zeros(actor.count, dtype=np.int64)  # per copy, for cycle:K with copies
-        self.next_ms = actor.start_ms + float(rng.exponential(self.mean_gap_ms))
+        self.coded = self.form == "random" or (self.form == "cycle" and self.copies > 1)
+        self.times = np.empty(0)
+        self.codes = np.empty(0, dtype=np.int64)
+        self.head = self.used = 0
+        self.last_ms = float(actor.start_ms)  # the last arrival drawn
+        self._draw_block()
+        self.next_ms = float(self.times[0])
 
-    def arrivals_until(self, now: float) -> tuple[float, int]:
-        """Deliver what arrived by ``now`` (>= ``next_ms``): the first arrival's time and how
-        many arrived; the next arrival is drawn after ``now`` (the process is memoryless)."""
-        first = self.next_ms
-        extra = int(self.rng.poisson((now - first) / self.mean_gap_ms))
-        self.next_ms = now + float(self.rng.exponential(self.mean_gap_ms))
-        return first, 1 + extra
+    def _draw_block(self) -> None:
+        """Draw the next ``BLOCK`` arrivals (dropping those delivered and activated)."""
+        times = self.last_ms + np.cumsum(self.rng.exponential(self.mean_gap_ms, BLOCK))
+        self.last_ms = float(times[-1])
+        cut = self.used if self.coded else self.head
+        self.times = np.concatenate((self.times[cut:], times))
+        if self.coded:
+            bound = self.k if self.form == "random" else self.copies
+            self.codes = np.concatenate((self.codes[cut:], self.rng.integers(bound, size=BLOCK, dtype=np.int64)))
+        self.head, self.used = self.head - cut, 0
+
+    def arrivals_until(self, now: float) -> np.ndarray:
+        """Deliver what arrived by ``now`` (>= ``next_ms``): their times, in order. More than
+        ``MAX_WAITING`` are not all drawn (the loop halts on that many: it cannot keep up)."""
+        while self.last_ms <= now and len(self.times) - self.head <= MAX_WAITING:
+            self._draw_block()
+        end = int(np.searchsorted(self.times, now, side="right"))
+        delivered, self.head = self.times[self.head : end], end
+        if self.head == len(self.times):
+            self._draw_block()
+        self.next_ms = float(self.times[self.head])
+        return delivered
 
     def advance(self, n: int) -> Stretch:
         """The next ``n`` (>= 1) consecutive activations' workspaces, summarised."""
@@ -82,10 +113,12 @@ class PoissonSource:
         return self._named(int(codes[0])), self._named(int(codes[-1])), len(changed), last_change
 
     def _codes(self, n: int) -> np.ndarray:
-        """Workspace numbers of ``random:K``, or of ``cycle:K`` across several copies."""
+        """Workspace numbers of ``random:K``, or of ``cycle:K`` across several copies, of the
+        next ``n`` delivered arrivals (drawn with their times)."""
+        drawn, self.used = self.codes[self.used : self.used + n], self.used + n
         if self.form == "random":
-            return self.rng.integers(self.k, size=n, dtype=np.int64)
-        copies = self.rng.integers(self.copies, size=n, dtype=np.int64)
+            return drawn
+        copies = drawn
         number = self.counters[copies] + _ranks(copies, self.copies)
         self.counters += np.bincount(copies, minlength=self.copies)
         return number % self.k

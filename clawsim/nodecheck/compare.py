@@ -69,9 +69,11 @@ def compare_run(
 ) -> list[dict[str, Any]]:
     """The comparison rows of one planned run (see ``compare``): the best of up to ``attempts``."""
     calibrated = apply_calibration(spec.scenario, calibration)
-    sim = simulate_once(calibrated, spec.run)
+    sim = simulate_once(calibrated, spec.stream)
     without_io = apply_calibration(spec.scenario, calibration, io_measured=True)
-    spread = _spread(calibrated, spec.run) if any(r.kind == "spread" for r in rules(spec.scenario).values()) else None
+    spread = (
+        _spread(calibrated, spec.stream) if any(r.kind == "spread" for r in rules(spec.scenario).values()) else None
+    )
     tries: list[tuple[tuple[int, int], list[dict[str, Any]]]] = []
     for attempt in range(1, max(1, attempts) + 1):
         got = run_resolved(spec.scenario, spec.run, node=node, realtime=realtime)
@@ -109,7 +111,7 @@ def _io_informed(
     over = (calibration or {}).get("overhead_ms", {})
     hop = over.get("io_hop_busy" if spec.scenario.spinning else "io_hop", 0.0)
     latency = io.latency_ms + sum(r.get("io_late_ms", 0.0) for r in got) / writes + hop
-    return simulate_once(calibrated.with_values({"list.per_row_io.latency_ms": latency}), spec.run), latency
+    return simulate_once(calibrated.with_values({"list.per_row_io.latency_ms": latency}), spec.stream), latency
 
 
 def _spread(scenario: Scenario, run: int) -> Spread:

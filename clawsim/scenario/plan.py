@@ -34,6 +34,7 @@ class RunSpec:
     replication: int
     params: tuple[tuple[str, Any], ...]
     scenario: Scenario
+    stream: int  # the index its random streams derive from (see Plan.stream)
 
 
 class Plan:
@@ -47,6 +48,7 @@ class Plan:
         self.points = math.prod(self.radix)
         self.replications = scenario.replications
         self.runs = self.points * self.replications
+        self._paired = frozenset(scenario.paired_dimensions)
         self._resolve = functools.lru_cache(maxsize=_POINT_CACHE)(self._resolve_point)
 
     def __len__(self) -> int:
@@ -65,7 +67,7 @@ class Plan:
             raise IndexError(f"run {index} is outside the plan's {self.runs} runs")
         point, rep = divmod(index, self.replications)
         params, resolved = self._resolve(point)
-        return RunSpec(index, point, rep, params, resolved)
+        return RunSpec(index, point, rep, params, resolved, self.stream(index))
 
     def __iter__(self) -> Iterator[RunSpec]:
         for index in range(self.runs):
@@ -78,6 +80,19 @@ class Plan:
             point, digit = divmod(point, size)
             out.append(digit)
         return tuple(reversed(out))
+
+    def stream(self, run: int) -> int:
+        """The index run ``run``'s random streams derive from: the same replication at its point
+        with every paired dimension (``Scenario.paired_dimensions``) at its first value. The
+        variants of a point thus share their arrivals and costs (common random numbers); without
+        paired dimensions it is the run index itself."""
+        point, rep = divmod(run, self.replications)
+        digits = self.digits(point)
+        names = ("variant", *self.paths)
+        base = 0
+        for name, size, digit in zip(names, self.radix, digits, strict=True):
+            base = base * size + (0 if name in self._paired else digit)
+        return base * self.replications + rep
 
     def assignment(self, point: int) -> tuple[tuple[tuple[str, Any], ...], dict[str, Any]]:
         """(params as recorded, dotted-path overrides) of one point."""

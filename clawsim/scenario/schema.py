@@ -26,6 +26,8 @@ from .policy import MemoPolicy, PolicyName, memo_policy
 from .strict import Strict
 from .workspaces import Workspaces, WorkspacesField
 
+PAIRED_DIMENSIONS = ("variant", "registry.fix")  # see Scenario.paired_dimensions
+
 
 def cross(message: str, *fields: str) -> PydanticCustomError:
     """The error of a rule that ties fields together, raised by a model validator: ``fields``
@@ -297,7 +299,7 @@ class LoopSpec(Strict):
     # Equal in distribution (tests/test_aggregation.py).
     engine: Literal["aggregated", "reference"] = Field(
         default="aggregated",
-        description="aggregated: poisson arrivals drawn per poll phase (fast under many agents); "
+        description="aggregated: poisson arrivals delivered per poll phase (fast under many agents); "
         "reference: one event per arrival (equal in distribution, slower)",
     )
 
@@ -405,6 +407,13 @@ class Scenario(Strict):
     def dimensions(self) -> tuple[str, ...]:
         """Columns that tell plan points apart: ``variant`` (if any variants), then the swept paths."""
         return (("variant",) if self.variants else ()) + tuple(self.sweep)
+
+    @property
+    def paired_dimensions(self) -> tuple[str, ...]:
+        """The dimensions whose values are alternative fixes of one situation (``variant``, a
+        swept ``registry.fix``): the runs that differ only there share their random streams
+        (common random numbers), and the report compares them pairwise."""
+        return tuple(d for d in self.dimensions if d in PAIRED_DIMENSIONS)
 
     @property
     def resolved(self) -> bool:
