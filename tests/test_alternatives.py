@@ -1,8 +1,8 @@
 """The alternative fixes of scenarios/alternatives.yaml, on real simulated values.
 
-Variants are compared with common random numbers: the same replication index (hence the
-same scan costs and actor arrivals) in every variant, so "changes nothing" is checked as
-equality, replication by replication. The qualitative claims of docs/alternatives.md and
+Variants are compared with common random numbers, as the run plan runs them
+(``RunSpec.stream``): the same stream index (hence the same scan costs and actor arrivals)
+in every variant, so "changes nothing" is checked as equality, replication by replication. The qualitative claims of docs/alternatives.md and
 the numbers in the scenario's header are asserted here.
 """
 
@@ -55,10 +55,12 @@ def test_the_busy_gateway_without_a_fix_scans_per_row(variants):
     assert _col(variants["none"], "list_ms").mean() > 5_000
 
 
-@pytest.mark.parametrize("name", ["lru512", "ttl-keyed", "snapshot-agent-ws"])
+@pytest.mark.parametrize("name", ["lru512", "ttl-keyed", "snapshot-agent-ws", "no-yields"])
 def test_capacity_a_keyed_ttl_and_the_agent_workspace_snapshot_change_nothing(variants, name):
     """Unique keys: a bigger memo, a keyed TTL or a fast path for the default workspace
-    see exactly the same misses as the 8-entry LRU, replication by replication."""
+    see exactly the same misses as the 8-entry LRU, replication by replication. Nor do the
+    yields matter when every row awaits a read: a yield resumes in the check phase of the
+    same loop iteration, where no turn or cron runs."""
     for base, alt in zip(variants["none"], variants[name], strict=True):
         assert (alt["scans"], alt["hits"], alt["flips"]) == (base["scans"], base["hits"], base["flips"])
         assert alt["list_ms"] == pytest.approx(base["list_ms"])
@@ -122,11 +124,11 @@ def test_the_published_header_numbers_match_the_file():
     sc = clawsim.load_scenario(ROOT / "scenarios/alternatives.yaml")
     frame = clawsim.simulate(sc)
     means = frame.groupby("variant")[["scans", "stale_hits", "list_ms"]].mean()
-    assert means.loc["none", "scans"] == pytest.approx(111.0, abs=0.05)
-    assert means.loc["lru512", "scans"] == pytest.approx(113.3, abs=0.05)
-    assert means.loc["ttl-global", "stale_hits"] == pytest.approx(197.5, abs=0.05)
-    assert means.loc["prepared", "list_ms"] == pytest.approx(244.5, abs=0.05)
-    assert means.loc["repeating-keys-lru8", "scans"] == pytest.approx(4.4, abs=0.05)
+    assert means.loc["none", "scans"] == pytest.approx(110.4, abs=0.05)
+    assert means.loc["lru512", "scans"] == pytest.approx(110.4, abs=0.05)
+    assert means.loc["ttl-global", "stale_hits"] == pytest.approx(197.0, abs=0.05)
+    assert means.loc["prepared", "list_ms"] == pytest.approx(245.9, abs=0.05)
+    assert means.loc["repeating-keys-lru8", "scans"] == pytest.approx(4.6, abs=0.05)
 
 
 # --------------------------------------------------------------------------- responsiveness
