@@ -159,7 +159,10 @@ def _run_locked(runs: Plan, out: Path, source: str, options: RunOptions, say: Ca
     if mode == "finished":
         frame, _, _ = read_results(out)
         return RunResult(frame, out, scenario, total, total, 0.0, _existing_report(out))
-    journal = Journal(out / JOURNAL, scenario, total, resume=mode == "resume")
+    try:
+        journal = Journal(out / JOURNAL, scenario, total, resume=mode == "resume")
+    except OSError as exc:  # a full or read-only disk: the journal is not left half-made
+        raise ResultsError(f"{out / JOURNAL}: cannot write it: {exc.strerror or exc}; {out}/ is as it was") from None
     resumed = len(journal.done)
     if mode == "resume":
         say(f"resuming: {resumed} of {total} runs are in {journal.path}")
@@ -176,8 +179,8 @@ def _run_locked(runs: Plan, out: Path, source: str, options: RunOptions, say: Ca
         ) from None
     except OSError as exc:  # the journal cannot grow: a full disk or quota
         raise ResultsError(
-            f"{journal.path}: cannot write it: {exc.strerror or exc}; the {len(journal.done)} runs "
-            "journalled so far are kept: make room and rerun with --resume"
+            f"{journal.path}: cannot write it: {exc.strerror or exc}; the results in {out}/ are as they were, "
+            f"and the {len(journal.done)} runs journalled so far are kept: make room and rerun with --resume"
         ) from None
     finally:
         journal.close()

@@ -130,7 +130,7 @@ def locked(out: Path, instead: str = "choose another --out") -> Iterator[int | N
         fd, stale = _acquire(path, out, instead)
     except OSError as exc:  # a read-only or full file system
         raise ResultsError(
-            f"{out}: cannot write its lock {path.name}: {exc.strerror or exc}; nothing was written"
+            f"{out}: cannot write its lock {path.name}: {exc.strerror or exc}; {out} is as it was"
         ) from None
     try:
         yield stale

@@ -10,6 +10,7 @@ the file before new runs are appended), because its run was not finished.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -89,16 +90,33 @@ class Journal:
         if resume and (self.path.exists() or self.path.is_symlink()):
             self._fd = self._load()
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = open_fd(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-            head = {
-                "clawsim_journal": FORMAT,
-                "name": scenario.name,
-                "runs": runs,
-                "fingerprint": fingerprint(scenario),
-            }
+            self._fd = self._start()
+
+    def _start(self) -> int:
+        """A new journal with its header line, durably; on an OSError (a full disk) nothing is
+        left of it (not even the folder, if it made it), and the error names the file."""
+        made = not self.path.parent.exists()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        head = {
+            "clawsim_journal": FORMAT,
+            "name": self.scenario.name,
+            "runs": self.runs,
+            "fingerprint": fingerprint(self.scenario),
+        }
+        fd = -1
+        try:
+            fd = self._fd = open_fd(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
             self._append(json.dumps(head))
             self._sync()
+        except OSError as exc:
+            if fd >= 0:
+                os.close(fd)
+                self.path.unlink(missing_ok=True)
+            if made:
+                with contextlib.suppress(OSError):
+                    self.path.parent.rmdir()
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
+        return fd
 
     def _refuse(self, what: str) -> ResumeError:
         return ResumeError(f"{self.path}: {what}; {_DISCARD}")
@@ -194,7 +212,10 @@ class Journal:
             self.done[run] = kept
 
     def close(self) -> None:
+        """Close the file; a failing last fsync is not raised here (it would hide the error that
+        ended a sweep; after a finished sweep the results are written from memory anyway)."""
         try:
-            self._sync()
+            with contextlib.suppress(OSError):
+                self._sync()
         finally:
             os.close(self._fd)

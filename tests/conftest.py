@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -60,3 +62,26 @@ def node_calibration() -> dict:
     from clawsim.nodecheck import cached_calibration
 
     return cached_calibration()
+
+
+@pytest.fixture
+def tiny_fs(tmp_path):
+    """A 600 KiB tmpfs (needs root and mount(2), as in CI; skipped otherwise)."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+        != 0
+    ):
+        pytest.skip("needs root and mount(2) for a small tmpfs")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill_fs(mount: Path, leave: int) -> None:
+    """Fill ``mount`` until about ``leave`` bytes are free."""
+    stat = os.statvfs(mount)
+    (mount / "filler").write_bytes(b"x" * max(stat.f_bavail * stat.f_frsize - leave, 0))

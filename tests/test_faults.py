@@ -5,15 +5,18 @@ workers: test_folders_signals.py; the counted suite: validation/faults.py.)"""
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import pytest
+from conftest import fill_fs
 from typer.testing import CliRunner
 
 import clawsim
@@ -118,8 +121,9 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def leftovers(parent: Path) -> list[str]:
-    return sorted(p.name for p in parent.iterdir() if p.name.startswith("."))
+def leftovers(root: Path) -> list[str]:
+    """Hidden files or folders anywhere under ``root``: a lock, a staging folder, a temporary file."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob(".*"))
 
 
 def test_report_trace_and_fit_refuse_a_folder_another_command_holds(finished, tmp_path):
@@ -149,12 +153,10 @@ def test_a_stop_signal_at_any_write_of_report_trace_or_fit_leaves_the_old_files(
     timeline = ROOT / "tests" / "data" / "timelines" / "2026.6.8-rows30-flipperon.jsonl"
     args, folder = {
         "report": (["report", out, "--html"], out),
-        "trace": (["trace", tmp_path / "s.yaml"], out),
+        "trace": (["trace", tmp_path / "s.yaml"], tmp_path / "results"),
         "fit": (["fit", timeline, "-o", tmp_path / "fit.yaml", "-n", "2", "--force"], tmp_path / "fit.yaml"),
     }[command]
-    if command == "trace":  # its default folder: the traces/ of results/NAME, under the working folder
-        monkeypatch.chdir(tmp_path)
-        folder = tmp_path / "results" / "fault-sweep"
+    monkeypatch.chdir(tmp_path)  # trace's default folder: the traces/ of results/NAME/HASH, under it
     assert _cli(*args).exit_code == 0
     stops = 0
     while True:
@@ -168,7 +170,7 @@ def test_a_stop_signal_at_any_write_of_report_trace_or_fit_leaves_the_old_files(
         stops += 1
         assert result.exit_code == 143, result.stderr
         assert result.stderr.strip().splitlines()[-1] == "clawsim: stopped by SIGTERM"
-        assert tree(tmp_path) == before and leftovers(folder.parent) == leftovers(tmp_path) == []
+        assert tree(tmp_path) == before and leftovers(tmp_path) == []
     assert stops >= {"report": 3, "trace": 3, "fit": 1}[command]
 
 
@@ -201,3 +203,127 @@ def _stop_at_write(monkeypatch, n: int, fault: BaseException | None = None):
     with monkeypatch.context() as patch:
         patch.setattr(store, "_atomic_write", failing)
         yield lambda: len(calls) >= n
+
+
+# --------------------------------------------------------------------------- a full disk at each write
+
+ENOSPC = OSError(errno.ENOSPC, "No space left on device")
+
+
+@contextlib.contextmanager
+def _fail_at(monkeypatch, where: str, n: int):
+    """Make the ``n``-th write of kind ``where`` fail with ENOSPC (half-way where a write can
+    be cut: a file, a journal line); yields a function saying whether it was reached (for a
+    file: the name of the file).
+    Kinds: file (every result, report, trace and fitted file), journal (its header, then each
+    run's line), lock (the holder's pid in .OUT.lock), staging (the new set's folder)."""
+    calls = []
+    failed: list[str] = []  # the name of the file whose write failed
+
+    def reached():
+        calls.append(1)
+        return len(calls) == n
+
+    with monkeypatch.context() as patch:
+        match where:
+            case "file":
+                original = store._atomic_write
+
+                def failing_file(path, write):
+                    if not reached():
+                        return original(path, write)
+                    failed.append(Path(path).name)
+
+                    def half(handle):
+                        handle.write(b"half a file")
+                        raise ENOSPC
+
+                    return original(path, half)
+
+                patch.setattr(store, "_atomic_write", failing_file)
+            case "journal":
+                append = Journal._append
+
+                def failing_line(self, line):
+                    if not reached():
+                        return append(self, line)
+                    os.write(self._fd, line[: len(line) // 2].encode())
+                    raise ENOSPC
+
+                patch.setattr(Journal, "_append", failing_line)
+            case "lock":
+                pwrite = os.pwrite
+                patch.setattr(os, "pwrite", lambda *a: (_ for _ in ()).throw(ENOSPC) if reached() else pwrite(*a))
+            case "staging":
+                mkdtemp = tempfile.mkdtemp
+                patch.setattr(
+                    tempfile, "mkdtemp", lambda **k: (_ for _ in ()).throw(ENOSPC) if reached() else mkdtemp(**k)
+                )
+        yield lambda: failed[0] if failed else len(calls) >= n
+
+
+def _without_journals(files: dict[str, bytes]) -> dict[str, bytes]:
+    return {name: data for name, data in files.items() if not name.endswith(JOURNAL)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["run", "report", "trace", "fit"])
+def test_a_full_disk_at_each_write_is_one_line_and_leaves_the_previous_results(
+    finished, tmp_path, command, monkeypatch
+):
+    """ENOSPC at every write point of each command, one at a time: exit 2, one line naming the
+    file and saying the previous results are intact, every earlier file byte-identical (a run's
+    journal aside: it keeps the finished runs), nothing half-written; then a clean rerun works."""
+    out, _ = finished
+    timeline = ROOT / "tests" / "data" / "timelines" / "2026.6.8-rows30-flipperon.jsonl"
+    args = {
+        "run": ["run", tmp_path / "s.yaml", "--out", out, "--html", "--trace", "--force"],
+        "report": ["report", out, "--html"],
+        "trace": ["trace", tmp_path / "s.yaml", "--out", tmp_path / "traces"],
+        "fit": ["fit", timeline, "-o", tmp_path / "fit.yaml", "-n", "2", "--force"],
+    }[command]
+    assert _cli(*args).exit_code == 0
+    faults = {}
+    for where in ("file", "journal", "lock", "staging"):
+        n = 0
+        while True:
+            n += 1
+            before = _without_journals(tree(tmp_path))
+            with _fail_at(monkeypatch, where, n) as reached:
+                result = _cli(*args)
+            if not (failed := reached()):
+                assert result.exit_code == 0, result.stderr
+                break
+            faults[where] = n
+            assert result.exit_code == 2, result.stderr
+            line = result.stderr.strip().splitlines()[-1]
+            assert failed is True or f"{failed}:" in line or f"write {failed}:" in line, line  # names the file
+            intact = ("as it was", "as they were", "nothing was written")
+            assert "No space left on device" in line and any(words in line for words in intact), line
+            assert _without_journals(tree(tmp_path)) == before and leftovers(tmp_path) == []
+    assert set(faults) == (
+        {"file", "journal", "lock", "staging"}
+        if command == "run"
+        else {"file", "lock"} | (set() if command == "fit" else {"staging"})
+    )
+
+
+def test_on_a_full_tmpfs_a_sweep_and_a_report_fail_in_one_line_and_the_earlier_folder_is_untouched(tmp_path, tiny_fs):
+    """A real full disk (a 600 KiB tmpfs): a new sweep beside an earlier result folder, and a
+    report of the earlier folder, each fail naming the file; the earlier folder keeps its bytes."""
+    (tmp_path / "s.yaml").write_text(SWEEP)
+    earlier = tiny_fs / "earlier"
+    assert _cli("run", tmp_path / "s.yaml", "--out", earlier).exit_code == 0
+    before = tree(earlier)
+    fill_fs(tiny_fs, 16 * 1024)  # room for a lock and a few journal lines
+    (tmp_path / "big.yaml").write_text(SWEEP.replace("replications: 2", "replications: 50"))
+    for args, words in [
+        (["run", tmp_path / "big.yaml", "--out", tiny_fs / "new"], "journal.jsonl: cannot write it"),
+        (["report", earlier, "--html"], f"{earlier}: cannot write"),
+    ]:
+        result = _cli(*args)
+        line = result.stderr.strip().splitlines()[-1]
+        assert result.exit_code == 2 and words in line and "No space left on device" in line, line
+        assert "as it was" in line or "as they were" in line, line
+        assert tree(earlier) == before and leftovers(tiny_fs) == []
+    clawsim.read_results(earlier)

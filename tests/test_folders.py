@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import fill_fs
 from typer.testing import CliRunner
 
 import clawsim
@@ -126,37 +127,14 @@ def test_an_error_while_writing_leaves_the_old_folder_untouched(tmp_path):
     assert (out / "meta.json").read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["o"]
 
 
-@pytest.fixture
-def tiny_fs(tmp_path):
-    """A 600 KiB tmpfs (needs root and mount(2); skipped otherwise)."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    if (
-        os.geteuid() != 0
-        or subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)], capture_output=True
-        ).returncode
-        != 0
-    ):
-        pytest.skip("needs root and mount(2) for a small tmpfs")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
 BIG_SINGLE = SINGLE + "replications: 400\nsweep: {list.rows: [40, 41]}\n"
-
-
-def _fill(mount: Path, leave: int) -> None:
-    """Fill ``mount`` until about ``leave`` bytes are free."""
-    stat = os.statvfs(mount)
-    (mount / "filler").write_bytes(b"x" * max(stat.f_bavail * stat.f_frsize - leave, 0))
 
 
 def test_a_full_disk_while_journalling_is_one_line_and_keeps_the_old_results(files, tiny_fs):
     out = tiny_fs / "o"
     assert cli(files / "single.yaml", "--out", out).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    _fill(tiny_fs, 64 * 1024)
+    fill_fs(tiny_fs, 64 * 1024)
     (files / "single.yaml").write_text(BIG_SINGLE)
     one_line_error(
         cli(files / "single.yaml", "--out", out, "--no-report"),
@@ -175,7 +153,7 @@ def test_a_full_disk_while_writing_the_set_keeps_the_old_folder_and_the_journal(
     out = tiny_fs / "o"
     assert cli(files / "single.yaml", "--out", out).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    _fill(tiny_fs, journal_size + 3 * 4096)  # room for the journal, not for the new set beside it
+    fill_fs(tiny_fs, journal_size + 3 * 4096)  # room for the journal, not for the new set beside it
     (files / "single.yaml").write_text(BIG_SINGLE)
     one_line_error(
         cli(files / "single.yaml", "--out", out, "--no-report"),
