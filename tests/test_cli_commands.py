@@ -70,7 +70,7 @@ def test_the_committed_schema_is_what_clawsim_schema_prints():
     assert (ROOT / "docs" / "scenario.schema.json").read_text() == schema_json()
     document = json.loads(schema_json())
     actors = document["properties"]["actors"]["items"]
-    assert set(actors["discriminator"]["mapping"]) == {"immediate", "interval", "poisson"}
+    assert set(actors["discriminator"]["mapping"]) == {"immediate", "interval", "poisson", "burst"}
 
 
 def _schema_fields(node, path="", seen=None):

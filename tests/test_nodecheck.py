@@ -212,3 +212,21 @@ def test_calibration_is_cached_per_node_and_realtime(monkeypatch):
     assert calls == [("/opt/a/node", False), ("/opt/b/node", False), ("/opt/a/node", True)]
     first["loop"]["iteration_ms"] = 99.0  # each caller gets its own copy
     assert nodecheck.cached_calibration()["loop"]["iteration_ms"] == 1.0 and len(calls) == 3
+
+
+@pytest.mark.node
+def test_fifo_and_burst_as_node_runs_them(node_calibration):
+    """The two members added through every layer, against the harness: fifo's counts are exact
+    (their order is fixed); a burst's are judged by time. (fifo-vs-lru's list_ms is left out:
+    its flipper scans in every loop iteration, and Node's list then runs ~0.45 ms longer per
+    actor scan than clawsim, for lru as much as for fifo.)"""
+    data = Path(__file__).resolve().parent / "data" / "nodecheck"
+    frame = nodecheck.compare(
+        clawsim.load_scenario(data / "fifo-vs-lru.yaml"), calibration=node_calibration, attempts=1
+    )
+    counts = frame[frame.metric != "list_ms"]
+    assert set(counts.rule) == {"exact"} and set(counts.status) == {"pass"}
+    assert values(frame, "scans", variant="lru") == [2] and values(frame, "scans", variant="fifo") == [12]
+    burst = nodecheck.compare(clawsim.load_scenario(data / "burst.yaml"), calibration=node_calibration, attempts=1)
+    assert not (burst.status == "fail").any(), burst.to_string()
+    assert values(burst, "scans", **{"registry.fix": "pin"}) == [2]

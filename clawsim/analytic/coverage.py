@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import assert_never
 
 from ..errors import NotAnalytic
-from ..scenario import ActorSpec, CostMs, ImmediateActor, IntervalActor, MemoSpec, PoissonActor, Scenario
+from ..scenario import ActorSpec, BurstActor, CostMs, ImmediateActor, IntervalActor, MemoSpec, PoissonActor, Scenario
 from ..scenario.costs import Constant, distribution
 from .chain_params import arrival_rate_per_ms, poisson_work_ms
 from .expectation import Model
@@ -38,6 +38,8 @@ def _model_of(actor: ActorSpec) -> Model:
             return "immediate"
         case IntervalActor() | PoissonActor():
             return "chain"
+        case BurstActor():
+            raise NotAnalytic(f"burst actor {actor.name!r}: neither model follows bursts of activations")
         case _:
             assert_never(actor)
 
@@ -45,7 +47,7 @@ def _model_of(actor: ActorSpec) -> Model:
 def _check_memo(memo: MemoSpec) -> None:
     """The memo policies the models know (an allow-list: a new policy must be placed here)."""
     match memo.rules.name:
-        case "none" | "single" | "lru" | "ttl":
+        case "none" | "single" | "lru" | "ttl" | "fifo":  # fifo: only where it is an LRU (below)
             pass
         case _:
             assert_never(memo.rules.name)

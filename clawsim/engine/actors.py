@@ -3,7 +3,8 @@
 Each activation sets the global, looks its own workspace up ``lookups`` times, then
 holds the loop for ``work_ms``. How an actor is armed follows its kind:
 immediate re-arms with ``setImmediate`` (docs/event-loop.md §5), interval is a
-``setInterval`` (§6), poisson arrivals are inbound I/O queued for the poll phase (§8):
+``setInterval`` (§6), burst a ``setInterval`` whose tick starts ``size`` activations, one per
+check phase (§5, §6), poisson arrivals are inbound I/O queued for the poll phase (§8):
 one SimPy process per copy in the reference engine, one ``PoissonSource`` for all copies
 in the aggregated engine (``arrivals``).
 """
@@ -15,7 +16,7 @@ from typing import assert_never
 
 import numpy as np
 
-from ..scenario import ActorSpec, ImmediateActor, IntervalActor, PoissonActor
+from ..scenario import ActorSpec, BurstActor, ImmediateActor, IntervalActor, PoissonActor
 from . import trace
 from .arrivals import PoissonSource
 from .loop import IMMEDIATE, Sleep, Task, Work
@@ -85,6 +86,15 @@ def start_actor(world: World, actor: ActorSpec, copy: int, stream: Stream) -> No
             loop.set_immediate(reflipper())
         case IntervalActor(period_ms=period_ms):
             loop.set_interval(period_ms, lambda: activation(world, actor, names), start_ms=actor.start_ms)
+        case BurstActor(period_ms=period_ms, size=size):
+
+            def burst() -> Task:  # one activation in the tick, then one per check phase
+                for k in range(size):
+                    if k:
+                        yield IMMEDIATE
+                    yield from activation(world, actor, names)
+
+            loop.set_interval(period_ms, burst, start_ms=actor.start_ms)
         case PoissonActor() if loop.arrivals is not None:  # the aggregated engine: one source for all copies
             if copy == 0:
                 source = PoissonSource(actor, stream(), lambda workspace, now: activate(world, actor, workspace, now))

@@ -1,8 +1,10 @@
 """The plugin-metadata snapshot memo and the cache rules around it.
 
 ``Memo`` is the store: policies ``none`` (every lookup scans), ``single`` (one slot for
-all keys), ``lru`` (``capacity`` entries, least recently used evicted) and ``ttl`` (an
-entry serves for ``ttl_ms`` after it was stored, optionally bounded like an LRU). Each
+all keys), ``lru`` (``capacity`` entries, least recently used evicted), ``fifo`` (``capacity``
+entries, oldest stored evicted: a hit does not refresh) and ``ttl`` (an entry serves for
+``ttl_ms`` after it was stored, optionally bounded like an LRU); ``scenario.policy`` says
+which is which. Each
 entry remembers when it was stored and for which workspace it was computed.
 
 ``MetadataCache`` is what a lookup meets in openclaw (``loadPluginMetadataSnapshot`` behind
@@ -30,22 +32,25 @@ Draws = Callable[[int], list[float]]  # the next n draws of a scan-cost sampler
 class Memo:
     """Keyed memo; ``lookup`` answers hit or miss and updates the entries."""
 
-    __slots__ = ("slots", "ttl_ms", "entries")
+    __slots__ = ("slots", "ttl_ms", "refresh", "entries")
 
     def __init__(self, policy: MemoPolicy):
         self.slots = policy.slots
         self.ttl_ms = policy.ttl_ms
+        self.refresh = policy.refresh_on_hit
         self.entries: OrderedDict[Hashable, Entry] = OrderedDict()
 
     def lookup(self, key: Hashable, now: float) -> Entry | None:
-        """The entry on a hit (it becomes most recent); None on a miss (nothing stored)."""
+        """The entry on a hit (it becomes most recent, unless the policy keeps store order);
+        None on a miss (nothing stored)."""
         entry = self.entries.get(key)
         if entry is None:
             return None
         if self.ttl_ms is not None and now - entry[0] >= self.ttl_ms:
             del self.entries[key]
             return None
-        self.entries.move_to_end(key)
+        if self.refresh:
+            self.entries.move_to_end(key)
         return entry
 
     def store(self, key: Hashable, now: float, workspace: str) -> None:

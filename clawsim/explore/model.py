@@ -117,9 +117,10 @@ class Model:
         self.scenario, self.bounds = scenario, bounds
         spec, memo = scenario.list, scenario.memo
         self.initial: Token = ("n", scenario.registry.initial_workspace)
-        self.pin = scenario.registry.fix == "pin"
-        self.keyed, self.fingerprinted, self.slots = memo.key == "workspace", memo.fingerprinted, memo.slots
-        self.ttl = memo.policy == "ttl"
+        self.pin = scenario.registry.pinned
+        self.keyed, self.fingerprinted, self.slots = memo.keyed, memo.fingerprinted, memo.slots
+        self.ttl = memo.rules.expires
+        self.refresh = memo.rules.refresh_on_hit  # a hit makes its entry the newest (all but fifo)
         self.snapshot = self.initial if memo.current_snapshot else None
         self.row_lookups, self.row_cost_ms, self.hit_ms = spec.row_lookups, spec.row_cost_ms, memo.hit_ms
         self.iteration_ms = scenario.loop.iteration_ms
@@ -245,7 +246,7 @@ class Model:
         for i, e in enumerate(memo):
             if e[1] == j and e[0] == kw:
                 stale = not self.fingerprinted and (e[2] != ws or not e[3])
-                return memo[:i] + memo[i + 1 :] + (e,), True, stale, True
+                return (memo[:i] + memo[i + 1 :] + (e,) if self.refresh else memo), True, stale, True
         if self.slots == 0:
             return memo, False, False, False
         rank = max((e[4] for e in memo), default=-1) + 1 if self.ttl else 0

@@ -128,7 +128,7 @@ const DEFAULTS = {
     scan_ms: 100, hit_ms: 0,
   },
   actor: {
-    period_ms: null, rate_per_s: null, count: 1, work_ms: 0, workspaces: "unique", lookups: 0, start_ms: 0,
+    period_ms: null, rate_per_s: null, size: null, count: 1, work_ms: 0, workspaces: "unique", lookups: 0, start_ms: 0,
   },
 };
 const IGNORED = new Set(["name", "description", "replications", "sweep", "variants"]);
@@ -152,15 +152,16 @@ function resolveScenario(raw) {
     actors: (raw.actors ?? []).map((a, i) => actorSpec(a, `actors.${i}`)),
   };
   const { memo, list } = s;
-  if (!["none", "single", "lru", "ttl"].includes(memo.policy)) throw new InputError(`memo.policy: ${memo.policy}`);
+  if (!["none", "single", "lru", "fifo", "ttl"].includes(memo.policy)) throw new InputError(`memo.policy: ${memo.policy}`);
   if (memo.policy === "ttl" && !(memo.ttl_ms > 0)) throw new InputError("memo.policy ttl needs ttl_ms");
   if (!["workspace", "global"].includes(memo.key)) throw new InputError(`memo.key: ${memo.key}`);
   if (!["per_row", "hoisted", "prepared"].includes(list.lookup_mode)) throw new InputError(`list.lookup_mode: ${list.lookup_mode}`);
   if (!["none", "pin"].includes(s.registry.fix)) throw new InputError(`registry.fix: ${s.registry.fix}`);
   if ((list.poll_every_ms === null) !== (list.duration_ms === null)) throw new InputError("poll_every_ms and duration_ms go together");
   for (const [i, a] of s.actors.entries()) {
-    if (!["immediate", "interval", "poisson"].includes(a.kind)) throw new InputError(`actors.${i}.kind: ${a.kind}`);
-    if (a.kind === "interval" && !(a.period_ms >= 1)) throw new InputError(`actors.${i}: kind interval needs period_ms >= 1`);
+    if (!["immediate", "interval", "poisson", "burst"].includes(a.kind)) throw new InputError(`actors.${i}.kind: ${a.kind}`);
+    if ((a.kind === "interval" || a.kind === "burst") && !(a.period_ms >= 1)) throw new InputError(`actors.${i}: kind ${a.kind} needs period_ms >= 1`);
+    if (a.kind === "burst" && !(a.size >= 1)) throw new InputError(`actors.${i}: kind burst needs size >= 1`);
     if (a.kind === "poisson" && !(a.rate_per_s > 0)) throw new InputError(`actors.${i}: kind poisson needs rate_per_s > 0`);
     parseWorkspaces(a.workspaces, `actors.${i}.workspaces`);
   }
@@ -188,9 +189,9 @@ function parseWorkspaces(text, where) {
   throw new InputError(`${where}: must be unique | cycle:K | random:K | fixed:NAME, got ${JSON.stringify(text)}`);
 }
 
-/** Memo slots: lru -> capacity or 8; none -> 0; single -> 1; ttl -> capacity (null = unbounded). */
+/** Memo slots: lru, fifo -> capacity or 8; none -> 0; single -> 1; ttl -> capacity (null = unbounded). */
 function memoSlots(memo) {
-  if (memo.policy === "lru") return memo.capacity || 8;
+  if (memo.policy === "lru" || memo.policy === "fifo") return memo.capacity || 8;
   if (memo.policy === "none") return 0;
   if (memo.policy === "single") return 1;
   return memo.capacity ?? null;
@@ -295,15 +296,15 @@ class Memo {
   constructor(spec) {
     this.slots = memoSlots(spec);
     this.ttl = spec.policy === "ttl" ? spec.ttl_ms : null;
-    this.entries = new Map(); // key -> [stored at ms, workspace]; Map order = recency
+    this.refresh = spec.policy !== "fifo"; // a hit makes its entry the most recent (fifo: store order stays)
+    this.entries = new Map(); // key -> [stored at ms, workspace]; Map order = eviction order
   }
 
   lookup(key, now) {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    this.entries.delete(key);
-    if (this.ttl !== null && now - entry[0] >= this.ttl) return undefined;
-    this.entries.set(key, entry); // most recent
+    if (this.ttl !== null && now - entry[0] >= this.ttl) { this.entries.delete(key); return undefined; }
+    if (this.refresh) { this.entries.delete(key); this.entries.set(key, entry); } // most recent
     return entry;
   }
 
@@ -799,9 +800,17 @@ function start(world, s, run, device, eld) {
         setImmediate(() => { if (actor.start_ms) setTimeout(tick, actor.start_ms); else tick(); });
       } else if (actor.kind === "interval") {
         setIntervalFrom(actor.start_ms, actor.period_ms, () => activation(world, actor, names));
-      } else {
+      } else if (actor.kind === "burst") { // each tick: one activation now, then one per check phase
+        setIntervalFrom(actor.start_ms, actor.period_ms, () => {
+          let left = actor.size;
+          const step = () => { activation(world, actor, names); if (--left > 0 && !world.stopped) setImmediate(step); };
+          step();
+        });
+      } else if (actor.kind === "poisson") {
         poisson.push({ seed: s.seed, run, stream: 1000 + stream, rate_per_s: actor.rate_per_s, start_ms: actor.start_ms,
           what: addArrival(() => activation(world, actor, names)) });
+      } else {
+        throw new InputError(`actors: kind ${actor.kind} is not handled`); // resolveScenario lists the kinds
       }
       stream += 1;
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, assert_never
 
-from ..scenario import ActorSpec, ImmediateActor, IntervalActor, MemoSpec, PoissonActor, Scenario
+from ..scenario import ActorSpec, BurstActor, ImmediateActor, IntervalActor, MemoSpec, PoissonActor, Scenario
 
 #: Metrics compared per list, in this order.
 METRICS = ("scans", "hits", "stale_hits", "flips", "changes", "distinct_workspaces", "yields", "list_ms")
@@ -110,7 +110,7 @@ def _actor_order(actor: ActorSpec) -> Literal["fixed", "timed", "random"]:
     match actor:
         case ImmediateActor() if actor.start_ms == 0:
             return "fixed"
-        case ImmediateActor() | IntervalActor():
+        case ImmediateActor() | IntervalActor() | BurstActor():
             return "timed"
         case PoissonActor():
             return "random"
@@ -123,7 +123,7 @@ def _memo_timed(memo: MemoSpec) -> bool:
     match memo.rules.name:
         case "ttl":
             return True
-        case "none" | "single" | "lru":
+        case "none" | "single" | "lru" | "fifo":
             return False
         case _:
             assert_never(memo.rules.name)

@@ -26,6 +26,7 @@ _UNION_TAGS = {
     "immediate",
     "interval",
     "poisson",
+    "burst",
 }
 _NUMBER_TAGS = ("float", "int", "constrained-float", "constrained-int")
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, assert_never
 
-PolicyName = Literal["none", "single", "lru", "ttl"]
-DEFAULT_LRU_CAPACITY = 8
+PolicyName = Literal["none", "single", "lru", "fifo", "ttl"]
+DEFAULT_CAPACITY = 8
 
 
 @dataclass(frozen=True, slots=True)
 class MemoPolicy:
     """How a memo keeps entries: ``slots`` held at most (None: unbounded), ``ttl_ms`` after
     which an entry no longer serves (None: never), and whether a hit makes its entry the most
-    recent (``refresh_on_hit``, true for every shipped policy)."""
+    recent (``refresh_on_hit``: all but fifo)."""
 
     name: PolicyName
     slots: int | None
@@ -47,7 +47,9 @@ def memo_policy(policy: PolicyName, capacity: int | None, ttl_ms: float | None) 
         case "single":
             return MemoPolicy(policy, 1, None, refresh_on_hit=True)
         case "lru":
-            return MemoPolicy(policy, capacity or DEFAULT_LRU_CAPACITY, None, refresh_on_hit=True)
+            return MemoPolicy(policy, capacity or DEFAULT_CAPACITY, None, refresh_on_hit=True)
+        case "fifo":  # a hit leaves the entry where it was stored: the oldest stored goes first
+            return MemoPolicy(policy, capacity or DEFAULT_CAPACITY, None, refresh_on_hit=False)
         case "ttl":
             return MemoPolicy(policy, capacity, ttl_ms, refresh_on_hit=True)
         case _:

@@ -146,7 +146,8 @@ class MemoSpec(Strict):
 
     policy: PolicyName = Field(
         default="lru",
-        description="none: every lookup scans; single: one slot; lru: capacity entries; ttl: entries expire",
+        description="none: every lookup scans; single: one slot; lru: capacity entries, least recently used "
+        "evicted; fifo: capacity entries, oldest stored evicted (a hit does not refresh); ttl: entries expire",
     )
     key: Literal["workspace", "global"] = Field(
         default="workspace",
@@ -157,7 +158,7 @@ class MemoSpec(Strict):
     )
     capacity: PositiveCount | None = Field(
         default=None,
-        description="entries an lru memo keeps [default: 8]; an optional bound for ttl; not for none or single",
+        description="entries an lru or fifo memo keeps [default: 8]; an optional bound for ttl; not for none or single",
     )
     ttl_ms: PositiveMs | None = Field(
         default=None, description="ttl: how long an entry serves after it was stored (ms)"
@@ -206,8 +207,12 @@ class MemoSpec(Strict):
         return self.key == "workspace"
 
 
-_KIND = "immediate: re-armed with setImmediate (every check phase) | interval: a setInterval | poisson: inbound turns"
-_PERIOD = "interval only: the setInterval period (ms, at least 1), re-armed from each firing (no catch-up)"
+_KIND = (
+    "immediate: re-armed with setImmediate (every check phase) | interval: a setInterval | poisson: inbound turns "
+    "| burst: a setInterval whose ticks start size activations, one per check phase"
+)
+_PERIOD = "interval and burst only: the setInterval period (ms, at least 1), re-armed from each firing (no catch-up)"
+_SIZE = "burst only: activations per burst, the first in the timer's callback, then one per check phase"
 _RATE = "poisson only: activations per second per copy, delivered as I/O in the poll phase (they queue)"
 
 
@@ -215,13 +220,18 @@ class ActorBase(Strict):
     """Concurrent agent turns, crons or the PR's flipper: each activation sets the global,
     looks its workspace up ``lookups`` times, then holds the loop for ``work_ms``."""
 
-    # Fields that only one kind takes, and that kind: named in the error for the others.
-    _ONLY: ClassVar[dict[str, str]] = {"period_ms": "interval", "rate_per_s": "poisson"}
+    # Fields that only some kinds take, and those kinds: named in the error for the others.
+    _ONLY: ClassVar[dict[str, tuple[str, ...]]] = {
+        "period_ms": ("interval", "burst"),
+        "rate_per_s": ("poisson",),
+        "size": ("burst",),
+    }
 
     name: str = Field(min_length=1, description="the actor's label (in traces and chart labels)")
     kind: str = Field(description=_KIND)
     period_ms: float | None = Field(default=None, description=_PERIOD)
     rate_per_s: float | None = Field(default=None, description=_RATE)
+    size: int | None = Field(default=None, description=_SIZE)
     count: Count = Field(
         default=1,
         description="copies of this actor, each with its own random stream (0 = none; sweep it for concurrency)",
@@ -240,11 +250,12 @@ class ActorBase(Strict):
         if not isinstance(data, dict):
             return data
         kind = data.get("kind")
-        for field, owner in cls._ONLY.items():
-            if owner == kind and data.get(field) is None:
+        for field, owners in cls._ONLY.items():
+            if kind in owners and data.get(field) is None:
                 raise ValueError(f"kind {kind} needs {field}")
-            if owner != kind and data.get(field) is not None:
-                raise ValueError(f"{field} only applies to kind {owner}, not {kind}")
+            if kind not in owners and data.get(field) is not None:
+                which = f"kind {owners[0]}" if len(owners) == 1 else f"kinds {' and '.join(owners)}"
+                raise ValueError(f"{field} only applies to {which}, not {kind}")
         return data
 
     @property
@@ -264,6 +275,7 @@ class ImmediateActor(ActorBase):
     kind: Literal["immediate"] = Field(description=_KIND)
     period_ms: None = Field(default=None, description=_PERIOD)
     rate_per_s: None = Field(default=None, description=_RATE)
+    size: None = Field(default=None, description=_SIZE)
 
 
 class IntervalActor(ActorBase):
@@ -272,6 +284,7 @@ class IntervalActor(ActorBase):
     kind: Literal["interval"] = Field(description=_KIND)
     period_ms: Annotated[Ms, Field(ge=1)] = Field(description=_PERIOD)
     rate_per_s: None = Field(default=None, description=_RATE)
+    size: None = Field(default=None, description=_SIZE)
 
 
 class PoissonActor(ActorBase):
@@ -280,10 +293,23 @@ class PoissonActor(ActorBase):
     kind: Literal["poisson"] = Field(description=_KIND)
     period_ms: None = Field(default=None, description=_PERIOD)
     rate_per_s: PerSecond = Field(description=_RATE)
+    size: None = Field(default=None, description=_SIZE)
 
 
-ActorSpec = Annotated[ImmediateActor | IntervalActor | PoissonActor, Field(discriminator="kind")]
-ActorKind = Literal["immediate", "interval", "poisson"]
+class BurstActor(ActorBase):
+    """A ``setInterval`` of ``period_ms`` whose every tick starts a burst of ``size``
+    activations: one in the tick's callback, then one per check phase (re-armed with
+    ``setImmediate``), e.g. a turn that streams its tool calls in bursts."""
+
+    kind: Literal["burst"] = Field(description=_KIND)
+    period_ms: Annotated[Ms, Field(ge=1)] = Field(description=_PERIOD)
+    rate_per_s: None = Field(default=None, description=_RATE)
+    size: PositiveCount = Field(description=_SIZE)
+
+
+# ``ActorKind`` names the members of ``ActorSpec``'s union (tests/test_dispatch.py checks it).
+ActorSpec = Annotated[ImmediateActor | IntervalActor | PoissonActor | BurstActor, Field(discriminator="kind")]
+ActorKind = Literal["immediate", "interval", "poisson", "burst"]
 
 
 class LoopSpec(Strict):
@@ -389,7 +415,7 @@ class Scenario(Strict):
             raise ScenarioError(f"{given}: {one_line(err)}") from None
 
     @property
-    def active_actors(self) -> tuple[ImmediateActor | IntervalActor | PoissonActor, ...]:
+    def active_actors(self) -> tuple[ImmediateActor | IntervalActor | PoissonActor | BurstActor, ...]:
         """The actors with at least one copy, in file order."""
         return tuple(a for a in self.actors if a.active)
 
