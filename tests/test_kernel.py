@@ -98,21 +98,21 @@ def test_timers_fire_on_the_whole_millisecond_clock():
 
 
 def test_memo_policies():
-    none = Memo(MemoSpec(policy="none"))
+    none = Memo(MemoSpec(policy="none").rules)
     none.store(("w", 0), 0.0, "w")
     assert none.lookup(("w", 0), 1.0) is None  # stores nothing
-    single = Memo(MemoSpec(policy="single"))
+    single = Memo(MemoSpec(policy="single").rules)
     single.store(("a", 0), 0.0, "a")
     single.store(("b", 0), 0.0, "b")
     assert single.lookup(("a", 0), 1.0) is None and single.lookup(("b", 0), 1.0) == (0.0, "b")
-    lru = Memo(MemoSpec(policy="lru", capacity=2))
+    lru = Memo(MemoSpec(policy="lru", capacity=2).rules)
     for key in ("a", "b"):
         lru.store((key,), 0.0, key)
     assert lru.lookup(("a",), 1.0) is not None  # "a" becomes most recent ...
     lru.store(("c",), 1.0, "c")  # ... so "b" is evicted
     assert lru.lookup(("b",), 2.0) is None and lru.lookup(("a",), 2.0) is not None
-    assert Memo(MemoSpec()).slots == 8
-    ttl = Memo(MemoSpec(policy="ttl", ttl_ms=10))
+    assert Memo(MemoSpec().rules).slots == 8
+    ttl = Memo(MemoSpec(policy="ttl", ttl_ms=10).rules)
     ttl.store(("a",), 0.0, "a")
     assert ttl.stable_for((("a",),), 0.0, 9.9) and not ttl.stable_for((("a",),), 0.0, 10.0)
     assert ttl.lookup(("a",), 9.9) is not None and ttl.lookup(("a",), 10.0) is None  # expired, and gone
