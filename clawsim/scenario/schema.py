@@ -275,7 +275,7 @@ class ImmediateActor(ActorBase):
     kind: Literal["immediate"] = Field(description=_KIND)
     period_ms: None = Field(default=None, description=_PERIOD)
     rate_per_s: None = Field(default=None, description=_RATE)
-    size: None = Field(default=None, description=_SIZE)
+    size: None = Field(default=None, exclude=True, description=_SIZE)  # not in dumps: resolved files unchanged
 
 
 class IntervalActor(ActorBase):
@@ -284,7 +284,7 @@ class IntervalActor(ActorBase):
     kind: Literal["interval"] = Field(description=_KIND)
     period_ms: Annotated[Ms, Field(ge=1)] = Field(description=_PERIOD)
     rate_per_s: None = Field(default=None, description=_RATE)
-    size: None = Field(default=None, description=_SIZE)
+    size: None = Field(default=None, exclude=True, description=_SIZE)  # not in dumps: resolved files unchanged
 
 
 class PoissonActor(ActorBase):
@@ -293,7 +293,7 @@ class PoissonActor(ActorBase):
     kind: Literal["poisson"] = Field(description=_KIND)
     period_ms: None = Field(default=None, description=_PERIOD)
     rate_per_s: PerSecond = Field(description=_RATE)
-    size: None = Field(default=None, description=_SIZE)
+    size: None = Field(default=None, exclude=True, description=_SIZE)  # not in dumps: resolved files unchanged
 
 
 class BurstActor(ActorBase):
