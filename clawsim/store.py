@@ -7,6 +7,11 @@ sweep's fingerprint and the SHA-256 of each of the three data files). ``clawsim 
 writes the whole set into a fresh folder and swaps it in (``clawsim.folder.replace``);
 ``read_results`` refuses a folder whose files do not match the hashes in its meta.json,
 so a mix of two sweeps is never read. No file is read or written through a link.
+
+runs.parquet keeps every bit of every value. runs.csv (and ``clawsim run --format csv``)
+writes the measured times rounded to ``CSV_DECIMALS`` decimals of a millisecond (1 ns of
+simulated time), so a sum of simulated times reads ``228.0``, not ``227.99999999999727``;
+swept parameters and counts are written exactly as they are.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import __version__
 from .engine.metrics import KEY_COLUMNS, LIST_METRICS, RUN_METRICS
 from .errors import ResultsError, ScenarioError
 from .folder import is_link, latest, read_bytes
@@ -82,8 +88,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 def versions() -> dict[str, str]:
     """Versions of clawsim, Python and the libraries that shape results."""
-    found = {"python": platform.python_version()}
-    for name in ("clawsim", "simpy", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib"):
+    found = {"python": platform.python_version(), "clawsim": __version__}  # also when run from a checkout
+    for name in ("simpy", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib"):
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -98,6 +104,23 @@ def frame_to_parquet_bytes(frame: pd.DataFrame) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+CSV_DECIMALS = 6  # decimals of a ms in runs.csv: 1 ns, far below any cost a scenario sets
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """The table as CSV text: float metrics (simulated times, the analytic expectations)
+    rounded to ``CSV_DECIMALS`` decimals, every other column as it is."""
+    metrics = {*LIST_METRICS, *RUN_METRICS}
+    rounded = [
+        c
+        for c in frame.columns
+        if (c in metrics or str(c).startswith("expected_")) and pd.api.types.is_float_dtype(frame[c])
+    ]
+    if rounded:
+        frame = frame.assign(**{c: frame[c].round(CSV_DECIMALS) for c in rounded})
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -109,7 +132,7 @@ def write_results(out: Path, scenario: Scenario, frame: pd.DataFrame, meta: dict
     out = Path(out)
     data = {
         RUNS_PARQUET: frame_to_parquet_bytes(frame),
-        RUNS_CSV: frame.to_csv(index=False, lineterminator="\n").encode("utf-8"),
+        RUNS_CSV: csv_text(frame).encode("utf-8"),
         RESOLVED_YAML: resolved_yaml(scenario).encode("utf-8"),
     }
     for name, content in data.items():

@@ -29,7 +29,9 @@ def print_records(frame: Any, format: Format) -> None:
             frame = frame.astype(object).where(frame.notna(), None)
         print(json.dumps(frame.to_dict(orient="records"), indent=1, default=_json_default, allow_nan=False))
     elif format is Format.csv:
-        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+        from ..store import csv_text
+
+        sys.stdout.write(csv_text(frame))
     elif len(frame) <= TABLE_ROW_LIMIT:
         params = _params(frame)
         columns = with_expected(["run", *params, "list_index", *HEADLINE], frame)
