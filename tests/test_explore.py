@@ -194,3 +194,42 @@ def test_cli_explore_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     )
     assert result.exit_code == 2
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def _counterexample(tmp_path: Path, variant: str) -> Path:
+    s = load_scenario(ROOT / "scenarios/alternatives.yaml")
+    result = next(r for r in explore(s) if r.point["variant"] == variant)
+    example = result.worst if variant != "ttl-global" else result.verdicts[0].counterexample
+    assert example is not None
+    path = tmp_path / f"{variant}.schedule.json"
+    path.write_text(example.to_json())
+    return path
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("variant", ["ttl-global", "repeating-keys-lru8"])
+def test_check_node_schedule_confirms_the_counterexample_on_node(tmp_path, variant):
+    """The minimal stale-hit counterexample (1 activation) and an LRU's worst case (3 cycle
+    steps, 8 scans) give the same counts on the real Node loop as in the model."""
+    from clawsim.explore.replay import node_check
+    from clawsim.explore.schedule import load_schedule
+
+    loaded = load_schedule(load_scenario(ROOT / "scenarios/alternatives.yaml"), _counterexample(tmp_path, variant))
+    rows = node_check(loaded)
+    assert all(r.equal for r in rows), rows
+    assert {r.metric: r.node for r in rows}["stale_hits" if variant == "ttl-global" else "scans"] == (
+        2 if variant == "ttl-global" else 8
+    )
+
+
+def test_check_node_refuses_a_schedule_of_another_scenario(tmp_path):
+    from typer.testing import CliRunner
+
+    from clawsim.cli import app
+
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"clawsim_schedule": 1, "scenario": "alternatives", "point": {}, "gaps": []}))
+    result = CliRunner().invoke(
+        app, ["check-node", str(ROOT / "scenarios/pr90819-harness.yaml"), "--schedule", str(path)]
+    )
+    assert result.exit_code == 2 and "the schedule is of 'alternatives', not 'pr90819-harness'" in result.stderr

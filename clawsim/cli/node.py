@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..console import print_table, terminal_width, yaml_value
 from . import app
 from .options import ScenarioFile, note
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
 
 _Runs = Annotated[
     list[int] | None,
@@ -43,6 +46,14 @@ _Strict = Annotated[
     bool, typer.Option("--strict", help="Also fail on timing rows excused because the machine was busy.")
 ]
 _All = Annotated[bool, typer.Option("--all", help="Print every metric, not only scans, flips and list_ms.")]
+_Schedule = Annotated[
+    Path | None,
+    typer.Option(
+        "--schedule",
+        show_default=False,
+        help="Drive Node through this schedule (a `clawsim explore` file): the actors fire only in the gaps it names.",
+    ),
+]
 
 
 @app.command(
@@ -71,11 +82,15 @@ def check_node(
     realtime: _Realtime = False,
     strict: _Strict = False,
     all_metrics: _All = False,
+    schedule: _Schedule = None,
 ) -> None:
     from ..nodecheck import compare, load_calibration, passed
     from ..scenario import load_scenario
 
     scenario = load_scenario(file)
+    if schedule is not None:
+        _check_schedule(scenario, schedule)
+        return
     cal = {} if uncalibrated else (load_calibration(calibration) if calibration else None)
     if cal is None:
         note("calibrating this machine's Node first (~6 s; keep it with `clawsim calibrate -o FILE`)")
@@ -143,6 +158,31 @@ def calibrate(
 
     atomic_write_text(out, text)
     note(f"calibration written to {out}")
+
+
+def _check_schedule(scenario: Scenario, path: Path) -> None:
+    """Replay a schedule on Node; its counts must equal the model's (exit 1 if not)."""
+    from ..explore.replay import node_check
+    from ..explore.schedule import load_schedule
+
+    loaded = load_schedule(scenario, path)
+    rows = node_check(loaded)
+    cells = [
+        {
+            "metric": r.metric,
+            "model": _measure(r.model),
+            "node": _measure(r.node),
+            "status": "pass" if r.equal else "fail",
+        }
+        for r in rows
+    ]
+    print_table(cells, ["metric", "model", "node", "status"], ["metric", "status"], terminal_width())
+    failed = sum(not r.equal for r in rows)
+    print(
+        f"{path}: {len(rows)} counts, {len(rows) - failed} equal on Node ({loaded.schedule.activations} activations replayed)"
+    )
+    if failed:
+        raise typer.Exit(1)
 
 
 def _measure(value: float) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from ..errors import ScheduleError
+from ..scenario import Scenario
 from .model import METRICS, Choice, Model, State, Token, _expire, _tokens, canonical
 
 FORMAT = 1
@@ -275,3 +276,55 @@ def check_fits(schedule: Schedule, model: Model, path: Path) -> tuple[tuple[Choi
                 f"{path}: gaps: gap {g.index} does not exist; this list has {steps} gaps (0..{steps - 1})"
             )
     return replay(model, schedule.gaps, str(path))
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+
+def schedule_point(scenario: Scenario, schedule: Schedule, path: Path) -> Scenario:
+    """The resolved scenario of the sweep point a schedule names; ScheduleError if the
+    schedule is of another scenario or names no point of its plan."""
+    from ..scenario import plan
+
+    if schedule.scenario != scenario.name:
+        raise ScheduleError(f"{path}: scenario: the schedule is of {schedule.scenario!r}, not {scenario.name!r}")
+    runs = plan(scenario)
+    labels = []
+    for p in range(runs.points):
+        spec = runs[p * runs.replications]
+        params = dict(spec.params)
+        if params.keys() == schedule.point.keys() and all(_same_value(params[k], schedule.point[k]) for k in params):
+            return spec.scenario
+        labels.append(json.dumps(params, default=str))
+    raise ScheduleError(
+        f"{path}: point: {json.dumps(schedule.point, default=str)} is not a point of {scenario.name!r} (its points: {', '.join(labels[:4])}{', ...' if len(labels) > 4 else ''})"
+    )
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A schedule file checked against its scenario: the point's resolved scenario, the
+    schedule, its model choices and the metrics the model gives for it."""
+
+    scenario: Scenario
+    schedule: Schedule
+    choices: tuple[Choice, ...]
+    expect: dict[str, float]
+
+
+def load_schedule(scenario: Scenario, path: Path) -> Loaded:
+    """Read ``path`` and check it against ``scenario`` (see ``check_fits``)."""
+    schedule = read_schedule(path)
+    point = schedule_point(scenario, schedule, path)
+    choices, expect = check_fits(schedule, Model(point), path)
+    return Loaded(point, schedule, choices, expect)
+
+
+def engine_gaps(schedule: Schedule) -> dict[str, Any]:
+    """The schedule as the engines take it: ``{"gaps": [{gap, expire, activations}]}``."""
+    return {
+        "gaps": [
+            {"gap": g.index, "expire": g.expire, "activations": [list(a) for a in g.activations]} for g in schedule.gaps
+        ]
+    }

@@ -9,6 +9,12 @@
 //   node harness.mjs SCENARIO.json [--run N] [--clock cpu|wall] [--eld] [--no-warmup]
 //   node harness.mjs - < SCENARIO.json
 //
+// With a top-level "schedule" ({"gaps": [{"gap": g, "expire": n, "activations": [[actor,
+// workspace], ...]}]}, a `clawsim explore` schedule) no actor is armed: in gap g of the list
+// (0: before it starts and pins; then one per yield and/or awaited read, as
+// clawsim/explore/model.py numbers them) the n oldest-stored TTL entries expire and the
+// activations run in order, queued with setImmediate ahead of the list's own continuation.
+//
 // How each scenario field becomes Node code is described in validation/README.md; in short:
 //   * rows are built synchronously; costs are busy-waits (row_cost_ms per row, the scan cost
 //     on a memo miss, hit_ms on a hit);
@@ -334,6 +340,8 @@ class World {
     this.timers = [];
     this.onStop = () => {};
     this.device = null;
+    this.schedule = null; // a schedule's gaps by number (readSchedule), or null: the actors arm themselves
+    this.actorsByName = new Map();
     this.reset(); // the counters and the state at t = 0
   }
 
@@ -622,12 +630,23 @@ async function sessionList(world, spec, index, io) {
   const ioRows = spec.per_row_io ? spec.per_row_io.rows : 0;
   const every = spec.yield_every;
   const perRow = spec.lookup_mode === "per_row" ? spec.lookups_per_row : 0;
+  // A schedule's gaps: one per yield and/or awaited read, opened by the first of them. The
+  // gap's activations are queued ahead of the list's continuation; after a read the list also
+  // awaits them, since on a busy machine the read can complete within the same poll phase.
+  let gap = 0;
+  const openGap = () => {
+    gap += 1;
+    const scheduled = world.schedule ? world.schedule.get(gap) : undefined;
+    if (scheduled === undefined) return null;
+    return new Promise((resolve) => setImmediate(() => { runGap(world, scheduled); resolve(); }));
+  };
   if (spec.lookup_mode === "hoisted") { // resolved once before the row loop, reused by every row
     workspaces.add(getActivePluginRegistryWorkspaceDirFromState());
     lookUp(world, stats, spec.lookups_per_row);
   }
   for (let i = 0; i < spec.rows; i++) {
     if (i > 0 && every > 0 && i % every === 0) {
+      if (i - 1 >= ioRows) openGap(); // else the previous row's read opened this gap (FIFO: it runs first)
       stats.yields += 1;
       await setImmediateP();
     }
@@ -636,7 +655,9 @@ async function sessionList(world, spec, index, io) {
     spin(spec.row_cost_ms);
     if (i < ioRows) { // the transcript read
       const asked = clock(), flipsAsked = state.flips;
+      const ran = openGap();
       await io(spec.per_row_io.latency_ms);
+      if (ran !== null) await ran;
       stats.io_ms_total += clock() - asked;
       // No setter ran while this row waited, and the next row reads at once (no yield):
       // the thread was held (descheduled) at least as long as the I/O took.
@@ -652,6 +673,7 @@ async function sessionList(world, spec, index, io) {
 function oneList(world, spec, counter, io) {
   world.openLists += 1;
   const index = counter.next++;
+  if (world.schedule) runGap(world, world.schedule.get(0)); // gap 0: before the list reads or pins
   const body = () => sessionList(world, spec, index, io);
   return world.s.registry.fix === "pin" ? withPinnedActivePluginRegistryWorkspaceDir(body) : body();
 }
@@ -691,7 +713,11 @@ function ioOf(device) {
 /** One agent turn or cron run: set the global, look its workspace up, do its work. */
 function activation(world, actor, names) {
   if (world.stopped) return;
-  const workspace = names.next().value;
+  activateAs(world, actor, names.next().value);
+}
+
+/** The synchronous part of one activation that sets ``workspace``. */
+function activateAs(world, actor, workspace) {
   setActivePluginRegistry(workspace);
   world.actorActivations += 1;
   for (let j = 0; j < actor.lookups; j++) {
@@ -699,6 +725,32 @@ function activation(world, actor, names) {
     if (!hit) world.actorScans += 1;
   }
   spin(actor.work_ms);
+}
+
+/** One gap of a schedule: the oldest-stored TTL entries expire, then the activations run. */
+function runGap(world, gap) {
+  if (world.stopped || gap === undefined) return;
+  if (gap.expire) {
+    const oldest = [...world.memo.entries.entries()].sort((a, b) => a[1][0] - b[1][0]).slice(0, gap.expire);
+    for (const [key] of oldest) world.memo.entries.delete(key);
+  }
+  for (const [name, workspace] of gap.activations) activateAs(world, world.actorsByName.get(name), workspace);
+}
+
+/** The gaps of a schedule by number; InputError for a malformed one or an unknown actor. */
+function readSchedule(raw, s) {
+  if (raw === undefined || raw === null) return null;
+  const names = new Set(s.actors.map((a) => a.name));
+  const gaps = new Map();
+  if (!Array.isArray(raw.gaps)) throw new InputError("schedule.gaps must be a list");
+  for (const [i, g] of raw.gaps.entries()) {
+    if (!Number.isInteger(g.gap) || g.gap < 0) throw new InputError(`schedule.gaps[${i}].gap must be a whole number >= 0`);
+    for (const a of g.activations ?? []) {
+      if (!Array.isArray(a) || a.length !== 2 || !names.has(a[0])) throw new InputError(`schedule.gaps[${i}]: unknown actor in ${JSON.stringify(a)}`);
+    }
+    gaps.set(g.gap, { expire: g.expire ?? 0, activations: g.activations ?? [] });
+  }
+  return gaps;
 }
 
 // ------------------------------------------------------------------ the run
@@ -728,8 +780,11 @@ async function main(argv) {
   const text = fs.readFileSync(args.file === null || args.file === "-" ? 0 : args.file, "utf8");
   let raw;
   try { raw = JSON.parse(text); } catch (e) { throw new InputError(`not JSON: ${e.message}`); }
+  const scheduleRaw = raw && typeof raw === "object" ? raw.schedule : undefined;
+  if (scheduleRaw !== undefined) delete raw.schedule;
   const s = resolveScenario(raw);
   const world = new World(s, args.run);
+  world.actorsByName = new Map(s.actors.map((a) => [a.name, a]));
   const needsDevice = Boolean(s.list.per_row_io && s.list.per_row_io.rows > 0) || s.list.start_ms > 0
     || s.actors.some((a) => a.kind === "poisson" && a.count > 0);
   // Awaited I/O needs one FIFO per read in flight: one per open list. libuv's pool has
@@ -740,6 +795,7 @@ async function main(argv) {
   if (device) await device.ready;
   world.device = device;
   if (args.warmup) await warmup(world, device);
+  world.schedule = readSchedule(scheduleRaw, s); // after the warm-up, which runs its own flipper
   if (device) watchAllThreads(); // the device's and the pool's delays are the I/O's
   // t = 0 is a poll phase, in a message callback: the actors are armed first (an immediate
   // queued now runs in this iteration's check phase), then the lists due at t = 0 start
@@ -792,7 +848,7 @@ function start(world, s, run, device, eld) {
 
   // actors, in order; stream k >= 1 is the k-th actor copy, as in clawsim/model.py
   let stream = 1;
-  for (const actor of s.actors) {
+  for (const actor of world.schedule ? [] : s.actors) { // a schedule replaces the actors' own arming
     for (let copy = 0; copy < actor.count; copy++) {
       const names = workspaceNames(actor, copy, makeRng(s.seed, run, stream));
       if (actor.kind === "immediate") { // the PR's flipper: re-arms with setImmediate

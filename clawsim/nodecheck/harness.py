@@ -91,8 +91,11 @@ def run_resolved(
     node: str | None = None,
     eld: bool = False,
     realtime: bool = False,
+    schedule: dict[str, Any] | None = None,
 ) -> list[Record]:
-    """run_node for an already resolved scenario (one plan entry) and its run index."""
+    """run_node for an already resolved scenario (one plan entry) and its run index; with a
+    ``schedule`` (``explore.schedule.engine_gaps``) the harness arms no actor and runs the
+    schedule's activations in the list's gaps instead."""
     node = node or find_node()
     args = _command(node, run, clock=clock, eld=eld, realtime=realtime)
     if timeout is None:
@@ -100,7 +103,12 @@ def run_resolved(
     env = {**os.environ, "UV_THREADPOOL_SIZE": os.environ.get("UV_THREADPOOL_SIZE", "8")}
     try:
         done = subprocess.run(
-            args, input=json.dumps(resolved_json(scenario)), capture_output=True, text=True, timeout=timeout, env=env
+            args,
+            input=json.dumps({**resolved_json(scenario), **({"schedule": schedule} if schedule else {})}),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
         )
     except OSError as exc:
         raise NodeCheckError(f"cannot execute {node}: {exc}") from None
