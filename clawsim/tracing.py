@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .engine.choices import SEEDED, Chooser
 from .engine.run import simulate_once
 from .engine.trace import Tracer
 from .errors import UsageError
@@ -34,11 +35,11 @@ class TracedRun:
     instants: tuple[Instant, ...]
 
 
-def trace_run(spec: RunSpec) -> TracedRun:
-    """Simulate one planned run with a tracer attached."""
+def trace_run(spec: RunSpec, chooser: Chooser = SEEDED) -> TracedRun:
+    """Simulate one planned run with a tracer attached (``chooser``: a schedule to replay)."""
     tracer = Tracer(hit_spans=spec.scenario.memo.hit_spans)
     keys = {"run": spec.run, "point": spec.point, "replication": spec.replication, **dict(spec.params)}
-    records = [{**keys, **r} for r in simulate_once(spec.scenario, spec.stream, tracer=tracer)]
+    records = [{**keys, **r} for r in simulate_once(spec.scenario, spec.stream, tracer=tracer, chooser=chooser)]
     return TracedRun(spec, records, tuple(tracer.spans), tuple(tracer.instants))
 
 
@@ -158,8 +159,10 @@ def write_traces(
     *,
     start_ms: float | None = None,
     end_ms: float | None = None,
+    chooser: Chooser = SEEDED,
 ) -> list[Path]:
     """Trace ``runs`` (default: ``default_runs``) and write their files into ``out``; returns the paths.
+    ``chooser`` makes the runs' open decisions (``engine.choices``: a schedule to replay).
 
     Each file is written to a temporary name and renamed, so none is ever half-written; an
     OSError (a full disk) names the file. ``clawsim trace`` calls this on a new folder that it
@@ -179,7 +182,7 @@ def write_traces(
     written: list[Path] = []
     traced = []
     for run in chosen:
-        t = trace_run(whole[run])
+        t = trace_run(whole[run], chooser)
         traced.append(t)
         stream = io.StringIO()
         write_timeline(t.spans, t.instants, stream)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..folder import DEFAULT_ROOT
 from . import app
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario
 from .options import ReplicationsOption, ScenarioFile, SeedOption, SetOption, SweepOption, note, scenario_from
 
 _OUT = "choose another --out"
@@ -66,6 +69,15 @@ def trace(
             "--to", help="End of the PNG's time window, ms [default: the last list's end].", show_default=False
         ),
     ] = None,
+    schedule: Annotated[
+        Path | None,
+        typer.Option(
+            "--schedule",
+            help="Replay this schedule (a `clawsim explore` file) instead of the seeded draws "
+            "[default folder: beside it, NAME.trace/].",
+            show_default=False,
+        ),
+    ] = None,
     set_: SetOption = None,
     sweep: SweepOption = None,
     seed: SeedOption = None,
@@ -76,6 +88,9 @@ def trace(
     from ..tracing import is_trace_file, write_traces
 
     scenario, _ = scenario_from(file, set_, sweep, seed, replications)
+    if schedule is not None:
+        _trace_schedule(scenario, schedule, out, run, start_ms, end_ms)
+        return
 
     def traces(into: Path) -> list[Path]:
         return write_traces(scenario, run, into, start_ms=start_ms, end_ms=end_ms)
@@ -90,3 +105,38 @@ def trace(
     for path in written:
         print(path)
     note(f"{len(written)} files in {folder}/; open the .trace.json files in https://ui.perfetto.dev")
+
+
+def _trace_schedule(
+    scenario: Scenario,
+    path: Path,
+    out: Path | None,
+    run: list[int] | None,
+    start_ms: float | None,
+    end_ms: float | None,
+) -> None:
+    """Trace the first run of the schedule's sweep point, replayed through the schedule."""
+    from ..errors import UsageError
+    from ..explore.replay import chooser
+    from ..explore.schedule import load_schedule, schedule_run
+    from ..folder import update
+    from ..tracing import is_trace_file, write_traces
+
+    if run:
+        raise UsageError("--run and --schedule: a schedule names its own sweep point; leave out --run")
+    loaded = load_schedule(scenario, path)
+    index = schedule_run(scenario, loaded.schedule)
+    folder = (
+        out if out is not None else path.parent / (path.name.removesuffix(".json").removesuffix(".schedule") + ".trace")
+    )
+
+    def traces(into: Path) -> list[Path]:
+        return write_traces(scenario, [index], into, start_ms=start_ms, end_ms=end_ms, chooser=chooser(loaded))
+
+    drawn = update(folder, lambda name: not is_trace_file(name), traces, _OUT)
+    for written in drawn:
+        print(folder / written.name)
+    note(
+        f"run {index} replayed through {path} ({loaded.schedule.activations} activations; the model gives "
+        f"{loaded.expect['scans']:g} scans, {loaded.expect['stale_hits']:g} stale hits); files in {folder}/"
+    )

@@ -154,8 +154,11 @@ def look_up(
 
 def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext = ROOT_CONTEXT) -> Task:
     """``listSessionsFromStoreAsync``: the steps of ``walk.list_steps`` on the loop, traced."""
-    loop, registry, tracer = world.loop, world.registry, world.tracer
+    loop, registry, tracer, chooser = world.loop, world.registry, world.tracer, world.chooser
+    if chooser is not None and (before := chooser.gap(world, 0)) is not None:  # gap 0: before it reads or pins
+        yield from before
     stats = ListStats(index, spec.rows, float(loop.now), registry.flips, registry.changes, context.pinned is not None)
+    gap, opened, pending = 0, True, None  # the gaps a chooser may script: one per yield and/or read
     world.stats.lists.append(stats)
     rows_id = tracer.open_list(index, stats.start_ms, spec.rows) if tracer is not None else None
     for step in list_steps(spec, world.pin):
@@ -168,13 +171,22 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
                 if tracer is not None:
                     tracer.span(trace.BATCH, loop.now, ms, trace.LOOP, rows_id, rows=rows, workspace=workspace)
                 yield Work(ms)
+                opened = False
             case Yield(row=row):
+                if chooser is not None and not opened:
+                    gap, opened = gap + 1, True
+                    _queue_gap(world, chooser.gap(world, gap))
                 stats.yields += 1
                 if tracer is not None:
                     tracer.instant(trace.YIELD, loop.now, f"list {index}", rows_id, row=row)
                 yield IMMEDIATE  # await new Promise<void>((resolve) => setImmediate(resolve))
             case AwaitIO(ms=ms):
+                if chooser is not None:
+                    gap, opened = gap + 1, True
+                    pending = _queue_gap(world, chooser.gap(world, gap))
                 yield IO(ms)  # await readSessionTitleFieldsFromTranscriptAsync(...)
+                if pending:  # the read completed before the gap's activations ran: they run first
+                    yield from pending.pop()
             case Pin():  # return withPinnedActivePluginRegistryWorkspaceDir(async () => { ... })
                 context = registry.pin(context)
                 stats.pinned = True
@@ -189,6 +201,21 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
     if tracer is not None:
         tracer.close_list(index, loop.now)
     world.list_finished()
+
+
+def _queue_gap(world: World, task: Task | None) -> list[Task] | None:
+    """Queue a chooser's activations for a gap ahead of the list's continuation; the box they
+    are taken from (empty once they ran), so that a list resuming first can run them itself."""
+    if task is None:
+        return None
+    box = [task]
+
+    def run_once() -> Task:
+        if box:
+            yield from box.pop()
+
+    world.loop.set_immediate(run_once())
+    return box
 
 
 def start_lists(world: World, spec: ListSpec) -> None:

@@ -12,8 +12,9 @@ import simpy
 
 from ..scenario import RunSpec, Scenario, distribution
 from ..scenario.costs import Constant
-from .actors import Stream, start_actor
+from .actors import Stream
 from .arrivals import Arrivals, engine_name
+from .choices import SEEDED, Chooser
 from .listing import start_lists
 from .loop import EventLoop
 from .memo import MetadataCache, scan_draws
@@ -85,7 +86,11 @@ def build_world(
 
 
 def simulate_once(
-    scenario: Scenario, stream: int = 0, engine: str | None = None, tracer: Tracer | None = None
+    scenario: Scenario,
+    stream: int = 0,
+    engine: str | None = None,
+    tracer: Tracer | None = None,
+    chooser: Chooser = SEEDED,
 ) -> list[dict]:
     """Simulate one run of a resolved scenario; one record (a dict) per list.
 
@@ -95,14 +100,15 @@ def simulate_once(
     (``EventLoop.halt``); lists still open are then recorded with ``completed: false``.
     ``engine``: see ``build_world``; both engines give the same records in distribution, and
     identical records when no poisson actor is active. With a ``tracer``, the same run also
-    records its events there (see ``trace.py``).
+    records its events there (see ``trace.py``). ``chooser`` makes the run's open decisions
+    (``choices.py``): the seeded draws by default, or a schedule to replay.
     """
-    copies = [(actor, c) for actor in scenario.actors for c in range(actor.count)]
     streams = run_streams(scenario.seed, stream)
     world = build_world(scenario, streams.stream(0), engine, tracer)
     loop, env = world.loop, world.loop.env
-    for k, (actor, copy) in enumerate(copies, start=1):
-        start_actor(world, actor, copy, streams.stream(k))
+    if chooser is not SEEDED:
+        world.chooser = chooser
+    chooser.arm(world, scenario, streams.stream)
     start_lists(world, scenario.list)
     finished = loop.start()
     env.run(until=simpy.AnyOf(env, [finished, env.timeout(scenario.loop.max_sim_ms), loop.halted]))

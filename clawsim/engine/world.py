@@ -4,12 +4,16 @@ and the lifecycle that stops the loop when the last list is done."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .loop import EventLoop
 from .memo import MetadataCache
 from .metrics import RunStats
 from .registry import Registry
 from .trace import Tracer
+
+if TYPE_CHECKING:
+    from .choices import Chooser
 
 
 @dataclass
@@ -22,6 +26,7 @@ class World:
     pin: bool
     stats: RunStats = field(default_factory=RunStats)
     tracer: Tracer | None = None  # set for a traced run (see trace.py)
+    chooser: Chooser | None = None  # who decides what the run leaves open (choices.py); None: seeded
     open_lists: int = 0
     more_lists: bool = True
 

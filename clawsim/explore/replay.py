@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..engine.choices import Scheduled, ScheduledGap
 from .schedule import Loaded, engine_gaps
 
 COUNTED = ("scans", "hits", "stale_hits", "flips")
@@ -35,3 +36,18 @@ def node_check(loaded: Loaded, timeout: float | None = None) -> list[Row]:
     records = run_resolved(loaded.scenario, 0, timeout=timeout, schedule=engine_gaps(loaded.schedule))
     record = records[0]
     return [Row(m, loaded.expect[m], float(record[m])) for m in COUNTED]
+
+
+def chooser(loaded: Loaded) -> Scheduled:
+    """The engine's chooser that replays the schedule (``engine.choices.Scheduled``)."""
+    actors = {a.name: a for a in loaded.scenario.actors}
+    gaps = {g.index: ScheduledGap(g.expire, g.activations) for g in loaded.schedule.gaps}
+    return Scheduled(gaps, actors)
+
+
+def engine_replay(loaded: Loaded) -> dict[str, float]:
+    """The schedule run by the engine (no random draw decides anything but scan costs): the
+    list's record."""
+    from ..engine.run import simulate_once
+
+    return simulate_once(loaded.scenario, 0, chooser=chooser(loaded))[0]

@@ -28,7 +28,10 @@ from .model import Bounds
 from .runner import PointResult
 
 SHOWN = ("scans", "stale_hits", "flips", "list_ms")
-_OURS = re.compile(r"^(scenario\.resolved\.yaml|explore\.(csv|md|json)|.*\.schedule\.json|worst-vs-sampled\.png)$")
+# What explore writes, and the folders `clawsim trace --schedule` writes beside a schedule.
+_OURS = re.compile(
+    r"^(scenario\.resolved\.yaml|explore\.(csv|md|json)|.*\.schedule\.json|.*\.trace|worst-vs-sampled\.png)$"
+)
 
 
 @dataclass(frozen=True)

@@ -282,6 +282,18 @@ def _same_value(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
 
 
+def schedule_run(scenario: Scenario, schedule: Schedule) -> int:
+    """The plan's first run of the schedule's point (checked by ``schedule_point`` first)."""
+    from ..scenario import plan
+
+    runs = plan(scenario)
+    for p in range(runs.points):
+        params = dict(runs[p * runs.replications].params)
+        if params.keys() == schedule.point.keys() and all(_same_value(params[k], schedule.point[k]) for k in params):
+            return p * runs.replications
+    raise ScheduleError(f"point {schedule.point} is not a point of {scenario.name!r}")
+
+
 def schedule_point(scenario: Scenario, schedule: Schedule, path: Path) -> Scenario:
     """The resolved scenario of the sweep point a schedule names; ScheduleError if the
     schedule is of another scenario or names no point of its plan."""
