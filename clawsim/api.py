@@ -39,10 +39,10 @@ import pandas as pd
 from .arguments import capped_workers, check_options, out_arg, scenario_arg
 from .cluster import Cluster, executor_watch
 from .errors import ExecutionError, Interrupted, ResultsError, ResumeError, UsageError, signal_of
-from .folder import DEFAULT_ROOT, check_target, locked, point_latest, read_bytes, recover, replace
+from .folder import DEFAULT_ROOT, check_target, locked, read_bytes, recover, replace
 from .journal import JOURNAL, Journal, fingerprint, mismatch, scenario_hash
 from .scenario import Plan, Scenario, plan
-from .store import DATA_FILES, META_JSON, read_results, write_results
+from .store import DATA_FILES, META_JSON, point_latest, read_results, write_results
 from .sweep import Watch, sweep
 
 IN_PROCESS_BELOW = 16  # plans with fewer runs stay in this process: a pool costs more than it saves

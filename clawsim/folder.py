@@ -109,13 +109,6 @@ def latest(folder: Path) -> Path:
     return folder / name
 
 
-def point_latest(out: Path) -> None:
-    """Record ``out`` as the latest what-if of its scenario's folder (``out.parent/latest``)."""
-    from .store import atomic_write_text
-
-    atomic_write_text(out.parent / LATEST, out.name + "\n")
-
-
 def _sibling(out: Path, kind: str) -> Path:
     return out.parent / f".{out.name}.{kind}"
 

@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from . import __version__
 from .engine.metrics import KEY_COLUMNS, LIST_METRICS, RUN_METRICS
 from .errors import ResultsError, ScenarioError
-from .folder import is_link, latest, read_bytes
+from .folder import LATEST, is_link, latest, read_bytes
 from .scenario import Scenario, parse_scenario, resolved_yaml
 
 RUNS_PARQUET = "runs.parquet"
@@ -84,6 +84,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def point_latest(out: Path) -> None:
+    """Record ``out`` as the latest what-if of its scenario's folder (``out.parent/latest``)."""
+    atomic_write_text(out.parent / LATEST, out.name + "\n")
 
 
 def versions() -> dict[str, str]:

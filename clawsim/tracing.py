@@ -21,6 +21,7 @@ from .engine.trace import Tracer
 from .errors import UsageError
 from .scenario import Plan, RunSpec, Scenario, plan
 from .timeline.model import Instant, Span
+from .timeline.names import LIST_SPAN
 
 DEFAULT_RUNS = 6  # runs traced by default: the first run of each sweep point, at most this many
 
@@ -112,7 +113,7 @@ def differ_only_in_fix(specs: Sequence[RunSpec]) -> bool:
 
 def window_of(traced: Sequence[TracedRun], start_ms: float | None, end_ms: float | None) -> tuple[float, float]:
     """The time window to draw: the given bounds, else the span of the runs' lists."""
-    lists = [s for t in traced for s in t.spans if s.name == "gateway.sessions.list"]
+    lists = [s for t in traced for s in t.spans if s.name == LIST_SPAN]
     lo = min((s.start_ms for s in lists), default=0.0)
     hi = max((s.start_ms + s.duration_ms for s in lists), default=1.0)
     window = (lo if start_ms is None else start_ms, hi if end_ms is None else end_ms)

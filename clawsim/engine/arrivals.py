@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 ENGINES = ("reference", "aggregated")
 DEFAULT_ENGINE = "aggregated"
-Run = tuple[int, int]  # (source index, consecutive activations from it)
+Streak = tuple[int, int]  # (source index, consecutive activations from it)
 
 
 def engine_name(engine: str | None, default: str = DEFAULT_ENGINE) -> str:
@@ -81,38 +81,38 @@ class Arrivals:
         (the other completions, as (delivered at, task)), run in arrival-time order."""
         env = loop.env
         if not entries and len(self.sources) == 1:  # the common case: one source, nothing else arrived
-            runs = [(0, len(self.sources[0].arrivals_until(env.now)))]
+            streaks = [(0, len(self.sources[0].arrivals_until(env.now)))]
             self.next_ms = self.sources[0].next_ms
-            if runs[0][1] > MAX_WAITING and self._overrun(loop, [runs]):
+            if streaks[0][1] > MAX_WAITING and self._overrun(loop, [streaks]):
                 return
-            if (until := self.run(runs, env.now)) > env.now:
+            if (until := self.run_streaks(streaks, env.now)) > env.now:
                 yield from loop.hold(until - env.now)
             return
         segments = self.draw(env.now, [at for at, _ in entries])
         if self._overrun(loop, segments):
             return
-        for (_, task), runs in zip(entries, segments[:-1], strict=True):
-            if runs and (until := self.run(runs, env.now)) > env.now:  # the thread is held by these
+        for (_, task), streaks in zip(entries, segments[:-1], strict=True):
+            if streaks and (until := self.run_streaks(streaks, env.now)) > env.now:  # the thread is held by these
                 yield from loop.hold(until - env.now)
             if loop.stopped:
                 return
-            yield from loop._drive(task)
-        if not loop.stopped and (until := self.run(segments[-1], env.now)) > env.now:
+            yield from loop.drive(task)
+        if not loop.stopped and (until := self.run_streaks(segments[-1], env.now)) > env.now:
             yield from loop.hold(until - env.now)
 
-    def _overrun(self, loop: EventLoop, segments: list[list[Run]]) -> bool:
+    def _overrun(self, loop: EventLoop, segments: list[list[Streak]]) -> bool:
         """Halt the run when more arrivals came in since the last poll phase than the loop may
         have waiting (``MAX_WAITING``, as for callbacks queued one by one): it cannot keep up."""
-        waiting = sum(n for runs in segments for _, n in runs)
+        waiting = sum(n for streaks in segments for _, n in streaks)
         if waiting > MAX_WAITING:
             loop.halt(f"{waiting} arrivals wait for the poll phase (more than {MAX_WAITING}): the loop cannot keep up")
             return True
         return False
 
-    def draw(self, now: float, entry_ms: list[float]) -> list[list[Run]]:
-        """The arrivals since the last poll phase, in arrival order, as runs of one source,
+    def draw(self, now: float, entry_ms: list[float]) -> list[list[Streak]]:
+        """The arrivals since the last poll phase, in arrival order, as streaks of one source,
         split around the entries delivered at ``entry_ms``: before the first, ..., after the last."""
-        segments: list[list[Run]] = [[] for _ in range(len(entry_ms) + 1)]
+        segments: list[list[Streak]] = [[] for _ in range(len(entry_ms) + 1)]
         if self.next_ms > now:
             return segments
         if len(self.sources) == 1:
@@ -129,14 +129,14 @@ class Arrivals:
         order = np.argsort(times, kind="stable")
         labels, times = labels[order], times[order]
         cuts = [0, *np.searchsorted(times, entry_ms).tolist(), len(labels)]
-        return [_runs(labels[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+        return [_streaks(labels[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
 
-    def run(self, runs: list[Run], t: float) -> float:
+    def run_streaks(self, streaks: list[Streak], t: float) -> float:
         """Run these activations in order from loop time ``t``; the time they hold the thread until."""
         if self.all_collapsible:
-            return self.collapse(runs, t)
-        pending: list[Run] = []
-        for index, n in runs:
+            return self.collapse(streaks, t)
+        pending: list[Streak] = []
+        for index, n in streaks:
             source = self.sources[index]
             if source.collapsible:
                 pending.append((index, n))
@@ -149,12 +149,12 @@ class Arrivals:
                 t += source.activate(source.advance(1)[0], t)
         return self.collapse(pending, t)
 
-    def collapse(self, runs: list[Run], t: float) -> float:
+    def collapse(self, streaks: list[Streak], t: float) -> float:
         """Activations without lookups, in order from ``t``: the setter calls, the value
         changes, when the last one happened and the last value, as ``Registry.set`` one by
         one would leave them, and their work summed."""
         registry = self.registry
-        for index, n in runs:
+        for index, n in streaks:
             source, work_ms = self.sources[index], self.sources[index].work_ms
             if t > self.deadline_ms:
                 return t
@@ -189,8 +189,8 @@ def _trace_run(
         tracer.span(trace.TURN, t, n * work_ms, f"actor {source.actor.name}", actor=source.actor.name, count=n)
 
 
-def _runs(labels: np.ndarray) -> list[Run]:
-    """Run-length encoding of a sequence of source indices."""
+def _streaks(labels: np.ndarray) -> list[Streak]:
+    """Streaks (run-length encoding) of a sequence of source indices."""
     if len(labels) == 0:
         return []
     starts = np.concatenate(([0], np.flatnonzero(labels[1:] != labels[:-1]) + 1))

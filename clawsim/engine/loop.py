@@ -271,7 +271,7 @@ class EventLoop:
                     continue
                 heapq.heappush(self._timers, (timer_due(self.env.now, entry.period_ms), next(self._seq), entry))
                 entry = entry.factory()
-            yield from self._drive(entry)
+            yield from self.drive(entry)
 
     def _poll_phase(self) -> Iterator[simpy.Event]:
         arrivals = self.arrivals
@@ -284,7 +284,7 @@ class EventLoop:
         for _ in range(len(self._arrived)):
             if self.stopped:
                 return
-            yield from self._drive(self._arrived.popleft()[1])
+            yield from self.drive(self._arrived.popleft()[1])
 
     def _block(self, arriving_ms: float | None = None) -> Iterator[simpy.Event]:
         """Wait for the next timer, a delivery, or the aggregated sources' next arrival."""
@@ -310,9 +310,9 @@ class EventLoop:
         for _ in range(len(self._immediates)):
             if self.stopped:
                 return
-            yield from self._drive(self._immediates.popleft())
+            yield from self.drive(self._immediates.popleft())
 
-    def _drive(self, task: Task) -> Iterator[simpy.Event]:
+    def drive(self, task: Task) -> Iterator[simpy.Event]:
         """Run one callback: resume ``task`` until it awaits something or returns."""
         for op in task:
             if type(op) is Work:

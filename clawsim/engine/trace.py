@@ -4,7 +4,8 @@ Tracing is off unless a ``Tracer`` is handed to ``simulate_once``; with it off n
 does any work beyond one ``is None`` test. The names follow the gateway's diagnostics
 timeline where the real gateway has the event (``gateway.sessions.list``,
 ``gateway.sessions.list.rows``, ``plugins.metadata.scan`` with ``cacheHit`` on memo hits),
-and are namespaced ``clawsim.*`` where it has none (docs/trace.md lists them all):
+and are namespaced ``clawsim.*`` where it has none (their one home is ``timeline.names``;
+docs/trace.md lists them all):
 
 - ``clawsim.list.batch``: the rows built in one callback (on the ``loop`` track);
 - ``clawsim.list.yield``: an instant at each ``setImmediate`` yield (on the list's track);
@@ -24,16 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..timeline.model import Instant, Span
+from ..timeline.names import BATCH, LOOP, SET, SNAPSHOT, TURN, YIELD
+from ..timeline.names import LIST_SPAN as LIST
+from ..timeline.names import ROWS_SPAN as ROWS
+from ..timeline.names import SCAN_SPAN as SCAN
 
-LOOP = "loop"
-SCAN = "plugins.metadata.scan"
-LIST = "gateway.sessions.list"
-ROWS = "gateway.sessions.list.rows"
-BATCH = "clawsim.list.batch"
-YIELD = "clawsim.list.yield"
-SET = "clawsim.registry.set"
-TURN = "clawsim.actor.turn"
-SNAPSHOT = "clawsim.metadata.snapshot"
+__all__ = ["BATCH", "LIST", "LOOP", "ROWS", "SCAN", "SET", "SNAPSHOT", "TURN", "YIELD", "Tracer"]
 
 
 _SCAN_ATTRS = (("hasWorkspaceDir", True), ("hasInstalledIndex", False))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence, walk_batches
+from ..timeline.names import BATCH, YIELD
 
 CHI2_95 = 3.841458820694124  # chi-square quantile, 1 degree of freedom, 0.95
 DEFAULT_LOOKUPS_PER_ROW = 2  # docs/sources.md §1.2, used only when a timeline cannot tell
@@ -171,7 +172,7 @@ class Structure:
 
 
 def _batch_spans(evidence: ListEvidence) -> list:
-    return sorted((r for r in evidence.extras if r.name == "clawsim.list.batch"), key=lambda r: r.start_ms)
+    return sorted((r for r in evidence.extras if r.name == BATCH), key=lambda r: r.start_ms)
 
 
 def structure(evidence: ListEvidence) -> Structure:
@@ -185,7 +186,7 @@ def structure(evidence: ListEvidence) -> Structure:
             None,
             "the gateway's SESSIONS_LIST_YIELD_BATCH_SIZE (a real timeline shows no yields)",
         )
-    yield_rows = sorted(int(r.attr("row") or 0) for r in evidence.extras if r.name == "clawsim.list.yield")
+    yield_rows = sorted(int(r.attr("row") or 0) for r in evidence.extras if r.name == YIELD)
     rows = evidence.rows or 0
     every = (
         yield_rows[0]

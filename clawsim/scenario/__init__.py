@@ -1,7 +1,9 @@
-"""Scenarios: the schema (``schema``), its limits (``bounds``) and folder-safe names (``names``),
-costs (``costs``), workspaces (``workspaces``), reading YAML with bounds and line numbers
-(``yamlsafe``, ``load``, ``messages``), the checks of variants and sweep points (``check``) and
-the run plan (``plan``)."""
+"""Scenarios: the schema (``schema``, on ``strict``), its limits (``bounds``) and folder-safe
+names (``names``), costs (``costs``), workspaces (``workspaces``), the memo policy object
+(``policy``), dotted paths and derived copies (``paths``, behind ``Scenario.with_values``),
+reading YAML with bounds and line numbers (``yamlsafe``, ``load``, ``messages``), the lines of
+variants and sweep values (``origin``), the checks of variants and sweep points (``check``),
+command-line overrides (``overrides``) and the run plan (``plan``)."""
 
 from ..errors import ScenarioError
 from .costs import AnyCost, Constant, CostMs, Empirical, Lognormal, Uniform, distribution

@@ -11,8 +11,9 @@ from pydantic import ValidationError
 
 from ..errors import ScenarioError
 from .bounds import MAX_FILE_BYTES
-from .check import check_sweep, origin
+from .check import check_sweep
 from .messages import format_errors
+from .origin import origin
 from .schema import Scenario
 from .yamlsafe import read_yaml
 

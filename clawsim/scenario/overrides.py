@@ -15,8 +15,9 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import ScenarioError
-from .check import Origin, check_sweep
+from .check import check_sweep
 from .messages import one_line
+from .origin import Origin
 from .paths import PathError, derived, valid_path
 from .schema import Scenario
 

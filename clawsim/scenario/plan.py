@@ -19,6 +19,7 @@ from typing import Any, overload
 import yaml
 from pydantic import ValidationError
 
+from .origin import point_error
 from .paths import set_path
 from .schema import Scenario
 
@@ -108,8 +109,6 @@ class Plan:
         try:
             return params, point_scenario(self.scenario, assignment)
         except (KeyError, ValidationError) as err:  # values valid alone, not together (see check.py)
-            from .check import point_error
-
             raise point_error(self, point, err) from None
 
 

@@ -8,7 +8,8 @@ What an engine emits for a traced run (checked by :func:`write_timeline`, which 
   same run (or None); a child lies inside its parent's interval; ``duration_ms >= 0``; times in
   ms from the run's t=0. Spans on one ``track`` nest (Chrome draws a track as one thread).
 - names: the gateway's own for the list (:data:`~clawsim.timeline.openclaw.OPENCLAW_SPAN_NAMES`),
-  ``clawsim.*`` for everything else (``clawsim.actor.turn``, ``clawsim.loop.task``, ...). One
+  ``clawsim.*`` for everything else (``clawsim.actor.turn``, ``clawsim.list.batch``, ...; all in
+  :mod:`clawsim.timeline.names`). One
   list is a root ``gateway.sessions.list`` (attributes ``agentId``, ``configuredAgentsOnly``) with
   children ``.store_load``, ``.model_catalog``, ``.rows`` (``storeEntries``: rows built) and
   ``.active_run_flags`` (``sessions``); each lookup a ``plugins.metadata.scan`` child of the rows

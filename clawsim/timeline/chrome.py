@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .model import Attributes, Instant, Span
+from .names import CLAWSIM_PREFIX
 
 DEFAULT_PROCESS = "clawsim"
 
@@ -59,7 +60,7 @@ def write_chrome_trace(
 
 
 def _base(name: str, phase: str, ts: float, pid: int, tid: int, attributes: Attributes) -> dict[str, Any]:
-    category = "clawsim" if name.startswith("clawsim.") else "openclaw"
+    category = "clawsim" if name.startswith(CLAWSIM_PREFIX) else "openclaw"
     return {"name": name, "cat": category, "ph": phase, "ts": ts, "pid": pid, "tid": tid, "args": dict(attributes)}
 
 

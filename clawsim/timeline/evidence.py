@@ -29,7 +29,7 @@ from statistics import fmean
 from typing import TYPE_CHECKING
 
 from .model import Instant, Span
-from .openclaw import LIST_SPAN, ROWS_SPAN, SCAN_SPAN
+from .names import BATCH, CLAWSIM_PREFIX, LIST_SPAN, ROWS_SPAN, SCAN_SPAN
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -124,7 +124,7 @@ def _evidence(root: Span, pid: int, tree: list[Record]) -> ListEvidence:
         rows_ms=rows_span.duration_ms if rows_span is not None else None,
         lookups=tuple(_lookup(s) for s in scans if s.parent_id == rows_id),
         outside=tuple(_lookup(s) for s in scans if s.parent_id != rows_id),
-        extras=tuple(r for r in tree if r.name.startswith("clawsim.")),
+        extras=tuple(r for r in tree if r.name.startswith(CLAWSIM_PREFIX)),
         error=getattr(root, "error", None),
     )
 
@@ -214,7 +214,7 @@ class BatchWalk:
 def batch_sizes(evidence: ListEvidence, batch: int = SESSIONS_LIST_YIELD_BATCH_SIZE) -> list[int]:
     """Rows of each batch: from clawsim's batch spans when the timeline has them (a simulated
     run), else the gateway's rule (a yield every ``batch`` rows)."""
-    sizes = [int(r.attr("rows") or 0) for r in evidence.extras if r.name == "clawsim.list.batch"]
+    sizes = [int(r.attr("rows") or 0) for r in evidence.extras if r.name == BATCH]
     if sizes and sum(sizes) == evidence.rows:
         return sizes
     rows = evidence.rows or 0

@@ -33,29 +33,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from .model import Attributes, Instant, Span
+from .names import CLAWSIM_PREFIX, LIST_SPAN, LOOP, OPENCLAW_SPAN_NAMES, TRACK_ATTRIBUTE
 from .order import END, MARK, START, ordered_events
 
 SCHEMA_VERSION = "openclaw.diagnostics.v1"
 EPOCH = "2026-06-06T00:00:00.000Z"  # the fixed wall-clock time of a simulated run's t=0
 DEFAULT_PID = 4242
-LIST_SPAN = "gateway.sessions.list"
-ROWS_SPAN = "gateway.sessions.list.rows"
-SCAN_SPAN = "plugins.metadata.scan"
-OPENCLAW_SPAN_NAMES = frozenset(
-    {
-        LIST_SPAN,
-        "gateway.sessions.list.store_load",
-        "gateway.sessions.list.model_catalog",
-        ROWS_SPAN,
-        "gateway.sessions.list.active_run_flags",
-        SCAN_SPAN,
-    }
-)
 LIST_PHASE = "sessions.list"
 OTHER_PHASE = "clawsim"  # a clawsim-only phase: the gateway's phase for agent turns etc. is not modelled
-TRACK_ATTRIBUTE = "clawsim.track"
 _TYPES = {START: "span.start", END: "span.end", MARK: "mark"}
-DEFAULT_TRACK = "loop"
+DEFAULT_TRACK = LOOP
 
 
 def epoch_ms(epoch: str | datetime) -> int:
@@ -81,7 +68,7 @@ def write_timeline(
     A span carrying ``error`` (a :class:`LoggedSpan`) ends with ``span.error``.
     """
     for name in sorted({record.name for record in spans} | {record.name for record in instants}):
-        if name not in OPENCLAW_SPAN_NAMES and not name.startswith("clawsim."):
+        if name not in OPENCLAW_SPAN_NAMES and not name.startswith(CLAWSIM_PREFIX):
             raise ValueError(f"{name}: not a gateway span name; clawsim-only names start with 'clawsim.'")
     if isinstance(out, (str, Path)):
         with open(out, "w", encoding="utf-8", newline="\n") as stream:

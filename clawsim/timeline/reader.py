@@ -29,7 +29,8 @@ from os import PathLike
 from typing import Any, Literal, overload
 
 from .model import AttrValue, LoggedMark, LoggedSpan
-from .openclaw import DEFAULT_TRACK, SCHEMA_VERSION, TRACK_ATTRIBUTE, epoch_ms
+from .names import TRACK_ATTRIBUTE
+from .openclaw import DEFAULT_TRACK, SCHEMA_VERSION, epoch_ms
 
 _SCALARS = (str, int, float, bool, type(None))
 _FAST = frozenset(_SCALARS)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .model import Instant, Span, freeze_attributes
-from .openclaw import LIST_SPAN, ROWS_SPAN, SCAN_SPAN
+from .names import LIST_SPAN, ROWS_SPAN, SCAN_SPAN, YIELD
 
 _HIT = freeze_attributes({"cacheHit": True, "hasWorkspaceDir": True, "hasInstalledIndex": False})
 _MISS = freeze_attributes({"hasWorkspaceDir": True, "hasInstalledIndex": False})
@@ -65,7 +65,7 @@ def list_trace(
             now += cost if hit else cost + shape.miss_overhead_ms
         now += shape.row_ms
         if (row + 1) % shape.batch == 0 and row + 1 < rows:
-            instants.append(Instant("clawsim.list.yield", now, track, (("row", row + 1),), rows_id))
+            instants.append(Instant(YIELD, now, track, (("row", row + 1),), rows_id))
             now += shape.yield_ms
     spans.append(Span(ROWS_SPAN, rows_start, now - rows_start, rows_id, root, track, (("storeEntries", rows),)))
     spans.append(Span(f"{LIST_SPAN}.active_run_flags", now, 0.0, f"{prefix}.flags", root, track, (("sessions", rows),)))
