@@ -1,6 +1,7 @@
-"""The all-miss fast path of ``build_rows`` gives the same records as row-by-row lookups.
+"""The all-miss fast path of ``build_rows`` gives the same records as row-by-row lookups, and
+the loop's ``resume_in_place`` the same records as a trip through the loop.
 
-Each case runs with ``listing.FAST_ROWS`` on and off and compares every record field by
+Each case runs with ``listing.FAST_ROWS`` and ``loop.IN_PLACE`` on and off and compares every record field by
 field (floats by their bits, via ``repr``), and checks that the fast path was taken where it
 should be, so a case cannot pass by never reaching it.
 """
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 import clawsim
-from clawsim.engine import listing
+from clawsim.engine import listing, loop
 from clawsim.engine.memo import scan_draws
 from clawsim.engine.metrics import ListStats
 from clawsim.engine.run import build_world, simulate_once
@@ -101,9 +102,15 @@ def exact(records: list[dict]) -> list[list[tuple[str, str]]]:
 
 def both_ways(monkeypatch: pytest.MonkeyPatch, job) -> tuple[object, object, int]:
     """``job()`` with the fast paths off and on, and how many times a fast path ran:
-    ``_scanned_rows``, or ``_hit_rows`` standing in for rows."""
+    ``_scanned_rows``, or ``_hit_rows`` standing in for rows. The loop's ``resume_in_place``
+    is off and on with them (``IN_PLACE_TAKEN`` counts the yields it resumed in place)."""
     calls = []
-    scanned, hit = listing._scanned_rows, listing._hit_rows
+    scanned, hit, in_place = listing._scanned_rows, listing._hit_rows, loop.EventLoop.resume_in_place
+
+    def counted_in_place(self: loop.EventLoop) -> bool:
+        resumed = in_place(self)
+        IN_PLACE_TAKEN[0] += resumed
+        return resumed
 
     def counted_scans(*args, **kwargs):
         calls.append("scanned")
@@ -117,16 +124,21 @@ def both_ways(monkeypatch: pytest.MonkeyPatch, job) -> tuple[object, object, int
 
     monkeypatch.setattr(listing, "_scanned_rows", counted_scans)
     monkeypatch.setattr(listing, "_hit_rows", counted_hits)
+    monkeypatch.setattr(loop.EventLoop, "resume_in_place", counted_in_place)
     monkeypatch.setattr(listing, "FAST_ROWS", False)
+    monkeypatch.setattr(loop, "IN_PLACE", False)
+    taken = IN_PLACE_TAKEN[0]
     slow = job()
-    assert not calls
+    assert not calls and IN_PLACE_TAKEN[0] == taken
     monkeypatch.setattr(listing, "FAST_ROWS", True)
+    monkeypatch.setattr(loop, "IN_PLACE", True)
     fast = job()
     HITS_TAKEN.update(calls)
     return slow, fast, calls.count("scanned")
 
 
 HITS_TAKEN: set[str] = set()
+IN_PLACE_TAKEN = [0]
 
 
 @pytest.mark.parametrize("engine", ["aggregated", "reference"])
@@ -216,6 +228,19 @@ def test_shipped_scenario_runs_are_unchanged(monkeypatch: pytest.MonkeyPatch, pa
     spec = plan(clawsim.load_scenario(ROOT / path))[index]
     slow, fast, _ = both_ways(monkeypatch, lambda: exact(simulate_once(spec.scenario, spec.run)))
     assert fast == slow
+
+
+def test_yields_are_resumed_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The case that the loop's ``resume_in_place`` is for (a list alone on the loop, arrivals
+    between some of its batches) is taken, and gives the same records with it off."""
+    scenario = clawsim.parse_scenario(
+        f"seed: 3\nmemo: {memo('policy: lru, capacity: 8', LOGNORMAL)}\n"
+        "list: {rows: 3000, yield_every: 10}\nactors: [{name: agent, kind: poisson, rate_per_s: 2}]\n"
+    )
+    taken = IN_PLACE_TAKEN[0]
+    slow, fast, _ = both_ways(monkeypatch, lambda: [exact(simulate_once(scenario, run)) for run in range(3)])
+    assert fast == slow
+    assert IN_PLACE_TAKEN[0] - taken > 500
 
 
 def test_sensitivity_sweep_sample_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:

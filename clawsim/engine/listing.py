@@ -179,7 +179,8 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
                 stats.yields += 1
                 if tracer is not None:
                     tracer.instant(trace.YIELD, loop.now, f"list {index}", rows_id, row=row)
-                yield IMMEDIATE  # await new Promise<void>((resolve) => setImmediate(resolve))
+                if not loop.resume_in_place():
+                    yield IMMEDIATE  # await new Promise<void>((resolve) => setImmediate(resolve))
             case AwaitIO(ms=ms):
                 if chooser is not None:
                     gap, opened = gap + 1, True

@@ -25,6 +25,11 @@ and the delay probe (§12). §13 lists the deliberate differences, summarised he
   timers armed with different delays may run in the other order there;
 - a ``Sleep`` or timer can fire up to 1 ms early relative to simulated time, exactly as
   libuv's truncated millisecond clock makes it (``timer_due``), never later than due.
+
+Steps no callback can observe are skipped, not approximated: a hold that no scheduled event
+can interrupt moves the clock at once (``_skip_to``), and a list's ``setImmediate`` yield with
+nothing else to run before it is resumed continues in place (``resume_in_place``); both leave
+the same state and the same floats as the trip through SimPy and the loop.
 """
 
 from __future__ import annotations
@@ -52,6 +57,9 @@ PROBE_RESOLUTION_MS = 1.0  # monitorEventLoopDelay samples a repeating 1 ms time
 MAX_WAITING = 10_000  # callbacks waiting for a poll phase: arrivals outpace the loop (load > 1)
 STALL_ITERATIONS = 100_000  # iterations in a row after which simulated time has not moved
 MAX_ITERATIONS = 2_000_000  # iterations per run (~10 s of wall time); no shipped scenario needs 10^4
+
+
+IN_PLACE = True  # EventLoop.resume_in_place; tests turn it off to compare records
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +202,9 @@ class EventLoop:
         self.process: simpy.Process | None = None
         self.halted = env.event()
         self.halt_reason: str | None = None
+        self._began = 0.0  # when the current iteration began
+        self._still = 0  # iterations in a row that ended where they began in simulated time
+        self._last_callback = False  # the running callback is the last of its check phase
 
     def start(self) -> simpy.Process:
         """Start the loop, as Node does once the main script has run synchronously."""
@@ -246,24 +257,63 @@ class EventLoop:
     # ---------------------------------------------------------------- the loop
 
     def _run(self) -> Generator[simpy.Event, Any, None]:
-        still = 0  # iterations in a row that ended where they began in simulated time
+        env, immediates = self.env, self._immediates
         while not self.stopped:
-            self.iterations += 1
-            began = self.env.now
-            yield from self._timers_phase()
-            yield from self._poll_phase()
-            yield from self._check_phase()
-            if not self.stopped:
-                yield from self.hold(self.iteration_ms)
-            still = still + 1 if self.env.now == began else 0
-            if still >= STALL_ITERATIONS:
-                self.halt(f"simulated time stood still for {STALL_ITERATIONS} loop iterations")
-            elif self.iterations >= MAX_ITERATIONS:
-                self.halt(f"the run reached {MAX_ITERATIONS} loop iterations")
+            self._begin_iteration()
+            if self._timers and self._timers[0][0] <= self._began:
+                yield from self._timers_phase(self._began)
+            if self._arrived or not immediates or (self.arrivals is not None and self.arrivals.next_ms <= env.now):
+                yield from self._poll_phase()  # else it would find nothing to run and not block
+            for left in range(len(immediates), 0, -1):  # the check phase, inline: it runs every iteration
+                if self.stopped:
+                    break
+                self._last_callback = left == 1
+                task = immediates.popleft()
+                while (ms := self._callback(task)) is not None:
+                    yield env.timeout(ms)
+            self._last_callback = False
+            if not self.stopped and not _skip_to(env, env.now + self.iteration_ms):
+                yield env.timeout(self.iteration_ms)
+            self._end_iteration()
 
-    def _timers_phase(self) -> Iterator[simpy.Event]:
-        loop_time = self.env.now
-        self.probe.timers_phase(loop_time)
+    def _begin_iteration(self) -> None:
+        self.iterations += 1
+        self._began = self.env.now
+        self.probe.timers_phase(self._began)
+
+    def _end_iteration(self) -> None:
+        """After the iteration's overhead: halt a loop that stands still or runs too long."""
+        self._still = self._still + 1 if self.env.now == self._began else 0
+        if self._still >= STALL_ITERATIONS:
+            self.halt(f"simulated time stood still for {STALL_ITERATIONS} loop iterations")
+        elif self.iterations >= MAX_ITERATIONS:
+            self.halt(f"the run reached {MAX_ITERATIONS} loop iterations")
+
+    def resume_in_place(self) -> bool:
+        """``await setImmediate`` for the running callback when the loop would run nothing else
+        before resuming it: it is the last callback of a check phase, nothing else is queued,
+        and no timer, aggregated arrival or SimPy event comes before the next iteration begins.
+        Then this does what the loop would do (end this iteration, begin the next: the clock,
+        the counters, the delay probe) and returns True: the caller goes on as if resumed, with
+        no trip through the loop. Otherwise False, nothing changed: the caller yields IMMEDIATE.
+        """
+        if not (self._last_callback and IN_PLACE) or self._immediates or self._arrived or self.stopped:
+            return False
+        env = self.env
+        end = env.now + self.iteration_ms
+        if not _nothing_scheduled(env, end) or (self._timers and self._timers[0][0] <= end):
+            return False
+        if self.arrivals is not None and self.arrivals.next_ms <= end:
+            return False
+        still = self._still + 1 if end == self._began else 0
+        if still >= STALL_ITERATIONS or self.iterations >= MAX_ITERATIONS:
+            return False  # the loop halts here: let it
+        env._now = end  # as _skip_to: the iteration's overhead, with nothing scheduled meanwhile
+        self._still = still
+        self._begin_iteration()
+        return True
+
+    def _timers_phase(self, loop_time: float) -> Iterator[simpy.Event]:
         while self._timers and self._timers[0][0] <= loop_time and not self.stopped:
             _, _, entry = heapq.heappop(self._timers)
             if isinstance(entry, Interval):
@@ -306,18 +356,20 @@ class EventLoop:
         if not _skip_to(self.env, self.env.now + ms):
             yield self.env.timeout(ms)
 
-    def _check_phase(self) -> Iterator[simpy.Event]:
-        for _ in range(len(self._immediates)):
-            if self.stopped:
-                return
-            yield from self.drive(self._immediates.popleft())
-
     def drive(self, task: Task) -> Iterator[simpy.Event]:
         """Run one callback: resume ``task`` until it awaits something or returns."""
+        while (ms := self._callback(task)) is not None:
+            yield self.env.timeout(ms)
+
+    def _callback(self, task: Task) -> float | None:
+        """Resume ``task`` until it awaits something or returns (then None), or until it holds
+        the thread for a ``Work`` of ms that only a SimPy timeout can hold (then those ms: the
+        caller waits them out and calls again, and the callback goes on)."""
+        env = self.env
         for op in task:
             if type(op) is Work:
-                if op.ms > 0 and not _skip_to(self.env, self.env.now + op.ms):
-                    yield self.env.timeout(op.ms)
+                if op.ms > 0 and not _skip_to(env, env.now + op.ms):
+                    return op.ms
                 continue
             if op is IMMEDIATE:
                 self.set_immediate(task)
@@ -327,7 +379,8 @@ class EventLoop:
                 self.start_io(op.ms, task)
             else:
                 raise TypeError(f"a task yielded {op!r}; expected Work, IMMEDIATE, Sleep or IO")
-            return
+            return None
+        return None
 
 
 def _skip_to(env: simpy.Environment, end: float) -> bool:
@@ -335,7 +388,13 @@ def _skip_to(env: simpy.Environment, end: float) -> bool:
     timeout ending at ``end`` would be the next event SimPy processes, so skipping it leaves the
     same state and the same times); False, and nothing changed, otherwise. ``end`` must be
     computed as SimPy would (``now + delay``) for the clocks to stay byte-identical."""
-    if env.peek() > end:
+    if _nothing_scheduled(env, end):
         env._now = end  # SimPy's clock: advancing it here is what processing that timeout would do
         return True
     return False
+
+
+def _nothing_scheduled(env: simpy.Environment, end: float) -> bool:
+    """Whether no SimPy event is scheduled at or before ``end`` (``peek() > end``)."""
+    queue = env._queue  # SimPy's schedule, read as ``peek()`` does (this runs once per callback)
+    return not queue or queue[0][0] > end

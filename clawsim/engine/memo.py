@@ -64,9 +64,11 @@ class Memo:
 
     def stable_for(self, keys: tuple[Hashable, ...], now: float, until: float) -> bool:
         """Whether ``keys`` stay hits from ``now`` to ``until`` if nothing else is looked up."""
-        if self.ttl_ms is None:
-            return all(k in self.entries for k in keys)
-        return all(k in self.entries and until - self.entries[k][0] < self.ttl_ms for k in keys)
+        entries, ttl_ms = self.entries, self.ttl_ms
+        for k in keys:  # a loop, not all() over a generator: this runs once per batch
+            if k not in entries or (ttl_ms is not None and until - entries[k][0] >= ttl_ms):
+                return False
+        return True
 
 
 class MetadataCache:
@@ -82,6 +84,7 @@ class MetadataCache:
         "fingerprinted",
         "current_snapshot",
         "lru_order",
+        "made_keys",
     )
 
     def __init__(
@@ -105,12 +108,16 @@ class MetadataCache:
         self.fingerprinted = spec.fingerprinted
         # The workspace the gateway's published snapshot serves for free (None: no fast path).
         self.current_snapshot = snapshot_workspace
+        self.made_keys: dict[tuple[str, int], tuple[Hashable, ...]] = {}
 
     def keys(self, workspace: str, lookups: int) -> tuple[Hashable, ...]:
-        """Memo keys of lookups 0..n-1: (workspace, j), or (j,) for PR 77985's unkeyed cache."""
-        if self.keyed:
-            return tuple((workspace, j) for j in range(lookups))
-        return tuple((j,) for j in range(lookups))
+        """Memo keys of lookups 0..n-1: (workspace, j), or (j,) for PR 77985's unkeyed cache
+        (made once per workspace and count in a run, then a dict lookup)."""
+        made = self.made_keys.get((workspace, lookups))
+        if made is None:
+            made = tuple((workspace, j) if self.keyed else (j,) for j in range(lookups))
+            self.made_keys[(workspace, lookups)] = made
+        return made
 
     def lookup(self, workspace: str, key: Hashable, now: float) -> tuple[bool, bool, float]:
         """One lookup at ``now``: (hit, stale, ms it holds the thread).
@@ -124,7 +131,7 @@ class MetadataCache:
             return True, False, 0.0
         entry = self.memo.lookup(key, now)
         if entry is not None:
-            return True, self.stale(workspace, entry), self.hit_ms
+            return True, not self.fingerprinted and self.stale(workspace, entry), self.hit_ms
         cost = self.scan_cost()
         self.memo.store(key, now + cost, workspace)
         return False, False, cost
