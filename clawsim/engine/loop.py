@@ -346,9 +346,13 @@ class EventLoop:
         if wait is not None and _skip_to(self.env, self.env.now + wait):  # nothing can arrive before
             self.probe.idle_until(self.env.now)
             return
-        self._wake = self.env.event()
-        yield self._wake if wait is None else self._wake | self.env.timeout(wait)
+        self._wake = wake = self.env.event()
+        if wait is not None:  # the timeout wakes the loop unless a delivery did (no Condition event)
+            self.env.timeout(wait).callbacks.append(lambda _event: _succeed_once(wake))
+        yield wake
         self._wake = None
+        if self.halted.triggered:  # a delivery halted the run as it woke the loop: stay stopped here
+            yield self.env.event()
         self.probe.idle_until(self.env.now)
 
     def hold(self, ms: float) -> Iterator[simpy.Event]:
@@ -381,6 +385,11 @@ class EventLoop:
                 raise TypeError(f"a task yielded {op!r}; expected Work, IMMEDIATE, Sleep or IO")
             return None
         return None
+
+
+def _succeed_once(event: simpy.Event) -> None:
+    if not event.triggered:
+        event.succeed()
 
 
 def _skip_to(env: simpy.Environment, end: float) -> bool:
