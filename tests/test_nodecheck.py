@@ -230,3 +230,19 @@ def test_fifo_and_burst_as_node_runs_them(node_calibration):
     burst = nodecheck.compare(clawsim.load_scenario(data / "burst.yaml"), calibration=node_calibration, attempts=1)
     assert not (burst.status == "fail").any(), burst.to_string()
     assert values(burst, "scans", **{"registry.fix": "pin"}) == [2]
+
+
+@pytest.mark.node
+def test_the_cost_terms_run_in_node_too(node_calibration):
+    """list.setup_ms and memo.miss_overhead_ms: Node spins them where clawsim charges them."""
+    scenario = clawsim.parse_scenario(
+        "name: terms\nlist: {rows: 60, row_cost_ms: 0.2, setup_ms: 8}\n"
+        "memo: {scan_ms: 3, hit_ms: 0.05, miss_overhead_ms: 2}\n"
+        "actors: [{name: flipper, kind: immediate, workspaces: unique}]\n",
+        "terms.yaml",
+    )
+    frame = nodecheck.compare(scenario, calibration=node_calibration, attempts=1)
+    bad = frame[frame.status == "fail"]
+    assert bad.empty, bad.to_string()
+    assert values(frame, "scans") == [12]
+    assert values(frame, "list_ms")[0] > 8 + 12 * (3 + 2)  # the setup and each miss's overhead were spun

@@ -15,11 +15,12 @@ from typing import assert_never
 
 import numpy as np
 
-from ..engine.walk import AwaitIO, HoistedLookups, Pin, Rows, Yield, list_steps
+from ..engine.walk import AwaitIO, HoistedLookups, Pin, Rows, Setup, Yield, list_steps
 from ..scenario import PoissonActor, Scenario
 from .chain_loop import advance, io_wait, iteration
 from .chain_params import ChainParams, chain_params
 from .chain_state import Flag, Population, Totals, Walk, has, without
+from .costs import scan_mean
 from .coverage import check_ttl_chain
 from .expectation import Expectation
 
@@ -79,7 +80,7 @@ def read(walk: Walk, pop: Population, rows: int, lookups: int, row_ms: float) ->
     rest = pop.take(~snap)
     if params.all_miss:
         acc.scans += float(rest.p.sum()) * rows * lookups
-        parts.extend(_scan_branches(walk, rest, rows * lookups, rows * row_ms))
+        parts.extend(_scan_branches(walk, rest, rows * lookups, rows * row_ms + rows * lookups * params.overhead_ms))
         return Population.concat(parts, params.k)
     bit = Flag.UNKEYED_HELD if not params.keyed else (Flag.PINNED_HELD if params.pin else Flag.LIVE_HELD)
     held = has(rest.flags, bit)
@@ -96,7 +97,9 @@ def read(walk: Walk, pop: Population, rows: int, lookups: int, row_ms: float) ->
     if params.keyed and params.pin:  # the pinned value is the live one if nothing changed since the list began
         stored = np.where(~has(miss.flags, Flag.CHANGED_SINCE_LIST), stored | Flag.LIVE_HELD, stored)
     miss.flags = stored
-    parts.extend(_scan_branches(walk, miss, lookups, rows * row_ms + (rows - 1) * lookups * h))
+    parts.extend(
+        _scan_branches(walk, miss, lookups, rows * row_ms + (rows - 1) * lookups * h + lookups * params.overhead_ms)
+    )
     return Population.concat(parts, params.k)
 
 
@@ -177,6 +180,8 @@ def _one_list(walk: Walk, scenario: Scenario, pop: Population, phase: str) -> tu
                 phase = "poll"
             case Pin():
                 _pin_list(pop)
+            case Setup(cost=cost):  # synchronous, before the first batch: time passes, nothing else
+                advance(walk, pop, scan_mean(cost))
             case HoistedLookups(lookups=lookups):  # even with 0 lookups: the merge after a read renormalizes
                 pop = merge(walk, read(walk, pop, 1, lookups, 0.0))
                 lookups_made += lookups

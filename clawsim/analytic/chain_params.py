@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scenario import IntervalActor, PoissonActor, Scenario
-from .costs import ScanSums
+from ..scenario import Constant, IntervalActor, PoissonActor, Scenario, distribution
+from .costs import ScanSums, scan_mean
 
 CHAIN_POINTS = 16  # points of a scan-cost sum inside the chain (timer thresholds need ~16)
 RANDOM_GRID = 0.25  # ms: with drawn scan costs, states whose times agree this closely merge
@@ -77,6 +77,7 @@ class ChainParams:
     stale_possible: bool
     snapshot: bool  # memo.current_snapshot
     hit_ms: float
+    overhead_ms: float  # mean of memo.miss_overhead_ms: after each scan, outside it
     ttl_ms: float | None
     sums: ScanSums
     exact: bool
@@ -116,6 +117,7 @@ def chain_params(scenario: Scenario) -> ChainParams:
         stale_possible=not memo.fingerprinted,
         snapshot=memo.current_snapshot,
         hit_ms=memo.hit_ms,
+        overhead_ms=scan_mean(memo.miss_overhead_ms),
         ttl_ms=memo.rules.ttl_ms,
         sums=sums,
         exact=_exact(scenario, sums, wp, timers),
@@ -127,6 +129,8 @@ def _exact(scenario: Scenario, sums: ScanSums, wp: float, timers: tuple[Timer, .
     """Whether the chain follows the scenario exactly (see docs/analytic.md for the rest)."""
     if not sums.constant:
         return False  # drawn costs: scan sums on a few points, states merged on a grid
+    if not all(isinstance(distribution(c), Constant) for c in (scenario.list.setup_ms, scenario.memo.miss_overhead_ms)):
+        return False  # a drawn setup or overhead is charged at its mean
     if scenario.list.io_rows > 0:
         # awaited I/O: an arrival waking the blocked loop near the completion delays the
         # resume by an iteration (~1e-4 of list_ms); with timers or busy actors, timer

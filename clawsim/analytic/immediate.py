@@ -18,7 +18,7 @@ from typing import assert_never
 import numpy as np
 
 from ..engine.actors import workspace_names
-from ..engine.walk import AwaitIO, HoistedLookups, Pin, Rows, Yield, list_steps
+from ..engine.walk import AwaitIO, HoistedLookups, Pin, Rows, Setup, Yield, list_steps
 from ..scenario import Scenario
 from .costs import scan_mean
 from .coverage import check_ttl_immediate
@@ -35,13 +35,14 @@ class TokenMemo:
     happened since.
     """
 
-    def __init__(self, scenario: Scenario, scan_ms: float):
+    def __init__(self, scenario: Scenario, scan_ms: float, overhead_ms: float = 0.0):
         memo = scenario.memo
         self.slots = memo.slots
         self.keyed = memo.keyed
         self.fingerprinted = memo.fingerprinted
         self.snapshot = scenario.registry.initial_workspace if memo.current_snapshot else None
         self.scan_ms, self.hit_ms = scan_ms, memo.hit_ms
+        self.overhead_ms = overhead_ms  # memo.miss_overhead_ms: after each scan, outside it
         self.recency: list[str] = []
         self.entries: dict[str, tuple[int, str]] = {}
 
@@ -49,7 +50,7 @@ class TokenMemo:
         self, workspace: str, rows: int, lookups: int, row_ms: float, changes: int
     ) -> tuple[int, int, int, float]:
         """(scans, hits, stale hits, ms) of ``rows`` rows that each look ``lookups`` keys up."""
-        L, S, h = lookups, self.scan_ms, self.hit_ms
+        L, S, h = lookups, self.scan_ms + self.overhead_ms, self.hit_ms
         if L == 0:
             return 0, 0, 0, rows * row_ms
         if workspace == self.snapshot:
@@ -97,7 +98,8 @@ class ImmediateWalk:
         self.global_ws = scenario.registry.initial_workspace
         self.flips = self.changes = 0
         self.t = 0.0
-        self.memo = TokenMemo(scenario, scan_mean(scenario.memo.scan_ms))
+        memo = scenario.memo
+        self.memo = TokenMemo(scenario, scan_mean(memo.scan_ms), scan_mean(memo.miss_overhead_ms))
         self.tie = False
         self.last_store = -math.inf  # when the last memo entry was stored
 
@@ -146,8 +148,8 @@ class ImmediateWalk:
         s, h, st, ms = self.memo.group(workspace, rows, lookups, row_ms, self.changes)
         tally.scans, tally.hits, tally.stale = tally.scans + s, tally.hits + h, tally.stale + st
         tally.lookups += rows * lookups
-        if s:
-            self.last_store = self.t + s * self.memo.scan_ms
+        if s:  # the last scan's entry is stored at its end, before its overhead
+            self.last_store = self.t + s * (self.memo.scan_ms + self.memo.overhead_ms) - self.memo.overhead_ms
         self.t += ms
 
     def one_list(self, index: int, phase: str) -> tuple[Expectation, str]:
@@ -170,6 +172,8 @@ class ImmediateWalk:
                     phase = "poll"
                 case Pin():
                     pinned = self.global_ws
+                case Setup(cost=cost):
+                    self.t += scan_mean(cost)
                 case HoistedLookups(lookups=lookups):
                     self.read(tally, pinned or self.global_ws, 1, lookups, 0.0)
                 case _:

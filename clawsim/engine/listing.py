@@ -19,7 +19,7 @@ from . import trace
 from .loop import IMMEDIATE, IO, EventLoop, Sleep, Task, Work
 from .metrics import ListStats
 from .registry import ROOT_CONTEXT, AsyncContext
-from .walk import AwaitIO, HoistedLookups, Pin, Rows, Yield, list_steps
+from .walk import AwaitIO, HoistedLookups, Pin, Rows, Setup, Yield, list_steps
 from .world import World
 
 FAST_ROWS = True  # _scanned_rows and _hit_rows in build_rows; tests turn them off to compare records
@@ -48,7 +48,8 @@ def build_rows(
     keys = cache.keys(workspace, lookups_per_row)
     start = t = world.loop.now
     fast = FAST_ROWS and world.tracer is None and len(keys) > 0 and cache.lru_order
-    all_miss = fast and cache.always_misses(workspace, len(keys))
+    # a scan's overhead is drawn lookup by lookup (look_up): no all-miss fast path with one
+    all_miss = fast and cache.miss_overhead is None and cache.always_misses(workspace, len(keys))
     if all_miss and cache.first_row_misses(workspace, keys):
         return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms) - start
     for done in range(1, n + 1):
@@ -148,6 +149,11 @@ def look_up(
         else:
             stats.scans += 1
             stats.scan_ms_total += cost
+            if world.cache.miss_overhead is not None:  # memo.miss_overhead_ms: outside the scan's span
+                over = world.cache.miss_overhead()
+                if tracer is not None:
+                    tracer.span(trace.MISS_OVERHEAD, t, over, trace.LOOP, parent)
+                t += over
     stats.lookups += len(keys)
     return t - now
 
@@ -191,6 +197,11 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
             case Pin():  # return withPinnedActivePluginRegistryWorkspaceDir(async () => { ... })
                 context = registry.pin(context)
                 stats.pinned = True
+            case Setup():  # list.setup_ms: the list's fixed work before its rows
+                ms = world.setup_cost() if world.setup_cost is not None else 0.0
+                if tracer is not None:
+                    tracer.span(trace.SETUP, loop.now, ms, trace.LOOP, rows_id)
+                yield Work(ms)
             case HoistedLookups(lookups=lookups):  # resolved once before the row loop, reused by every row
                 workspace = registry.read(context)
                 stats.workspaces.add(workspace)

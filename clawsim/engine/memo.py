@@ -85,6 +85,7 @@ class MetadataCache:
         "current_snapshot",
         "lru_order",
         "made_keys",
+        "miss_overhead",
     )
 
     def __init__(
@@ -109,6 +110,8 @@ class MetadataCache:
         # The workspace the gateway's published snapshot serves for free (None: no fast path).
         self.current_snapshot = snapshot_workspace
         self.made_keys: dict[tuple[str, int], tuple[Hashable, ...]] = {}
+        # memo.miss_overhead_ms: work right after a full scan, outside its span (None: none).
+        self.miss_overhead: Sampler | None = None
 
     def keys(self, workspace: str, lookups: int) -> tuple[Hashable, ...]:
         """Memo keys of lookups 0..n-1: (workspace, j), or (j,) for PR 77985's unkeyed cache

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from ..scenario import RunSpec, Scenario, distribution
-from ..scenario.costs import Constant
+from ..scenario import CostMs, RunSpec, Scenario, distribution
+from ..scenario.costs import Constant, Sampler
 from .actors import Stream
 from .arrivals import Arrivals, engine_name
 from .choices import SEEDED, Chooser
@@ -55,14 +55,32 @@ def run_streams(seed: int, stream: int) -> RunStreams:
     return RunStreams(seed, stream)
 
 
+# Streams of the per-list and per-miss terms: far past any actor copy's (1 .. MAX_ACTOR_COPIES), so
+# adding them changed no stream of an existing scenario; made only for a drawn cost.
+SETUP_STREAM, MISS_OVERHEAD_STREAM = 2**31 - 1, 2**31 - 2
+
+
+def _sampler(cost: CostMs, stream: Stream) -> Sampler | None:
+    """A sampler of ``cost`` (None for a constant 0: no work, no stream)."""
+    dist = distribution(cost)
+    if isinstance(dist, Constant):
+        return None if dist.value == 0 else dist.sampler(None)
+    return dist.sampler(stream())
+
+
 def build_world(
-    scenario: Scenario, scan_stream: Stream, engine: str | None = None, tracer: Tracer | None = None
+    scenario: Scenario,
+    scan_stream: Stream,
+    engine: str | None = None,
+    tracer: Tracer | None = None,
+    streams: RunStreams | None = None,
 ) -> World:
     """The loop, the global, the metadata cache (scan costs drawn from ``scan_stream()``, made
     only if the cost is random) and the counters.
 
     ``engine`` overrides the scenario's ``loop.engine``: ``reference`` runs each poisson
     arrival as its own SimPy event; ``aggregated`` (the default) delivers them per poll phase.
+    ``streams``: where a drawn ``list.setup_ms`` or ``memo.miss_overhead_ms`` is drawn from.
     """
     env = simpy.Environment()
     registry = Registry(scenario.registry.initial_workspace, tracer)
@@ -80,6 +98,9 @@ def build_world(
         pin=scenario.registry.pinned,
         tracer=tracer,
     )
+    own = streams if streams is not None else run_streams(scenario.seed, 0)
+    world.setup_cost = _sampler(scenario.list.setup_ms, own.stream(SETUP_STREAM))
+    world.cache.miss_overhead = _sampler(scenario.memo.miss_overhead_ms, own.stream(MISS_OVERHEAD_STREAM))
     if engine_name(engine, scenario.loop.engine) == "aggregated":
         world.loop.arrivals = Arrivals(registry, world.stats, scenario.loop.max_sim_ms)
     return world
@@ -104,7 +125,7 @@ def simulate_once(
     (``choices.py``): the seeded draws by default, or a schedule to replay.
     """
     streams = run_streams(scenario.seed, stream)
-    world = build_world(scenario, streams.stream(0), engine, tracer)
+    world = build_world(scenario, streams.stream(0), engine, tracer, streams)
     loop, env = world.loop, world.loop.env
     if chooser is not SEEDED:
         world.chooser = chooser

@@ -13,7 +13,10 @@ docs/trace.md lists them all):
   ``count: n`` for n back-to-back calls that the aggregated engine ran as one step);
 - ``clawsim.actor.turn``: one actor activation holding the thread (on the actor's track);
 - ``clawsim.metadata.snapshot``: a lookup served by the gateway's current snapshot (the real
-  gateway emits no span for it: it never reaches ``loadPluginMetadataSnapshot``).
+  gateway emits no span for it: it never reaches ``loadPluginMetadataSnapshot``);
+- ``clawsim.list.setup``: the list's fixed work before its rows (``list.setup_ms``);
+- ``clawsim.memo.miss_overhead``: the work right after a full scan, outside its span
+  (``memo.miss_overhead_ms``).
 
 Tracks name the lanes of a trace viewer: ``loop`` (what holds the thread), ``list N``
 and ``actor NAME#COPY``.
@@ -25,12 +28,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..timeline.model import Instant, Span
-from ..timeline.names import BATCH, LOOP, SET, SNAPSHOT, TURN, YIELD
+from ..timeline.names import BATCH, LOOP, MISS_OVERHEAD, SET, SETUP, SNAPSHOT, TURN, YIELD
 from ..timeline.names import LIST_SPAN as LIST
 from ..timeline.names import ROWS_SPAN as ROWS
 from ..timeline.names import SCAN_SPAN as SCAN
 
-__all__ = ["BATCH", "LIST", "LOOP", "ROWS", "SCAN", "SET", "SNAPSHOT", "TURN", "YIELD", "Tracer"]
+__all__ = [
+    "BATCH",
+    "LIST",
+    "LOOP",
+    "MISS_OVERHEAD",
+    "ROWS",
+    "SCAN",
+    "SET",
+    "SETUP",
+    "SNAPSHOT",
+    "TURN",
+    "YIELD",
+    "Tracer",
+]
 
 
 _SCAN_ATTRS = (("hasWorkspaceDir", True), ("hasInstalledIndex", False))

@@ -1,7 +1,7 @@
 """The one walk of a list: the steps of openclaw's ``listSessionsFromStoreAsync``, in order.
 
 ``list_steps`` is the only place that knows what a list does and in which order: enter the
-pin, the hoisted lookups, then per batch of rows the ``setImmediate`` yield before it, the
+pin, the fixed setup, the hoisted lookups, then per batch of rows the ``setImmediate`` yield before it, the
 rows (one synchronous callback, docs/event-loop.md §4) and the awaited read after it (§9).
 The engine (``listing.session_list``, which also drives the tracer) and both analytic models
 (``analytic.immediate``, ``analytic.chain``) consume these steps with a closed ``match``, so a
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..scenario import ListSpec
+from ..scenario import CostMs, ListSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,15 @@ def batches(spec: ListSpec) -> Iterator[Batch]:
 class Pin:
     """``withPinnedActivePluginRegistryWorkspaceDir``: from here on the list reads the
     workspace captured now (the fix)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Setup:
+    """The list's fixed work before its rows (``list.setup_ms``: store load, the lookups a list
+    makes besides its rows'), synchronous, in the same callback as the first batch; ``cost`` is
+    the scenario's cost (a number or a distribution: the engine draws it, the models take its mean)."""
+
+    cost: CostMs
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,15 +92,18 @@ class AwaitIO:
     ms: float
 
 
-Step = Pin | HoistedLookups | Yield | Rows | AwaitIO
+Step = Pin | Setup | HoistedLookups | Yield | Rows | AwaitIO
 PIN = Pin()
 
 
 def list_steps(spec: ListSpec, pinned: bool) -> Iterator[Step]:
     """The steps of one list, in the order Node runs them; ``pinned``: the list runs inside
-    the pin (``RegistrySpec.pinned``). A hoisted mode yields its step even with 0 lookups."""
+    the pin (``RegistrySpec.pinned``). A hoisted mode yields its step even with 0 lookups; a
+    setup of 0 ms (the default) yields none."""
     if pinned:
         yield PIN
+    if spec.setup_ms != 0:
+        yield Setup(spec.setup_ms)
     if spec.lookup_mode == "hoisted":
         yield HoistedLookups(spec.hoisted_lookups)
     lookups, row_cost_ms = spec.row_lookups, spec.row_cost_ms

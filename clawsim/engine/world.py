@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..scenario.costs import Sampler
 from .loop import EventLoop
 from .memo import MetadataCache
 from .metrics import RunStats
@@ -29,6 +30,7 @@ class World:
     chooser: Chooser | None = None  # who decides what the run leaves open (choices.py); None: seeded
     open_lists: int = 0
     more_lists: bool = True
+    setup_cost: Sampler | None = None  # list.setup_ms (None: no setup)
 
     def list_started(self) -> None:
         self.open_lists += 1

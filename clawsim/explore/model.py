@@ -359,6 +359,11 @@ def check_explorable(scenario: Scenario) -> None:
         raise NotExplorable(
             "explore follows one list per run (list.count 1, no polling); lists that overlap or follow each other share the memo in ways its state does not hold"
         )
+    if spec.setup_ms != 0 or scenario.memo.miss_overhead_ms != 0:
+        raise NotExplorable(
+            "explore does not model list.setup_ms or memo.miss_overhead_ms (their time moves the windows it "
+            "searches); set them to 0"
+        )
 
 
 def _actor(index: int, spec: ActorSpec) -> Actor:
@@ -390,6 +395,8 @@ def _steps(scenario: Scenario) -> Iterator[Step]:
                 hoisted = lookups
             case list_walk.Pin():
                 pass  # the search holds the pinned value in its state (``Model.pin``)
+            case list_walk.Setup():
+                raise NotExplorable("explore does not model list.setup_ms (check_explorable refuses it)")
             case _:
                 assert_never(step)
     if io is not None:

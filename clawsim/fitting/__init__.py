@@ -162,8 +162,9 @@ def fit(source: Source, *, list_index: int | None = None, replications: int = 20
     walk = structure(chosen[0])
     if hoist:
         walk = replace(walk, hoisted=hoist)
+    terms = fit_terms(rowwise, per_row) if per_row else None
     scenario, text, notes = fitted_scenario(
-        name, evidence, chosen, per_row, per_row_how, keeps, rate, replications, walk
+        name, evidence, chosen, per_row, per_row_how, keeps, rate, replications, walk, terms
     )
     if check and scenario.actors and scenario.actors[0].kind == "poisson" and rate.per_s:
         matched = match_rate(scenario, chosen, rate.per_s)
@@ -179,14 +180,13 @@ def fit(source: Source, *, list_index: int | None = None, replications: int = 20
                 f"observed scans by simulation; interval from the inversion",
             )
             scenario, text, notes = fitted_scenario(
-                name, evidence, chosen, per_row, per_row_how, keeps, rate, replications, walk
+                name, evidence, chosen, per_row, per_row_how, keeps, rate, replications, walk, terms
             )
-    params = parameters_frame(chosen, per_row, per_row_how, keeps, rate)
+    params = parameters_frame(chosen, per_row, per_row_how, keeps, rate, terms)
     from ..timeline import evidence_frame
 
     lists = evidence_frame(evidence)
     lists["cold"] = first
-    terms = fit_terms(rowwise, per_row) if per_row else None
     memo_warm = bool(warm) and not _begin_with_misses(rowwise, per_row)
     table = compare_frame(scenario, chosen, terms, memo_warm) if check else None
     return FitResult(

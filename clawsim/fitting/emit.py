@@ -13,6 +13,7 @@ from ..scenario import Scenario, parse_scenario
 from ..scenario.schema import LoopSpec
 from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence
 from .estimate import Rate, Structure, busy_ms
+from .terms import Terms
 
 MAX_EMPIRICAL = 64  # scan durations kept in the fitted distribution (quantiles beyond this)
 MIN_EMPIRICAL = 8  # fewer full scans than this: a constant at their mean
@@ -80,7 +81,9 @@ def _header(
         f"list.lookups_per_row: {per_row_how}.",
         f"list.yield_every: {walk.yield_every} ({walk.how}).",
         f"memo.scan_ms: the {len(scans)} full-scan durations (spans without cacheHit).",
-        "memo.hit_ms: mean duration of the cacheHit spans; list.row_cost_ms: rows span minus its lookups, per row.",
+        "memo.hit_ms: mean duration of the cacheHit spans; list.row_cost_ms, list.setup_ms, memo.miss_overhead_ms "
+        "and a flipper's work_ms: the cost terms regressed on the stretches between the lookup spans "
+        "(docs/fit.md), or, without row lookups, the rows span minus its lookups, per row.",
         "memo.policy: "
         + (
             "lru with the releases' 8 entries: misses come only at batch starts"
@@ -93,6 +96,21 @@ def _header(
     ]
 
 
+def _cost_terms(data: dict[str, Any], terms: Terms) -> None:
+    """The regressed terms into the scenario (negative estimates, noise around 0, as 0)."""
+    data["list"]["row_cost_ms"] = round(max(terms.row_cost_ms, 0.0), 4)
+    if terms.setup_ms > 0:
+        data["list"]["setup_ms"] = round(terms.setup_ms, 4)
+    over = terms.value("miss_overhead_ms")
+    if over is not None and over > 0:
+        data["memo"]["miss_overhead_ms"] = round(over, 4)
+    per_yield = terms.value("yield_ms")
+    flipper = [a for a in data["actors"] if a["kind"] == "immediate"]
+    if flipper and per_yield is not None and per_yield > LoopSpec().iteration_ms:
+        # one activation per yield inside a list: what the loop's turn took beyond its own overhead
+        flipper[0]["work_ms"] = round(per_yield - LoopSpec().iteration_ms, 4)
+
+
 def fitted_scenario(
     name: str,
     evidence: Sequence[ListEvidence],
@@ -103,8 +121,12 @@ def fitted_scenario(
     rate: Rate,
     replications: int,
     walk: Structure,
+    terms: Terms | None = None,
 ) -> tuple[Scenario, str, tuple[str, ...]]:
-    """The scenario, its YAML text and the notes a user should read."""
+    """The scenario, its YAML text and the notes a user should read. With ``terms`` (the stretch
+    regression), the per-row cost, the fixed per-list cost, the work after each miss and a
+    flipper's per-yield work are theirs; without, the per-row cost is the rows span minus its
+    lookups, per row."""
     hits = hit_durations(chosen)
     memo: dict[str, Any] = {"policy": "lru", "capacity": LRU_SLOTS} if keeps else {"policy": "none"}
     memo.update(
@@ -127,6 +149,8 @@ def fitted_scenario(
         "actors": actors(rate),
         "sweep": {"registry.fix": ["none", "pin"]},
     }
+    if terms is not None:
+        _cost_terms(data, terms)
     if walk.hoisted and not per_row:
         data["list"].update(lookup_mode="hoisted", lookups_per_row=walk.hoisted)
     if walk.io_rows and walk.io_latency_ms:
@@ -160,7 +184,9 @@ def _mean_ci(values: list[float]) -> tuple[float, float | None, float | None]:
     return mean, max(mean - half, 0.0), mean + half  # a duration is never negative
 
 
-def parameters_frame(chosen: Sequence[ListEvidence], per_row: int, per_row_how: str, keeps: bool, rate: Rate) -> Any:
+def parameters_frame(
+    chosen: Sequence[ListEvidence], per_row: int, per_row_how: str, keeps: bool, rate: Rate, terms: Terms | None = None
+) -> Any:
     """One row per fitted parameter: value, 95 % interval (lo, hi; empty when exact) and evidence."""
     import pandas as pd
 
@@ -169,7 +195,11 @@ def parameters_frame(chosen: Sequence[ListEvidence], per_row: int, per_row_how: 
         ("list.rows", max(e.rows or 1 for e in chosen), None, None, "storeEntries of the rows span"),
         ("list.lookups_per_row", per_row, None, None, per_row_how),
         ("list.yield_every", SESSIONS_LIST_YIELD_BATCH_SIZE, None, None, "the gateway's constant"),
-        ("list.row_cost_ms", row_cost_ms(chosen), None, None, "rows span minus its lookups, per row"),
+        (
+            ("list.row_cost_ms", row_cost_ms(chosen), None, None, "rows span minus its lookups, per row")
+            if terms is None
+            else ("list.row_cost_ms", max(terms.row_cost_ms, 0.0), None, None, "the per-row term (below)")
+        ),
         (
             "memo.policy",
             "lru" if keeps else "none",

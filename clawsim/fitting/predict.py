@@ -13,8 +13,8 @@ The 95 % prediction interval is for one new list, on the log scale:
 ``sd^2 = (x' S x + run variance) / mean^2 + spread^2 (1 + 1/n)``, where ``x' S x`` is the terms'
 covariance on the predicted counts, the run variance is the spread of the simulated lists' time
 (e.g. Poisson turns making more or fewer scans), and ``spread`` the standard deviation of
-log(observed / fitted) over the n fitted lists (the run-to-run spread of the install), with a
-Student t quantile (n - 1 degrees of freedom). With one fitted list that spread is not seen, and
+log(observed / fitted) over the n fitted lists (the run-to-run spread of the install), its part
+widened by (t_{n-1} / z)^2 because it is itself estimated from n lists; the quantile is z. With one fitted list that spread is not seen, and
 the interval says so (``spread_seen``).
 """
 
@@ -34,6 +34,7 @@ from ..scenario import Scenario
 from .terms import COUNTS, ListCounts, Terms
 
 ALIASES = {"rows": "list.rows", "fix": "registry.fix"}
+Z975 = 1.959963984540054  # standard normal quantile at 0.975
 
 
 def settings(text: str) -> dict[str, Any]:
@@ -118,8 +119,10 @@ def predict(terms: Terms, counts: Sequence[ListCounts], label: str) -> Predictio
     n = len(terms.counts)
     spread = terms.spread if terms.spread is not None else 0.0
     run_var = float(per_run.var(ddof=1)) if len(per_run) > 1 else 0.0
-    log_sd = math.sqrt(max(float(needs @ cov @ needs) + run_var, 0.0) / mean**2 + spread**2 * (1 + 1 / n))
-    q = float(student.ppf(0.975, n - 1)) if terms.spread is not None else 1.959963984540054
+    # the spread is itself estimated from n lists: its part is widened by (t_{n-1} / z)^2
+    widen = (float(student.ppf(0.975, n - 1)) / Z975) ** 2 if terms.spread is not None else 1.0
+    log_sd = math.sqrt(max(float(needs @ cov @ needs) + run_var, 0.0) / mean**2 + widen * spread**2 * (1 + 1 / n))
+    q = Z975
     return Prediction(
         label,
         counts[0].rows,

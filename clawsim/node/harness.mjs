@@ -69,6 +69,9 @@ function splitmix32(a) {
   };
 }
 
+// The streams of list.setup_ms and memo.miss_overhead_ms (clawsim/engine/run.py).
+const SETUP_STREAM = 2 ** 31 - 1, MISS_OVERHEAD_STREAM = 2 ** 31 - 2;
+
 /** xoshiro128** seeded from (seed, run, stream): uniform doubles in [0, 1). */
 function makeRng(seed, run, stream) {
   let a, b, c, d;
@@ -125,13 +128,13 @@ const DEFAULTS = {
   seed: 0,
   loop: { iteration_ms: 0.005, max_sim_ms: 3600000 },
   list: {
-    rows: 100, yield_every: 10, lookups_per_row: 2, row_cost_ms: 0.28, lookup_mode: "per_row",
+    rows: 100, yield_every: 10, lookups_per_row: 2, row_cost_ms: 0.28, setup_ms: 0, lookup_mode: "per_row",
     per_row_io: null, count: 1, gap_ms: null, poll_every_ms: null, duration_ms: null, start_ms: 0,
   },
   registry: { initial_workspace: "/gateway", fix: "none" },
   memo: {
     policy: "lru", key: "workspace", current_snapshot: false, capacity: null, ttl_ms: null,
-    scan_ms: 100, hit_ms: 0,
+    scan_ms: 100, hit_ms: 0, miss_overhead_ms: 0,
   },
   actor: {
     period_ms: null, rate_per_s: null, size: null, count: 1, work_ms: 0, workspaces: "unique", lookups: 0, start_ms: 0,
@@ -331,6 +334,11 @@ class World {
     this.memo = new Memo(s.memo);
     this.rng = makeRng(s.seed, run, 0);
     this.scanCost = costSampler(s.memo.scan_ms, this.rng);
+    // list.setup_ms and memo.miss_overhead_ms draw from their own streams
+    this.setupRng = makeRng(s.seed, run, SETUP_STREAM);
+    this.overheadRng = makeRng(s.seed, run, MISS_OVERHEAD_STREAM);
+    this.setupCost = costSampler(s.list.setup_ms, this.setupRng);
+    this.missOverhead = costSampler(s.memo.miss_overhead_ms, this.overheadRng);
     this.hitMs = s.memo.hit_ms;
     this.keyed = s.memo.key === "workspace";
     this.fingerprinted = this.keyed && s.memo.policy !== "ttl";
@@ -354,6 +362,8 @@ class World {
     state.changedAt = -Infinity;
     this.memo.entries.clear();
     this.rng.reseed(this.s.seed, this.run, 0);
+    this.setupRng.reseed(this.s.seed, this.run, SETUP_STREAM);
+    this.overheadRng.reseed(this.s.seed, this.run, MISS_OVERHEAD_STREAM);
     this.lists.length = 0;
     this.open.clear();
     this.timers.length = 0;
@@ -381,6 +391,7 @@ class World {
     spin(cost);
     if (stats) stats.scan_ms_total += cost;
     this.memo.store(key, clock(), workspace);
+    spin(this.missOverhead()); // memo.miss_overhead_ms: after the scan, outside it
     return [false, false];
   }
 
@@ -640,6 +651,7 @@ async function sessionList(world, spec, index, io) {
     if (scheduled === undefined) return null;
     return new Promise((resolve) => setImmediate(() => { runGap(world, scheduled); resolve(); }));
   };
+  if (spec.setup_ms !== 0) spin(world.setupCost()); // list.setup_ms: the list's fixed work before its rows
   if (spec.lookup_mode === "hoisted") { // resolved once before the row loop, reused by every row
     workspaces.add(getActivePluginRegistryWorkspaceDirFromState());
     lookUp(world, stats, spec.lookups_per_row);

@@ -57,6 +57,11 @@ class ListSpec(Strict):
         default=2, description="plugin-metadata lookups per row; lookup j uses memo key (workspace, j)"
     )
     row_cost_ms: Ms = Field(default=0.28, description="synchronous work per row besides its lookups (ms)")
+    setup_ms: CostMs = Field(
+        default=0.0,
+        description="synchronous work once per list before its rows (ms; store load, lookups besides the rows'): "
+        "a number or a distribution like memo.scan_ms",
+    )
     lookup_mode: Literal["per_row", "hoisted", "prepared"] = Field(
         default="per_row",
         description="per_row: every row looks up; hoisted: once per list, before the rows; "
@@ -169,6 +174,11 @@ class MemoSpec(Strict):
         "{dist: uniform, low, high} | {dist: empirical, values}",
     )
     hit_ms: Ms = Field(default=0.0, description="a hit's cost (ms)")
+    miss_overhead_ms: CostMs = Field(
+        default=0.0,
+        description="synchronous work right after each full scan, outside its span (ms): a number or a "
+        "distribution like scan_ms",
+    )
     # Yes in the June 2026 releases (G1/G2), no from G3 (docs/sources.md §1.3).
     hit_spans: bool = Field(
         default=True,

@@ -31,6 +31,8 @@ YIELD: Final = "clawsim.list.yield"  # an instant at each setImmediate yield (on
 SET: Final = "clawsim.registry.set"  # an instant at each setActivePluginRegistry call
 TURN: Final = "clawsim.actor.turn"  # one actor activation holding the thread
 SNAPSHOT: Final = "clawsim.metadata.snapshot"  # a lookup served by the gateway's current snapshot
+SETUP: Final = "clawsim.list.setup"  # the list's fixed work before its rows (list.setup_ms)
+MISS_OVERHEAD: Final = "clawsim.memo.miss_overhead"  # work right after a full scan (memo.miss_overhead_ms)
 
 # Tracks (the lanes of a trace viewer) and the attribute that carries one.
 LOOP: Final = "loop"  # what holds the thread
