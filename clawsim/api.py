@@ -28,7 +28,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +42,7 @@ from .errors import ExecutionError, Interrupted, ResultsError, ResumeError, Usag
 from .folder import DEFAULT_ROOT, check_target, locked, read_bytes, recover, replace
 from .journal import JOURNAL, Journal, fingerprint, mismatch, scenario_hash
 from .scenario import Plan, Scenario, plan
+from .scenario.overrides import Override, apply_overrides, from_values, parse_given
 from .store import DATA_FILES, META_JSON, point_latest, read_results, write_results
 from .sweep import Watch, sweep
 
@@ -80,6 +81,18 @@ class RunResult:
     notes: tuple[str, ...] = ()  # the status lines ``notify`` was given
 
 
+def override_arg(overrides: Sequence[str] | Mapping[str, Any]) -> list[Override]:
+    """``run``'s ``overrides`` as Override objects (see ``run``); UsageError for another kind."""
+    if isinstance(overrides, Mapping):
+        return from_values(dict(overrides))
+    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise UsageError(
+            "overrides must be a sequence of options as text ('--set list.rows=500') or a mapping "
+            f"of dotted paths to values, got {overrides!r}"
+        )
+    return [parse_given(o) for o in overrides]
+
+
 HASH_DIGITS = 8  # hex digits of the resolved scenario's hash that name its what-if folder
 
 
@@ -101,7 +114,7 @@ def run(
     report: bool = True,
     html: bool = False,
     trace: bool = False,
-    overrides: tuple[str, ...] = (),
+    overrides: Sequence[str] | Mapping[str, Any] = (),
     source: str | None = None,
     progress: Callable[[int, int], Any] | None = None,
     notify: Callable[[str], Any] | None = None,
@@ -115,14 +128,19 @@ def run(
     ``clawsim.cluster.connect(address)``, which also bounds the wait for workers); ``analytic``
     adds the expected_* columns; ``report`` draws the charts and index.md of a sweep (and
     ``html`` a self-contained index.html); ``trace`` writes the traces of the first run of each
-    sweep point into ``traces/`` (``clawsim.tracing``); ``overrides`` (the command line's
-    ``--set``/``--sweep`` as given) are recorded in meta.json, as is ``source`` (the file the
-    scenario came from, when it is passed as a Scenario). ``progress(done, total)`` is called after each run, ``notify(line)`` with each status line.
+    sweep point into ``traces/`` (``clawsim.tracing``); ``overrides`` are applied to
+    ``scenario`` in order and recorded in meta.json: the command line's options as text
+    (``"--set list.rows=500"``, ``"--sweep list.rows=10,100"``, ``"--seed 3"``,
+    ``"--replications 5"``), or a mapping of dotted paths to values (``{"list.rows": 500}``,
+    recorded as ``--set``); ``source`` is recorded too (the file the scenario came from, when
+    it is passed as a Scenario). ``progress(done, total)`` is called after each run, ``notify(line)`` with each status line.
     Raises a ClawsimError subclass on bad input or a folder it cannot vouch for, and
     ``Interrupted`` (a KeyboardInterrupt saying what was kept) on Ctrl-C or another stop signal.
     """
     scenario, given_as = scenario_arg(scenario)
     source = source or given_as
+    given = override_arg(overrides)
+    scenario = apply_overrides(scenario, given)
     target = out_arg(out, default_out(scenario))
     check_options(workers, executor, resume, force, progress, notify)
     if html and not report:
@@ -136,7 +154,8 @@ def run(
 
     runs = plan(scenario)
     workers = capped_workers(workers, len(runs), executor, say, IN_PROCESS_BELOW)
-    options = RunOptions(workers, executor, resume, force, analytic, report, html, trace, tuple(overrides), progress)
+    recorded = tuple(map(str, given))
+    options = RunOptions(workers, executor, resume, force, analytic, report, html, trace, recorded, progress)
     say(f"{scenario.name}: {len(runs)} runs -> {target}/")
     try:
         check_target(target)

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 import clawsim
 from clawsim import api, errors
 from clawsim.cli import app
+from clawsim.scenario.overrides import apply_overrides, parse_given
 from clawsim.scenario.plan import Plan
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,6 +106,7 @@ def test_the_plan_is_built_once(path, tmp_path, monkeypatch):
         (lambda p, o: clawsim.run(p, o, resume="yes"), "resume must be True or False"),
         (lambda p, o: clawsim.run(p, o, resume=True, force=True), "exclude each other"),
         (lambda p, o: clawsim.run(p, o, progress=1), "progress must be a function"),
+        (lambda p, o: clawsim.run(p, o, overrides="--set list.rows=5"), "overrides must be a sequence"),
     ],
 )
 def test_arguments_of_the_wrong_kind_raise_usage_error(path, tmp_path, call, words):
@@ -144,3 +146,42 @@ def test_the_public_names_are_exported_and_importable():
     assert set(clawsim.__all__) == {*clawsim._EXPORTS, "__version__"}
     for name in clawsim.__all__:
         assert getattr(clawsim, name) is not None
+
+
+# Each way to give an override, and what the data must then say.
+OVERRIDES = [
+    (("--set list.rows=500",), lambda f, sc: set(f.rows) == {500} and "list.rows" not in sc.sweep),
+    ({"list.rows": 500, "registry.fix": "pin"}, lambda f, sc: set(f.rows) == {500} and set(f.pinned) == {True}),
+    ({"memo.scan_ms": {"dist": "uniform", "low": 1, "high": 3}}, lambda f, sc: f.scan_ms_total.max() <= 3 * f.scans.max()),
+    (("--sweep list.rows=7,70",), lambda f, sc: sorted(set(f["list.rows"])) == [7, 70] and set(f.rows) == {7, 70}),
+    (("--seed 11",), lambda f, sc: sc.seed == 11),
+    (("--replications 3",), lambda f, sc: f.groupby("point").run.nunique().eq(3).all()),
+    (("-n 1", "--set list.rows=9"), lambda f, sc: f.run.nunique() == 2 and set(f.rows) == {9}),  # rows leaves the sweep
+]
+
+
+@pytest.mark.parametrize(("given", "holds"), OVERRIDES)
+def test_run_applies_the_overrides_it_records(path, tmp_path, given, holds):
+    """meta.json's overrides, applied to the file, give the resolved scenario and the data."""
+    result = clawsim.run(path, tmp_path / "o", overrides=given, report=False)
+    frame, resolved, meta = clawsim.read_results(tmp_path / "o")
+    assert holds(frame, resolved)
+    replayed = apply_overrides(clawsim.load_scenario(path), [parse_given(o) for o in meta["overrides"]])
+    assert resolved == replayed == result.scenario
+    pd.testing.assert_frame_equal(frame, clawsim.simulate(replayed), check_dtype=False)
+
+
+def test_the_cli_records_what_it_applied(path, tmp_path):
+    cli = CliRunner().invoke(app, ["run", str(path), "-o", str(tmp_path / "c"), "--set", "list.rows=12", "-n", "1"])
+    assert cli.exit_code == 0, cli.stderr
+    frame, resolved, meta = clawsim.read_results(tmp_path / "c")
+    assert meta["overrides"] == ["--set list.rows=12", "--replications 1"]
+    assert set(frame.rows) == {12} and frame.run.nunique() == 2 and resolved.replications == 1
+
+
+def test_a_bad_override_from_python_is_one_line_naming_it(path, tmp_path):
+    with pytest.raises(clawsim.ScenarioError, match="--set list.rows=abc"):
+        clawsim.run(path, tmp_path / "o", overrides=("--set list.rows=abc",))
+    with pytest.raises(clawsim.ScenarioError, match="expected --set PATH=VALUE"):
+        clawsim.run(path, tmp_path / "o", overrides=("list.rows=5",))
+    assert not (tmp_path / "o").exists()

@@ -12,7 +12,7 @@ import typer
 from ..cluster import TIMEOUT_S
 from ..folder import DEFAULT_ROOT
 from . import app, elapsed_s
-from .options import ReplicationsOption, ScenarioFile, SeedOption, SetOption, SweepOption, note, scenario_from
+from .options import ReplicationsOption, ScenarioFile, SeedOption, SetOption, SweepOption, note, overrides
 from .output import Format, print_records
 
 EXAMPLES = """
@@ -132,8 +132,12 @@ def run(
     analytic: _Analytic = False,
 ) -> None:
     from ..cluster import connect
+    from ..scenario import load_scenario
+    from ..scenario.overrides import apply_overrides
 
-    scenario, given = scenario_from(file, set_, sweep, seed, replications)
+    scenario = load_scenario(file)
+    given = overrides(set_, sweep, seed, replications)
+    apply_overrides(scenario, given)  # bad options exit 2 before a cluster is asked; run applies them
     cluster = connect(scheduler, scheduler_timeout) if scheduler is not None else None
     try:
         result = _run_with_progress(

@@ -47,6 +47,35 @@ def parse_override(option: str, given: str) -> Override:
     return Override(option, path, text)
 
 
+_COUNTS = {"--seed": "seed", "--replications": "replications", "-n": "replications"}
+
+
+def parse_given(given: str) -> Override:
+    """One override as ``str(Override)`` writes it (and meta.json records it): ``--set
+    PATH=VALUE``, ``--sweep PATH=V1,V2``, ``--seed N``, ``--replications N`` (or ``-n N``).
+    ScenarioError names what is wrong."""
+    option, _, rest = given.strip().partition(" ")
+    rest = rest.strip()
+    if option in ("--set", "--sweep"):
+        return parse_override(option, rest)
+    if option in _COUNTS and rest:
+        return Override("--replications" if option == "-n" else option, _COUNTS[option], rest)
+    raise ScenarioError(
+        f"override {given!r}: expected --set PATH=VALUE, --sweep PATH=V1,V2, --seed N or --replications N"
+    )
+
+
+def from_values(values: dict[str, Any]) -> list[Override]:
+    """``--set`` overrides of dotted paths to Python values (``{"list.rows": 500}``), each
+    value written as the YAML a command line would give."""
+    out = []
+    for path, value in values.items():
+        text = yaml.safe_dump(value, default_flow_style=True, width=10**9).strip()
+        text = text.removesuffix("\n...")  # a plain scalar ends its document
+        out.append(parse_override("--set", f"{path}={text}"))
+    return out
+
+
 def _value(override: Override, text: str) -> Any:
     try:
         return yaml.safe_load(text) if text.strip() else ""
