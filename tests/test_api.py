@@ -152,7 +152,10 @@ def test_the_public_names_are_exported_and_importable():
 OVERRIDES = [
     (("--set list.rows=500",), lambda f, sc: set(f.rows) == {500} and "list.rows" not in sc.sweep),
     ({"list.rows": 500, "registry.fix": "pin"}, lambda f, sc: set(f.rows) == {500} and set(f.pinned) == {True}),
-    ({"memo.scan_ms": {"dist": "uniform", "low": 1, "high": 3}}, lambda f, sc: f.scan_ms_total.max() <= 3 * f.scans.max()),
+    (
+        {"memo.scan_ms": {"dist": "uniform", "low": 1, "high": 3}},
+        lambda f, sc: f.scan_ms_total.max() <= 3 * f.scans.max(),
+    ),
     (("--sweep list.rows=7,70",), lambda f, sc: sorted(set(f["list.rows"])) == [7, 70] and set(f.rows) == {7, 70}),
     (("--seed 11",), lambda f, sc: sc.seed == 11),
     (("--replications 3",), lambda f, sc: f.groupby("point").run.nunique().eq(3).all()),

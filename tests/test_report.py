@@ -306,8 +306,8 @@ def test_write_report_is_deterministic_and_indexes_every_chart(grid):
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and b"Software" not in data
         assert f"]({name})" in index
     assert "seed 7" in index and "Student t over 2 replications" in index
-    # The per-point table: point 0 is rows 10, no flipper, fix none: 2 scans in both runs, an exact 0 interval.
-    assert "| 0 | 10 | 0 | none | 2 | 2.00 ± 0.00 |" in index
+    # The per-point table: point 0 is rows 10, no flipper (offered load 0), fix none: 2 scans in both runs, an exact 0 interval.
+    assert "| 0 | 10 | 0 | none | 2 | 0.00 | 2.00 ± 0.00 |" in index  # load 0: no actor
     assert "| 1 | none | 1.00 ± 0.00 |" in index  # the growth table: exponent ± standard error
     assert not list(folder.glob(".*.tmp"))
 

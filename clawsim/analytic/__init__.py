@@ -24,6 +24,7 @@ puts ``expected_*`` columns beside a results table.
 from ..errors import NotAnalytic
 from .costs import ScanSums, scan_mean
 from .expectation import Expectation
+from .load import offered_load
 from .models import expectation_values, expectations
 from .tables import EXPECTED_COLUMNS, add_expectations
 
@@ -35,5 +36,6 @@ __all__ = [
     "add_expectations",
     "expectation_values",
     "expectations",
+    "offered_load",
     "scan_mean",
 ]

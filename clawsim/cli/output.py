@@ -11,9 +11,10 @@ from typing import Any
 from ..console import number, print_table, terminal_width, yaml_value
 
 HEADLINE = ["scans", "hits", "lookups", "flips", "changes", "distinct_workspaces", "yields", "list_ms"]
-SUMMARY = ["scans", "flips", "distinct_workspaces", "list_ms", "loop_delay_max_ms"]
+SUMMARY = ["scans", "flips", "stale_hits", "list_ms", "loop_delay_p99_ms", "loop_delay_max_ms"]
+SAVED = ["scans", "stale_hits", "list_ms", "loop_delay_p99_ms", "loop_delay_max_ms"]
 HINT = "widen the terminal, or use --format csv"  # how to see the columns a narrow table leaves out
-TABLE_ROW_LIMIT = 60  # more lists than this: one row per sweep point, with 95 % intervals
+TABLE_ROW_LIMIT = 60  # more lists than this without replications: one row per sweep point
 
 
 class Format(StrEnum):
@@ -22,8 +23,12 @@ class Format(StrEnum):
     csv = "csv"
 
 
-def print_records(frame: Any, format: Format) -> None:
-    """The records in ``format``: json and csv give every record; table the headline columns."""
+def print_records(frame: Any, format: Format, scenario: Any = None, per_run: bool = False) -> None:
+    """The records in ``format``: json and csv give every record. The table is the summary
+    first: one row per sweep point (mean ± 95 % CI, min–max) whenever a point has
+    replications or there are too many lists to read, then, for a scenario with paired
+    dimensions (``Scenario.paired_dimensions``), what each option saves; ``per_run`` (or a
+    few unreplicated lists) prints one row per list instead."""
     if format is Format.json:
         if frame.isna().any().any():  # --analytic leaves NaN where no closed form applies
             frame = frame.astype(object).where(frame.notna(), None)
@@ -32,52 +37,124 @@ def print_records(frame: Any, format: Format) -> None:
         from ..store import csv_text
 
         sys.stdout.write(csv_text(frame))
-    elif len(frame) <= TABLE_ROW_LIMIT:
+    elif per_run or (len(frame) <= TABLE_ROW_LIMIT and not _replicated(frame)):
         params = _params(frame)
         columns = with_expected(["run", *params, "list_index", *HEADLINE], frame)
         rows = [{c: _cell(c, r[c], params) for c in columns} for r in frame.to_dict(orient="records")]
         keep = ["run", *params, *with_expected(["scans", "list_ms", "flips", "hits", "yields"], frame)]
         print_table(rows, columns, params, terminal_width(), keep, HINT)
+        if not per_run and scenario is not None:
+            print_saved(frame, scenario)
     else:
-        print_summary(frame)
+        print_summary(frame, scenario)
+        if scenario is not None:
+            print_saved(frame, scenario)
 
 
-def print_summary(frame: Any) -> None:
-    """One row per sweep point: runs, and each metric's mean ± the half-width of its 95 %
-    confidence interval over the point's runs (Student t; a run's lists are averaged first)."""
+def _replicated(frame: Any) -> bool:
+    return "point" in frame.columns and bool((frame.groupby("point")["run"].nunique() > 1).any())
+
+
+def _metrics(frame: Any, names: list[str]) -> list[str]:
+    """``names`` in the table (stale_hits only where some list served one), with expected_* after."""
+    shown = [m for m in names if m != "stale_hits" or ("stale_hits" in frame and frame["stale_hits"].any())]
+    return with_expected(shown, frame)
+
+
+def print_summary(frame: Any, scenario: Any = None) -> None:
+    """One row per sweep point: runs, the offered load where known, and each metric as mean
+    ± the half-width of its 95 % confidence interval (Student t) and min–max over the runs
+    that finished every list (a run's lists averaged first); a saturated point says so."""
     from ..report import summarize
+    from ..report.numbers import summary_cell
+    from ..report.stats import load_table
 
     params = _params(frame) or ["point"]
-    metrics = with_expected(SUMMARY, frame)
+    metrics = _metrics(frame, SUMMARY)
     table = summarize(frame, params, metrics)
+    loads = load_table(scenario, params) if scenario is not None else None
+    if loads is not None:
+        table = table.merge(loads, on=params, how="left")
     rows = []
     for r in table.to_dict(orient="records"):
-        row = {p: _cell(p, r[p], params) for p in params} | {"runs": number(r["runs"])}
-        row |= {m: _mean_ci(r[f"{m}_mean"], r[f"{m}_ci95"]) for m in metrics}
+        row = {p: _cell(p, r[p], params) for p in params} | {"runs": _runs_cell(r["runs"], r["completed"])}
+        if loads is not None:
+            row["load"] = _load_cell(r["load"])
+        saturated = r["completed"] == 0
+        row |= {
+            m: "saturated" if saturated else summary_cell(r[f"{m}_mean"], r[f"{m}_ci95"], r[f"{m}_min"], r[f"{m}_max"])
+            for m in metrics
+        }
         rows.append(row)
+    halted = "" if (table["completed"] == table["runs"]).all() else " that finished every list (runs: finished of all)"
+    load = "; load: the actors' offered load of the thread (>= 1: it cannot keep up)" if loads is not None else ""
     print(
-        f"{len(frame)} lists; one row per sweep point: mean ± 95 % CI over its runs (Student t); "
-        "every record: runs.csv, or --format csv"
+        f"{len(frame)} lists; one row per sweep point: mean ± 95 % CI (Student t) and min–max over its runs"
+        f"{halted}{load}; every record: runs.csv, --per-run or --format csv"
     )
-    print_table(
-        rows,
-        [*params, "runs", *metrics],
-        params,
-        terminal_width(),
-        [*params, *with_expected(["scans", "list_ms"], frame), "runs"],
-        HINT,
+    columns = [*params, "runs", *(["load"] if loads is not None else []), *metrics]
+    keep = [
+        *params,
+        *with_expected(["scans", "list_ms"], frame),
+        "runs",
+        *(["stale_hits"] if "stale_hits" in metrics else []),
+    ]
+    print_table(rows, columns, params, terminal_width(), keep, HINT)
+
+
+def _runs_cell(runs: int, completed: int) -> str:
+    return number(int(runs)) if completed == runs else f"{int(completed)} of {int(runs)}"
+
+
+def _load_cell(load: float) -> str:
+    return "n/a" if not math.isfinite(load) else f"{load:.2f}"
+
+
+def print_saved(frame: Any, scenario: Any) -> None:
+    """What each option saves against the first, per situation, paired by replication
+    (``report.stats.paired_differences``); nothing when the scenario has one option."""
+    from ..report.numbers import plus_minus
+    from ..report.stats import paired_differences
+
+    metrics = [m for m in _metrics(frame, SAVED) if not m.startswith("expected_")]
+    table = paired_differences(frame, scenario, metrics)
+    if table.empty:
+        return
+    paired = list(scenario.paired_dimensions)
+    others = [c for c in table.columns if c in _params(frame) and c not in paired]
+    baseline = ", ".join(f"{d}={_cell(d, frame[d].iloc[0], paired)}" for d in paired)
+    print()
+    print(
+        f"what each option saves against {baseline} (baseline minus option; paired by replication, "
+        "common random numbers: mean ± 95 % CI over the pairs)"
     )
+    rows = []
+    for r in table.to_dict(orient="records"):
+        row = {c: _cell(c, r[c], [*others, *paired]) for c in [*others, *paired]}
+        row["pairs"] = number(r["pairs"]) + (f" ({r['halted']} halted)" if r["halted"] else "")
+        none = r["pairs"] == 0 and r["halted"] > 0
+        row |= {m: "saturated" if none else plus_minus(r[f"{m}_saved"], r[f"{m}_ci95"], 1) for m in metrics}
+        rows.append(row)
+    columns = [*others, *paired, "pairs", *metrics]
+    print_table(rows, columns, [*others, *paired], terminal_width(), [*others, *paired, "scans", "list_ms"], HINT)
+
+
+def saturated_points(frame: Any) -> list[str]:
+    """The sweep points where a run did not finish its lists, as ``path=value, ...: k/n runs
+    did not finish the list`` (``report.stats.saturation``)."""
+    from ..report.stats import saturation
+
+    params = _params(frame) or ["point"]
+    return [
+        ", ".join(f"{p}={_cell(p, r[p], params)}" for p in params)
+        + f": {r['halted']}/{r['runs']} runs did not finish the list"
+        for r in saturation(frame, params).to_dict(orient="records")
+    ]
 
 
 def _cell(column: str, value: Any, params: list[str]) -> str:
     """A parameter as the user wrote it in the scenario (``null``, ``0.28``); a metric as a number."""
     return yaml_value(value) if column in params else number(value)
-
-
-def _mean_ci(mean: float, half: float) -> str:
-    if half is None or not math.isfinite(half) or half == 0:
-        return number(float(mean))
-    return f"{number(float(mean))} ± {number(float(half))}"
 
 
 def _params(frame: Any) -> list[str]:

@@ -13,7 +13,7 @@ from ..cluster import TIMEOUT_S
 from ..folder import DEFAULT_ROOT
 from . import app, elapsed_s
 from .options import ReplicationsOption, ScenarioFile, SeedOption, SetOption, SweepOption, note, overrides
-from .output import Format, print_records
+from .output import Format, print_records, saturated_points
 
 EXAMPLES = """
 
@@ -87,6 +87,19 @@ _Trace = Annotated[
     bool,
     typer.Option("--trace", help="Also trace the first run of each sweep point into traces/ (see `clawsim trace`)."),
 ]
+_PerRun = Annotated[
+    bool,
+    typer.Option(
+        "--per-run", help="Print one row per list instead of the per-point summary (every record: --format csv)."
+    ),
+]
+_FailOnSaturation = Annotated[
+    bool,
+    typer.Option(
+        "--fail-on-saturation",
+        help="Exit 1 (after writing the results) when a run stopped before its lists ended: the loop could not keep up.",
+    ),
+]
 _Analytic = Annotated[
     bool,
     typer.Option(
@@ -130,6 +143,8 @@ def run(
     html: _Html = False,
     trace: _Trace = False,
     analytic: _Analytic = False,
+    per_run: _PerRun = False,
+    fail_on_saturation: _FailOnSaturation = False,
 ) -> None:
     from ..cluster import connect
     from ..scenario import load_scenario
@@ -157,7 +172,13 @@ def run(
     finally:
         if cluster is not None:
             cluster.close()
-    print_records(result.frame, format)
+    print_records(result.frame, format, result.scenario, per_run)
+    saturated = saturated_points(result.frame)
+    if saturated:
+        note(
+            "warning: saturated (the loop could not keep up; those runs are left out of every mean): "
+            + "; ".join(saturated)
+        )
     if result.report:
         charts = sum(1 for p in result.report if p.suffix == ".png")
         note(f"report: {result.out / 'index.md'} ({charts} chart{'s' if charts != 1 else ''})")
@@ -167,6 +188,8 @@ def run(
         f"done in {whole:.1f} s ({simulated} run{'s' if simulated != 1 else ''} simulated in {result.wall_s:.2f} s); "
         f"results in {result.out}/"
     )
+    if saturated and fail_on_saturation:
+        raise typer.Exit(1)
 
 
 def _run_with_progress(scenario: Any, out: Path | None, **options: Any) -> Any:

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from .numbers import plus_minus
 from .select import Chart
 from .stats import YIELD_EVERY, implausible_affine
-from .tradeoff import draw_tradeoff, tradeoff_size
+from .tradeoff import SATURATED, draw_tradeoff, tradeoff_size
 
 DPI = 100
 FIGSIZE_IN = (8.0, 5.6)
@@ -91,6 +91,55 @@ def _draw_line(ax: Axes, chart: Chart, part: pd.DataFrame, x: Any, index: int, l
         )
 
 
+def _draw_saturated(ax: Axes, data: pd.DataFrame, xs: list[Any], categorical: bool) -> None:
+    """Mark the points where a run did not finish its lists: its numbers are in no mean. A
+    point where none finished has no mean to draw: an X at the top of the axes says so."""
+    if "completed" not in data:
+        return
+    marked = data[data["completed"] < data["runs"]]
+    position = {x: i for i, x in enumerate(xs)}
+    label: str | None = "saturated: runs that did not finish the list (left out of the mean)"
+    for row in marked.to_dict("records"):
+        x = position[row["x"]] if categorical else row["x"]
+        text = f"saturated: {row['runs'] - row['completed']}/{row['runs']} runs did not finish the list"
+        if row["completed"] == 0:
+            ax.plot(
+                [x],
+                [0.96],
+                marker="X",
+                markersize=11,
+                color=SATURATED,
+                linestyle="none",
+                label=label,
+                transform=ax.get_xaxis_transform(),
+                clip_on=False,
+                zorder=4,
+            )
+            ax.annotate(
+                text,
+                (x, 0.96),
+                xycoords=ax.get_xaxis_transform(),
+                textcoords="offset points",
+                xytext=(-6, -14),
+                ha="right",
+                fontsize=7,
+                color=SATURATED,
+            )
+        else:
+            ax.plot(
+                [x],
+                [row["mean"]],
+                marker="o",
+                markersize=13,
+                markerfacecolor="none",
+                color=SATURATED,
+                linestyle="none",
+                label=label,
+                zorder=4,
+            )
+        label = None  # one legend entry
+
+
 def _draw_panel(ax: Axes, chart: Chart, data: pd.DataFrame, xs: list[Any], colors: dict[tuple, int]) -> None:
     position = {x: i for i, x in enumerate(xs)}
     for line, part in data.groupby(list(chart.lines), sort=False, dropna=False):
@@ -100,6 +149,7 @@ def _draw_panel(ax: Axes, chart: Chart, data: pd.DataFrame, xs: list[Any], color
             _draw_points(ax, part, x, colors[line], len(colors), _line_label(chart, line, part))
         else:
             _draw_line(ax, chart, part, part["x"], colors[line], _line_label(chart, line, part))
+    _draw_saturated(ax, data, xs, chart.xscale == "categorical")
     ax.set_xscale("log" if chart.xscale == "log" else "linear")
     if chart.xscale == "categorical":
         ax.set_xticks(range(len(xs)), [_tick(chart, x) for x in xs])

@@ -25,3 +25,23 @@ def plus_minus(value: float, error: float, digits: int = 2) -> str:
         return fmt(value, digits)
     places = decimals(value, digits)
     return f"{fmt(value, places)} ± {round(float(error), places) + 0.0:,.{places}f}"
+
+
+def _plain(value: float, places: int) -> str:
+    """``value`` with ``places`` decimals, or none when it is a whole number."""
+    return f"{int(value):,}" if float(value).is_integer() and abs(value) < 1e15 else fmt(value, places)
+
+
+def summary_cell(mean: float, half: float, low: float, high: float, digits: int = 1) -> str:
+    """One point's metric as the summary tables write it: ``mean ± half-width (min–max)``;
+    just the value when every run gave it; no ``±`` with one run; ``n/a`` when no run
+    finished (the caller says why)."""
+    if not np.isfinite(mean):
+        return "n/a"
+    places = decimals(mean, digits)
+    if float(low) == float(high):
+        return _plain(mean, places)
+    head = fmt(mean, places)
+    if np.isfinite(half):
+        head += f" ± {round(float(half), places) + 0.0:,.{places}f}"
+    return f"{head} ({_plain(low, places)}–{_plain(high, places)})"

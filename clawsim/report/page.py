@@ -23,7 +23,15 @@ from ..store import RESOLVED_YAML, read_results, write_file
 from .draw import render
 from .numbers import fmt, plus_minus
 from .select import Chart, charts
-from .stats import dimensions, growth_table, implausible_affine, summarize
+from .stats import (
+    dimensions,
+    growth_table,
+    implausible_affine,
+    load_table,
+    paired_differences,
+    saturation,
+    summarize,
+)
 
 INDEX_MD = "index.md"
 INDEX_HTML = "index.html"
@@ -64,11 +72,57 @@ def point_table(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
 def _point_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     table = point_table(frame, scenario)
-    cells = table[["point", *dimensions(scenario), "runs"]].copy()
+    loads = load_table(scenario, ["point"])
+    if loads is not None:
+        table = table.merge(loads, on="point", how="left")
+    cells = table[["point", *dimensions(scenario)]].copy()
+    cells["runs"] = [
+        str(n) if done == n else f"{done} of {n}" for n, done in zip(table["runs"], table["completed"], strict=True)
+    ]
+    if loads is not None:
+        cells["load"] = [fmt(v) for v in table["load"]]
+    saturated = (table["completed"] == 0).to_numpy()
     for m in POINT_METRICS:
         if f"{m}_mean" in table:
-            cells[m] = [plus_minus(v, e) for v, e in zip(table[f"{m}_mean"], table[f"{m}_ci95"], strict=True)]
+            values = zip(table[f"{m}_mean"], table[f"{m}_ci95"], saturated, strict=True)
+            cells[m] = ["saturated" if sat else plus_minus(v, e) for v, e, sat in values]
     return cells
+
+
+def _saved_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """``paired_differences`` as text: each option's saving ± its paired 95 % CI."""
+    metrics = [m for m in POINT_METRICS if m in frame.columns and (m != "stale_hits" or frame[m].any())]
+    table = paired_differences(frame, scenario, metrics)
+    if table.empty:
+        return table
+    paired = list(scenario.paired_dimensions)
+    keys = [d for d in dimensions(scenario) if d in table.columns and d not in paired] + paired
+    cells = table[keys].copy()
+    cells["pairs"] = [
+        f"{p} ({h} halted)" if h else str(p) for p, h in zip(table["pairs"], table["halted"], strict=True)
+    ]
+    none = ((table["pairs"] == 0) & (table["halted"] > 0)).to_numpy()
+    for m in metrics:
+        values = zip(table[f"{m}_saved"], table[f"{m}_ci95"], none, strict=True)
+        cells[f"{m} saved"] = ["saturated" if sat else plus_minus(v, e) for v, e, sat in values]
+    return cells
+
+
+def saturation_text(frame: pd.DataFrame, scenario: Scenario) -> str:
+    """One paragraph naming the saturated points, or "" when every run finished its lists."""
+    dims = dimensions(scenario) or ["point"]
+    table = saturation(frame, dims)
+    if table.empty:
+        return ""
+    points = "; ".join(
+        ", ".join(f"`{d}` = {r[d]}" for d in dims) + f": {r['halted']}/{r['runs']} runs did not finish the list"
+        for r in table.to_dict(orient="records")
+    )
+    return (
+        f"**Saturated**: {points}. The loop could not keep up (the actors' offered load, or the list with "
+        "them, asked for more than the thread can give), so those runs stopped before their lists ended; "
+        "their counts and times are left out of every mean, table and chart (marked there)."
+    )
 
 
 def _growth_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -113,13 +167,41 @@ def tables(frame: pd.DataFrame, scenario: Scenario) -> list[tuple[str, str, pd.D
         if scenario.replications >= 2
         else "one replication per point: no confidence interval"
     )
+    halted = (
+        ""
+        if saturation(frame, ["point"]).empty
+        else (
+            " Runs that did not finish their lists are left out (runs: finished of all); a point where none "
+            "finished is saturated."
+        )
+    )
+    load = (
+        " load: the actors' offered load of the thread (clawsim.analytic.offered_load; >= 1: it cannot keep up)."
+        if load_table(scenario, ["point"]) is not None
+        else ""
+    )
     found.append(
         (
             "Per sweep point",
-            (f"Means over runs (each run's lists averaged first) ± the half-width of the {interval}."),
+            f"Means over runs (each run's lists averaged first) ± the half-width of the {interval}.{halted}{load}",
             _point_cells(frame, scenario),
         )
     )
+    saved = _saved_cells(frame, scenario)
+    if not saved.empty:
+        paired = " and ".join(f"`{d}`" for d in scenario.paired_dimensions)
+        found.append(
+            (
+                "What each option saves",
+                (
+                    f"Each option of {paired} against the first (baseline minus option), per point of the other "
+                    "swept fields. The runs of one replication share their random streams (common random numbers), "
+                    "so the difference is taken replication by replication: mean ± the half-width of its 95 % "
+                    "confidence interval over the pairs (Student t; a difference the option cannot make is exactly 0)."
+                ),
+                saved,
+            )
+        )
     return found
 
 
@@ -148,6 +230,8 @@ def index_markdown(frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any]
         _intro(frame, scenario, meta),
         "",
     ]
+    if text := saturation_text(frame, scenario):
+        parts += [text, ""]
     for chart in found:
         parts += [
             f"## {chart.heading}",
@@ -195,6 +279,8 @@ def index_html(
         f"<p>{_code(scenario.description or 'No description.')}</p>",
         f"<p>{_code(_intro(frame, scenario, meta))}</p>",
     ]
+    if text := saturation_text(frame, scenario):
+        parts.append(f"<p>{_code(text.replace('**', ''))}</p>")
     for chart, png in zip(found, pngs, strict=True):
         data = base64.b64encode(png).decode("ascii")
         parts += [

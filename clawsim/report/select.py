@@ -233,10 +233,13 @@ def _line_chart(
 def ratio_table(runs: pd.DataFrame, scenario: Scenario, conc: str) -> tuple[pd.DataFrame, Layout]:
     """Mean scans with fix none and pin, and their ratio, per rows x concurrency: (table, layout).
 
-    Table columns: rows, concurrency, none, pin, ratio (NaN where pin has 0 scans).
+    Table columns: rows, concurrency, none, pin, ratio (NaN where pin has 0 scans, or where no
+    run finished its list: halted runs are in no mean).
     """
     layout = Layout(("fix",), None, held_values(scenario, (ROWS, conc, FIX)))
-    means = held_slice(runs, layout.held).groupby([ROWS, conc, "fix"], sort=True)["scans"].mean().unstack("fix")
+    held = held_slice(runs, layout.held)
+    scans = held["scans"].where(held["completed"])
+    means = scans.groupby([held[ROWS], held[conc], held["fix"]], sort=True).mean().unstack("fix")
     table = means[["none", "pin"]].reset_index().rename(columns={ROWS: "rows", conc: "concurrency"})
     table.columns.name = None
     table["ratio"] = table["none"] / table["pin"].where(table["pin"] > 0)
@@ -252,7 +255,8 @@ def _heatmap_chart(runs: pd.DataFrame, scenario: Scenario, conc: str) -> Chart:
         _conc_label(scenario, conc),
         f"rows per list [{ROWS}]",
         table,
-        f"cell: mean scans over runs with fix none divided by that with fix pin; {layout.held_text()}",
+        f"cell: mean scans over runs with fix none divided by that with fix pin (n/a: the pin made no scan, or "
+        f"a saturated cell, where no run finished its list); {layout.held_text()}",
         conditions=conditions(scenario, layout),
     )
 

@@ -46,7 +46,8 @@ def concurrency_path(scenario: Scenario) -> str | None:
 
 
 def per_run(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """One row per run: ``run``, its dimensions, a ``fix`` column, and each metric averaged over its lists.
+    """One row per run: ``run``, its dimensions, a ``fix`` column, each metric averaged over its
+    lists, and ``completed`` (whether it finished every list; see ``summarize``).
 
     ``fix`` is the swept ``registry.fix``; else what the lists ran with (``pinned``), so
     a variant that sets the fix is honoured; else the scenario's fix.
@@ -56,7 +57,10 @@ def per_run(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     spec: dict[str, str] = {**{p: "first" for p in dims}, **{m: "mean" for m in metrics}}
     if "pinned" in frame.columns:
         spec["pinned"] = "first"
+    if "completed" in frame.columns:
+        spec["completed"] = "min"
     runs = frame.groupby("run", sort=True).agg(spec).reset_index()
+    runs["completed"] = runs["completed"].astype(bool) if "completed" in runs else True
     if FIX in scenario.sweep:
         runs["fix"] = runs[FIX]
     elif "pinned" in runs:
@@ -81,8 +85,12 @@ def summarize(frame: pd.DataFrame, by: Sequence[str], metrics: Sequence[str] = M
     """Mean over runs of each metric, with its 95 % confidence interval, per group of ``by``.
 
     If ``frame`` has a ``run`` column, each run's rows (its lists) are averaged first, so a
-    run counts once. Returns one row per group (in order of first appearance): the ``by``
-    columns, ``runs``, then for each metric ``m``: ``m_mean``, ``m_ci95`` (half-width of the
+    run counts once. A run that halted (a list with ``completed`` false: the loop could not
+    keep up, or the run hit ``loop.max_sim_ms``) is never averaged with the runs that
+    finished: its counts stop where it halted. Returns one row per group (in order of first
+    appearance): the ``by`` columns, ``runs`` (all), ``completed`` (the runs that finished
+    every list, which every statistic is over; a group with none is *saturated* and its
+    statistics are NaN), then for each metric ``m``: ``m_mean``, ``m_ci95`` (half-width of the
     95 % Student t interval; NaN with one run), ``m_lo`` and ``m_hi`` (mean -/+ half-width),
     ``m_min`` and ``m_max`` (over runs). The mean is clipped into [min, max] (rounding can
     put the mean of identical values one ulp outside), so every band and bar is >= 0 long.
@@ -92,11 +100,16 @@ def summarize(frame: pd.DataFrame, by: Sequence[str], metrics: Sequence[str] = M
     missing = [c for c in (*by, *metrics) if c not in frame.columns]
     if missing:
         raise ReportError(f"summarize: no column {', '.join(missing)} in the table")
+    done = "completed" in frame.columns
     if "run" in frame.columns and "run" not in by:
-        frame = frame.groupby("run", sort=False).agg({**{c: "first" for c in by}, **{m: "mean" for m in metrics}})
+        spec = {**{c: "first" for c in by}, **{m: "mean" for m in metrics}, **({"completed": "min"} if done else {})}
+        frame = frame.groupby("run", sort=False).agg(spec)
+    finished = frame["completed"].astype(bool) if done else pd.Series(True, index=frame.index)
     keys: Any = by if by else np.zeros(len(frame), dtype=int)
-    grouped = frame.groupby(keys, sort=False, dropna=False)
+    masked = frame.assign(**{m: frame[m].where(finished) for m in metrics}, _finished=finished.astype(int))
+    grouped = masked.groupby(keys, sort=False, dropna=False)
     table = grouped.size().rename("runs").reset_index() if by else pd.DataFrame({"runs": [len(frame)]})
+    table["completed"] = grouped["_finished"].sum().to_numpy()
     for m in metrics:
         agg = grouped[m].agg(["mean", "std", "min", "max", "count"]).reset_index(drop=True)
         mean = agg["mean"].clip(agg["min"], agg["max"])
@@ -229,3 +242,124 @@ def growth_table(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _run_table(frame: pd.DataFrame, keys: Sequence[str], metrics: Sequence[str]) -> pd.DataFrame:
+    """One row per run (in run order): ``keys`` (first value), ``metrics`` (mean over its lists)
+    and ``completed`` (whether it finished every list; True when the table does not say)."""
+    spec: dict[str, str] = {**{k: "first" for k in keys}, **{m: "mean" for m in metrics}}
+    if "completed" in frame.columns:
+        spec["completed"] = "min"
+    runs = frame.groupby("run", sort=True).agg(spec)
+    runs["completed"] = runs["completed"].astype(bool) if "completed" in runs else True
+    return runs
+
+
+def paired_differences(
+    frame: pd.DataFrame, scenario: Scenario, metrics: Sequence[str] = ("scans", "list_ms", "loop_delay_max_ms")
+) -> pd.DataFrame:
+    """What each option saves against the first, per situation, paired by replication.
+
+    The options are the values of ``Scenario.paired_dimensions`` (the variant, a swept
+    ``registry.fix``), the first in plan order the baseline; a situation is a combination of
+    the other swept fields. The runs of one replication of a situation share their random
+    streams (common random numbers), so each replication gives one difference, baseline minus
+    option, per metric (a run's lists averaged first). One row per situation and option
+    (plan order): the other dimensions, the option's paired values, ``pairs`` (replications
+    where both runs finished every list; the others are left out and counted in ``halted``),
+    then per metric ``<m>_saved`` (the mean difference), ``<m>_ci95`` (half-width of its 95 %
+    Student t interval over the pairs) and ``<m>_ci95_unpaired`` (Welch's interval of the two
+    samples as if they were independent: what pairing buys). Empty without a paired dimension.
+    """
+    paired = list(scenario.paired_dimensions)
+    metrics = [m for m in metrics if m in frame.columns]
+    if not paired:
+        return pd.DataFrame()
+    others = [d for d in dimensions(scenario) if d not in paired]
+    key = [*others, "replication"]
+    runs = _run_table(frame, [*paired, *key], metrics)
+    options = list(dict.fromkeys(runs[paired].itertuples(index=False, name=None)))
+    by_option = {o: runs[(runs[paired] == pd.Series(o, index=paired)).all(axis=1)].set_index(key) for o in options}
+    base = by_option[options[0]]
+    situations = list(dict.fromkeys(base.index.droplevel("replication"))) if others else [()]
+    rows = []
+    for situation in situations:
+        for option in options[1:]:
+            rows.append(_pair_row(base, by_option[option], others, situation, paired, option, metrics))
+    return pd.DataFrame(rows)
+
+
+def _pair_row(
+    base: pd.DataFrame,
+    alt: pd.DataFrame,
+    others: list[str],
+    situation: Any,
+    paired: list[str],
+    option: tuple[Any, ...],
+    metrics: list[str],
+) -> dict[str, Any]:
+    """One row of ``paired_differences``: one option against the baseline in one situation."""
+    situation = situation if isinstance(situation, tuple) else (situation,)
+    if others:
+        base, alt = base.xs(situation, level=others, drop_level=True), alt.xs(situation, level=others, drop_level=True)
+    both = base.add_suffix("_base").join(alt.add_suffix("_alt"), how="inner")
+    done = both["completed_base"] & both["completed_alt"]
+    row: dict[str, Any] = {**dict(zip(others, situation, strict=True)), **dict(zip(paired, option, strict=True))}
+    row |= {"pairs": int(done.sum()), "halted": int((~done).sum())}
+    for m in metrics:
+        a, b = both.loc[done, f"{m}_base"].to_numpy(float), both.loc[done, f"{m}_alt"].to_numpy(float)
+        row[f"{m}_saved"] = float(np.mean(a - b)) if len(a) else float("nan")
+        row[f"{m}_ci95"] = float(ci95_half_width(np.std(a - b, ddof=1) if len(a) > 1 else np.nan, len(a)))
+        row[f"{m}_ci95_unpaired"] = welch_half_width(a, b)
+    return row
+
+
+def welch_half_width(a: np.ndarray, b: np.ndarray) -> float:
+    """Half-width of Welch's 95 % interval of mean(a) - mean(b) for independent samples; NaN
+    with fewer than 2 values in either; 0 when both are constant."""
+    if len(a) < 2 or len(b) < 2:
+        return float("nan")
+    va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+    if va + vb == 0:
+        return 0.0
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, dof) * np.sqrt(va + vb))
+
+
+LOAD_POINTS = 10_000  # plans with more points get no load column (it is computed per point)
+
+
+def load_table(scenario: Scenario, by: Sequence[str]) -> pd.DataFrame | None:
+    """Per sweep point: the ``by`` columns (``point`` or the point's dimensions) and ``load``,
+    the actors' offered load of the thread (``clawsim.analytic.offered_load``; NaN where it
+    cannot say). None when no point has one, or the plan has more than ``LOAD_POINTS`` points."""
+    from ..analytic import NotAnalytic, offered_load
+    from ..scenario import plan
+
+    runs = plan(scenario)
+    if runs.points > LOAD_POINTS:
+        return None
+    rows = []
+    for point in range(runs.points):
+        spec = runs[point * runs.replications]
+        try:
+            load = offered_load(spec.scenario)
+        except NotAnalytic:
+            load = float("nan")
+        rows.append({"point": point, **dict(spec.params), "load": load})
+    table = pd.DataFrame(rows)
+    if not np.isfinite(table["load"]).any() or not set(by) <= set(table.columns):
+        return None
+    return table[[*by, "load"]].drop_duplicates(subset=list(by))
+
+
+def saturation(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """The groups of ``by`` (sweep points) where a run did not finish its lists (``completed``
+    false: the loop could not keep up, or the run hit ``loop.max_sim_ms``), in order of first
+    appearance: the ``by`` columns, ``halted`` and ``runs``. Empty when every run finished."""
+    if "completed" not in frame.columns or frame["completed"].all():
+        return pd.DataFrame(columns=[*by, "halted", "runs"])
+    runs = frame.groupby("run", sort=True).agg({**{c: "first" for c in by}, "completed": "min"})
+    runs["halted"] = (~runs["completed"].astype(bool)).astype(int)
+    table = runs.groupby(list(by), sort=False, dropna=False).agg(halted=("halted", "sum"), runs=("halted", "size"))
+    return table[table["halted"] > 0].reset_index()

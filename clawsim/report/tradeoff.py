@@ -31,6 +31,7 @@ PANELS = (
 )
 ROW_IN, TOP_IN, BOTTOM_IN, WIDTH_IN = 0.42, 0.75, 1.7, 10.5
 STALE = "tab:red"
+SATURATED = "tab:purple"  # points where a run did not finish its lists (its numbers left out)
 
 
 def _lines_per_row(chart: Chart) -> int:
@@ -50,12 +51,18 @@ def tradeoff_size(chart: Chart) -> tuple[float, float]:
 
 
 def option_label(keys: tuple[str, ...], row: dict[str, Any], stale: bool) -> str:
-    """``variant · fix F`` then one line per other field (``field = value``); ``(stale hits)`` if so."""
+    """``variant · fix F`` then one line per other field (``field = value``); ``(stale hits)`` if so,
+    and ``(saturated: k/n halted)`` when runs did not finish their lists (left out of its numbers)."""
     head = [str(row["variant"])] if "variant" in keys else []
     head += [f"fix {row['fix']}"] if "fix" in keys else []
     lines = [" · ".join(head)] if head else []
     lines += [f"{k} = {row[k]}" for k in keys if k not in ("variant", "fix")]
-    return "\n".join(lines + (["(stale hits)"] if stale else []))
+    halted = int(row.get("runs", 0)) - int(row.get("completed", row.get("runs", 0)))
+    return "\n".join(
+        lines
+        + (["(stale hits)"] if stale else [])
+        + ([f"(saturated: {halted}/{row['runs']} halted)"] if halted else [])
+    )
 
 
 def labels(chart: Chart) -> list[str]:
@@ -71,11 +78,17 @@ def _draw_metric(ax: Any, data: pd.DataFrame, metric: str, stale: np.ndarray) ->
     y = np.arange(len(data))
     mean, half = data[f"{metric}_mean"].to_numpy(), data[f"{metric}_ci95"].to_numpy()
     low, high = data[f"{metric}_min"].to_numpy(), data[f"{metric}_max"].to_numpy()
-    right = float(np.nanmax(np.concatenate([high, mean + np.nan_to_num(half)]))) or 1.0
+    finite = np.concatenate([high, mean + np.nan_to_num(half)])
+    right = float(np.nanmax(finite)) if np.isfinite(finite).any() else 1.0
+    right = right or 1.0
     for i in y[::2]:
         ax.axhspan(i - 0.5, i + 0.5, color="0.94", linewidth=0, zorder=0)
     ax.hlines(y, low, high, color="0.55", linewidth=1, zorder=1)
+    saturated = (data["completed"] == 0).to_numpy() if "completed" in data else np.zeros(len(data), dtype=bool)
     for i in y:
+        if saturated[i]:  # no run finished: there is no mean to draw
+            ax.text(0, i, "saturated: no run finished", va="center", ha="left", fontsize=8, color=SATURATED)
+            continue
         color = STALE if stale[i] else "tab:blue"
         ax.errorbar(
             [mean[i]],
@@ -91,7 +104,8 @@ def _draw_metric(ax: Any, data: pd.DataFrame, metric: str, stale: np.ndarray) ->
         ax.text(
             edge + 0.03 * right, i, plus_minus(mean[i], half[i], 1), va="center", ha="left", fontsize=8, color=color
         )
-    ax.set_xlim(min(0.0, float(np.nanmin(np.concatenate([low, mean - np.nan_to_num(half)])))), right * 1.8)
+    lowest = np.concatenate([low, mean - np.nan_to_num(half)])
+    ax.set_xlim(min(0.0, float(np.nanmin(lowest)) if np.isfinite(lowest).any() else 0.0), right * 1.8)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=4))  # room between panels for large numbers
     ax.set_ylim(len(data) - 0.5, -0.5)
     ax.grid(True, axis="x", alpha=0.3)
