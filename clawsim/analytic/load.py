@@ -1,7 +1,8 @@
 """The offered load of the thread: how much of each second the actors ask it to work.
 
 rho = sum over poisson actors of rate_per_s x count x work_ms / 1000, plus sum over interval
-actors of count x work_ms / period_ms. With rho >= 1 the actors alone ask for more than the
+actors of count x work_ms / period_ms, and over burst actors of count x size x work_ms / period_ms
+(timer actors' periods only lengthen when the loop is late, so theirs is an upper bound). With rho >= 1 the actors alone ask for more than the
 one thread can give: arrivals queue without bound and a run halts (``completed: false``)
 instead of finishing its lists. The list's own work comes on top (it is one finite job, not
 a rate), so a load just below 1 may still saturate during a long list.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import assert_never
 
 from ..errors import NotAnalytic
-from ..scenario import ImmediateActor, IntervalActor, PoissonActor, Scenario
+from ..scenario import BurstActor, ImmediateActor, IntervalActor, PoissonActor, Scenario
 
 
 def offered_load(scenario: Scenario) -> float:
@@ -30,6 +31,8 @@ def offered_load(scenario: Scenario) -> float:
                 rho += actor.rate_per_s * actor.count * actor.work_ms / 1000.0
             case IntervalActor():
                 rho += actor.count * actor.work_ms / max(actor.period_ms, 1.0)  # Node clamps to 1 ms
+            case BurstActor():
+                rho += actor.count * actor.size * actor.work_ms / actor.period_ms
             case ImmediateActor():
                 raise NotAnalytic(f"immediate actor {actor.name!r} runs in every loop iteration: no rate")
             case _:
