@@ -19,6 +19,13 @@ from clawsim.scenario import load_scenario, parse_scenario, plan
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="module")
+def alternatives():
+    """scenarios/alternatives.yaml explored once (about 20 s) for the tests that read it."""
+    s = load_scenario(ROOT / "scenarios/alternatives.yaml")
+    return s, explore(s)
+
+
 def scenario(text: str) -> clawsim.Scenario:
     return parse_scenario(text, "test.yaml")
 
@@ -76,20 +83,21 @@ def test_pool_of_5_over_50_batches_is_exhaustive_and_small():
     assert max(result.search.per_step) < 50  # symmetry: states per step stay tiny
 
 
-def test_engine_runs_lie_within_the_explored_bounds():
+@pytest.mark.slow  # the alternatives fixture explores 11 variants (~20 s)
+def test_engine_runs_lie_within_the_explored_bounds(alternatives):
     """Every seeded run of every alternative is one schedule: its counts lie within [best, worst]."""
-    s = load_scenario(ROOT / "scenarios/alternatives.yaml").model_copy(update={"replications": 3})
-    frame = clawsim.simulate(s)
-    for result in explore(s):
+    s, results = alternatives
+    frame = clawsim.simulate(s.model_copy(update={"replications": 3}))
+    for result in results:
         runs = frame[frame["variant"] == result.point["variant"]]
         for metric in ("scans", "hits", "stale_hits"):
             lo, hi = result.search.extremes.metric(metric)
             assert runs[metric].between(lo, hi).all(), (result.label, metric, lo, hi, runs[metric].tolist())
 
 
-def test_ttl_global_stale_hits_minimal_counterexample_replays():
-    s = load_scenario(ROOT / "scenarios/alternatives.yaml")
-    result = next(r for r in explore(s) if r.point["variant"] == "ttl-global")
+@pytest.mark.slow  # the alternatives fixture explores 11 variants (~20 s)
+def test_ttl_global_stale_hits_minimal_counterexample_replays(alternatives):
+    result = next(r for r in alternatives[1] if r.point["variant"] == "ttl-global")
     (stale,) = [v for v in result.verdicts if v.property.metric == "stale_hits"]
     assert not stale.holds and stale.minimal
     example = stale.counterexample
@@ -129,6 +137,18 @@ def test_sampled_search_when_the_space_is_too_large():
     assert result.search.mode == "sampled" and result.search.schedules == 50
     assert "more than 1,000 states" in result.search.note
     assert 2 <= result.search.extremes.metric("scans")[1] <= 200
+
+
+@pytest.mark.slow  # the alternatives fixture explores 11 variants (~20 s)
+def test_ttl_expiry_needs_time_to_pass(alternatives):
+    """A 5 s TTL cannot expire within a step: entries may only expire once the longest steps
+    any schedule can take add up to 5 s, so the unkeyed TTL's worst case stays far below 200."""
+    result = next(r for r in alternatives[1] if r.point["variant"] == "ttl-global")
+    assert (
+        result.model.expiry_age == 17
+    )  # ceil(5000 / 282.3) - 1: one row scanning twice at p95, 2 x 2 activations, the read
+    assert result.search.extremes.metric("scans") == (2, 12)
+    assert result.worst is not None and result.worst.activations == 0  # expiries alone
 
 
 @pytest.mark.parametrize(
@@ -196,9 +216,8 @@ def test_cli_explore_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def _counterexample(tmp_path: Path, variant: str) -> Path:
-    s = load_scenario(ROOT / "scenarios/alternatives.yaml")
-    result = next(r for r in explore(s) if r.point["variant"] == variant)
+def _counterexample(tmp_path: Path, variant: str, results) -> Path:
+    result = next(r for r in results if r.point["variant"] == variant)
     example = result.worst if variant != "ttl-global" else result.verdicts[0].counterexample
     assert example is not None
     path = tmp_path / f"{variant}.schedule.json"
@@ -207,14 +226,15 @@ def _counterexample(tmp_path: Path, variant: str) -> Path:
 
 
 @pytest.mark.node
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", ["ttl-global", "repeating-keys-lru8"])
-def test_check_node_schedule_confirms_the_counterexample_on_node(tmp_path, variant):
+def test_check_node_schedule_confirms_the_counterexample_on_node(tmp_path, variant, alternatives):
     """The minimal stale-hit counterexample (1 activation) and an LRU's worst case (3 cycle
     steps, 8 scans) give the same counts on the real Node loop as in the model."""
     from clawsim.explore.replay import node_check
     from clawsim.explore.schedule import load_schedule
 
-    loaded = load_schedule(load_scenario(ROOT / "scenarios/alternatives.yaml"), _counterexample(tmp_path, variant))
+    loaded = load_schedule(alternatives[0], _counterexample(tmp_path, variant, alternatives[1]))
     rows = node_check(loaded)
     assert all(r.equal for r in rows), rows
     assert {r.metric: r.node for r in rows}["stale_hits" if variant == "ttl-global" else "scans"] == (
@@ -235,14 +255,15 @@ def test_check_node_refuses_a_schedule_of_another_scenario(tmp_path):
     assert result.exit_code == 2 and "the schedule is of 'alternatives', not 'pr90819-harness'" in result.stderr
 
 
-def test_engine_replays_every_explored_schedule_exactly(tmp_path):
+@pytest.mark.slow  # the alternatives fixture explores 11 variants (~20 s)
+def test_engine_replays_every_explored_schedule_exactly(tmp_path, alternatives):
     """The engine driven by the schedule chooser gives the counts the model gives, for the worst
     case of every alternative and for the stale-hit counterexample."""
     from clawsim.explore.replay import engine_replay
     from clawsim.explore.schedule import load_schedule
 
-    s = load_scenario(ROOT / "scenarios/alternatives.yaml")
-    for result in explore(s):
+    s, results = alternatives
+    for result in results:
         examples = [result.worst, *(v.counterexample for v in result.verdicts)]
         for n, example in enumerate(e for e in examples if e is not None):
             path = tmp_path / f"{result.label}-{n}.json"
@@ -252,12 +273,13 @@ def test_engine_replays_every_explored_schedule_exactly(tmp_path):
                 assert record[metric] == example.expect[metric], (result.label, n, metric)
 
 
-def test_trace_schedule_writes_the_replayed_run(tmp_path):
+@pytest.mark.slow  # the alternatives fixture explores 11 variants (~20 s)
+def test_trace_schedule_writes_the_replayed_run(tmp_path, alternatives):
     from typer.testing import CliRunner
 
     from clawsim.cli import app
 
-    path = _counterexample(tmp_path, "ttl-global")
+    path = _counterexample(tmp_path, "ttl-global", alternatives[1])
     result = CliRunner().invoke(app, ["trace", str(ROOT / "scenarios/alternatives.yaml"), "--schedule", str(path)])
     assert result.exit_code == 0, result.output
     folder = tmp_path / "ttl-global.trace"

@@ -116,6 +116,14 @@ def explore(
     )
     for path in written.schedules:
         print(path)
+    if sampled is not None:
+        below = [
+            f"{r.label} ({frame.iloc[i]['below_sampled']})"
+            for i, r in enumerate(results)
+            if frame.iloc[i]["below_sampled"]
+        ]
+        if below:
+            note(f"a seeded run went past the explored worst case (the bounds leave schedules out): {'; '.join(below)}")
     failed = sum(not v.holds for r in results for v in r.verdicts)
     note(f"bounds: {_short(bounds)}; {failed} properties fail; results in {written.folder}/")
 

@@ -11,9 +11,10 @@ The state between steps holds everything that decides the rest of the list, noth
 
 - ``current``: the global active workspace; ``pinned``: what the pin captured (or None);
 - ``memo``: the entries, least recently used first, each ``(key workspace or None, lookup
-  index j, workspace it was computed for, fresh, store rank)``; ``fresh`` is False once the
+  index j, workspace it was computed for, fresh, store rank, age)``; ``fresh`` is False once the
   registry changed after the entry was stored (what makes a TTL or unkeyed hit stale);
   ``rank`` orders entries by store time (TTL expiry removes the oldest first), renumbered;
+  ``age`` counts the steps a TTL entry has lived through, capped where it may have expired;
 - ``cycles``: the position of each ``cycle:K`` actor in its cycle;
 - ``activations``: setter calls so far, only when a total bound F is given.
 
@@ -28,6 +29,7 @@ such workspaces are dropped from an unbounded keyed memo and renamed ``("d",)`` 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import assert_never
@@ -126,9 +128,29 @@ class Model:
         self.iteration_ms = scenario.loop.iteration_ms
         self.scan_ms = (quantile(memo.scan_ms, scan_q[0]), quantile(memo.scan_ms, scan_q[1]))
         self.actors = tuple(_actor(i, a) for i, a in enumerate(scenario.actors) if a.active)
+        self.settable = {("n", a.fixed) for a in self.actors if a.form == "fixed"}
         self.cycle_of = {a.index: n for n, a in enumerate(x for x in self.actors if x.form == "cycle")}
         self.steps = tuple(_steps(scenario))
+        self.expiry_age = self._expiry_age(memo.rules.ttl_ms)
         self._cache: dict[tuple[State, Step], list[tuple[Choice, State, Increments]]] = {}
+
+    def _expiry_age(self, ttl_ms: float | None) -> int:
+        """Steps an entry must have lived through before it may have expired: no step of any
+        schedule lasts longer than ``longest`` ms (every lookup a scan at the high cost, every
+        actor at its bound in the gap, the read's whole latency), so an entry stored in step s
+        is younger than ttl_ms in every step t with (t - s + 1) * longest < ttl_ms."""
+        if ttl_ms is None:
+            return 0
+        acts = self.bounds.per_gap * sum(a.work_ms + a.lookups * self.scan_ms[1] for a in self.actors)
+        longest = max(
+            s.rows * (self.row_cost_ms + self.row_lookups * max(self.scan_ms[1], self.hit_ms))
+            + s.hoisted * self.scan_ms[1]
+            + acts
+            + (s.io_ms or 0.0)
+            + self.iteration_ms
+            for s in self.steps
+        )
+        return max(0, math.ceil(ttl_ms / longest) - 1) if longest > 0 else 0
 
     @property
     def start(self) -> State:
@@ -155,6 +177,7 @@ class Model:
         for expired, mid in self._expiries(state, step):
             for acts, gap_state, gap_inc in self._gap(mid, step, (), (0.0,) * len(METRICS)):
                 after, batch_inc = self.batch(gap_state, step)
+                after = self._aged(after)
                 yield (expired, acts), after, tuple(a + b for a, b in zip(gap_inc, batch_inc, strict=True))
 
     def apply(self, state: State, step: Step, choice: Choice) -> tuple[State, Increments]:
@@ -168,17 +191,33 @@ class Model:
             inc = [a + b for a, b in zip(inc, add, strict=True)]
         gap_inc = self._gap_time(step, tuple(inc))
         after, batch_inc = self.batch(mid, step)
-        return after, tuple(a + b for a, b in zip(gap_inc, batch_inc, strict=True))
+        return self._aged(after), tuple(a + b for a, b in zip(gap_inc, batch_inc, strict=True))
 
     def actor(self, index: int) -> Actor:
         """The active actor at ``index`` in the scenario's list."""
         return next(a for a in self.actors if a.index == index)
 
+    def gone(self, token: Token) -> bool:
+        """Whether a workspace, once neither current nor pinned, can never be set again: a
+        never-seen one, or a name no actor sets (the initial workspace, unless ``fixed:`` to it)."""
+        return token[0] in ("u", "d") or (token[0] == "n" and token not in self.settable)
+
+    def _aged(self, state: State) -> State:
+        """One step later: TTL entries' ages (steps lived through) grow, capped where expiry
+        becomes possible (``expiry_age``), so that ages never tell states apart past it."""
+        if not self.ttl:
+            return state
+        cap = self.expiry_age
+        memo = tuple((*e[:5], min(cap, e[5] + 1)) for e in state[2])
+        return (state[0], state[1], memo, state[3], state[4])
+
     def _expiries(self, state: State, step: Step) -> Iterator[tuple[int, State]]:
-        """TTL expiry before the gap's activations: the ``n`` oldest-stored entries, any n."""
+        """TTL expiry before the gap's activations: the ``n`` oldest-stored entries, for any n up
+        to the number of entries old enough to have expired (``expiry_age``)."""
         yield 0, state
         if self.ttl and step.gap != "start":
-            for n in range(1, len(state[2]) + 1):
+            old = sum(1 for e in state[2] if e[5] >= self.expiry_age)
+            for n in range(1, old + 1):
                 yield n, _expire(state, n)
 
     def _gap(self, state: State, step: Step, acts: tuple, inc: Increments) -> Iterator[tuple[tuple, State, Increments]]:
@@ -225,7 +264,7 @@ class Model:
         """One activation: set the global to ``token``, look it up ``actor.lookups`` times, work."""
         current, pinned, memo, cycles, total = state
         if token != current and not self.fingerprinted:
-            memo = tuple((e[0], e[1], e[2], False, e[4]) for e in memo)
+            memo = tuple((*e[:3], False, *e[4:]) for e in memo)
         if actor.form == "cycle":
             n = self.cycle_of[actor.index]
             cycles = (*cycles[:n], (cycles[n] + 1) % actor.k, *cycles[n + 1 :])
@@ -250,7 +289,7 @@ class Model:
         if self.slots == 0:
             return memo, False, False, False
         rank = max((e[4] for e in memo), default=-1) + 1 if self.ttl else 0
-        memo = (*memo, (kw, j, ws, True, rank))
+        memo = (*memo, (kw, j, ws, True, rank, 0))
         if self.slots is not None and len(memo) > self.slots:
             memo = memo[1:]
         return memo, False, False, False
@@ -326,16 +365,16 @@ def canonical(model: Model, state: State) -> tuple[State, dict[Token, Token]]:
     current, pinned, memo, cycles, total = state
     live = {current, pinned}
     if model.keyed and model.slots is None:
-        memo = tuple(e for e in memo if not (e[0][0] in ("u", "d") and e[0] not in live))
-    dead = {t for t in _tokens((current, pinned, memo, cycles, total)) if t[0] == "u" and t not in live}
+        memo = tuple(e for e in memo if e[0] in live or not model.gone(e[0]))
+    dead = {t for t in _tokens((current, pinned, memo, cycles, total)) if t not in live and model.gone(t)}
     names: dict[Token, Token] = {DEAD: DEAD}
     counters: dict[tuple, int] = {}
 
     def name(t: Token | None) -> Token | None:
-        if t is None or t[0] in ("n", "c"):
-            return t
         if t in dead:
             return DEAD
+        if t is None or t[0] in ("n", "c"):
+            return t
         if t not in names:
             cls = t[:-1]
             counters[cls] = counters.get(cls, -1) + 1
@@ -345,7 +384,7 @@ def canonical(model: Model, state: State) -> tuple[State, dict[Token, Token]]:
     order = sorted({e[4] for e in memo})
     new_memo = []
     for e in memo:
-        new_memo.append((name(e[0]), e[1], name(e[2]), e[3], order.index(e[4]) if model.ttl else 0))
+        new_memo.append((name(e[0]), e[1], name(e[2]), e[3], order.index(e[4]) if model.ttl else 0, e[5]))
     result = (name(current), name(pinned), tuple(new_memo), cycles, total)
     return result, {v: k for k, v in names.items()}
 

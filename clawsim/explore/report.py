@@ -60,6 +60,9 @@ def table(results: list[PointResult], sampled: pd.DataFrame | None) -> pd.DataFr
             if sampled is not None:
                 for part in ("mean", "ci95", "min", "max"):
                     row[f"{m}_sampled_{part}"] = float(sampled.iloc[i][f"{m}_{part}"])
+        if sampled is not None:
+            row["beyond_sampled"] = ", ".join(m for m in SHOWN if row[f"{m}_worst"] > row[f"{m}_sampled_max"])
+            row["below_sampled"] = ", ".join(m for m in SHOWN if row[f"{m}_worst"] < row[f"{m}_sampled_max"])
         row["properties"] = "; ".join(f"{v.property.text}: {'holds' if v.holds else 'FAILS'}" for v in r.verdicts)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -166,6 +169,19 @@ def sampled_cell(row: pd.Series, m: str) -> str:
     return f"{_cell(round(row[f'{m}_sampled_mean'], 1))}{half} ({_cell(lo)}-{_cell(hi)})"
 
 
+def beyond(row: pd.Series, m: str) -> str:
+    """How the worst case compares with the sampled runs: beyond their maximum (and by how much),
+    reached, or (a finding about the bounds) below a run's value: schedules the bounds cut off."""
+    if f"{m}_sampled_max" not in row:
+        return ""
+    worst, most = float(row[f"{m}_worst"]), float(row[f"{m}_sampled_max"])
+    if most > worst:
+        return f"a sampled run exceeds it ({_cell(most)}): the bounds leave out schedules the engine ran"
+    if worst > most:
+        return f"beyond every sampled run (max {_cell(most)}; +{_cell(round(worst - most, 1))})"
+    return "reached by a sampled run"
+
+
 def markdown(
     scenario: Scenario,
     results: list[PointResult],
@@ -178,9 +194,13 @@ def markdown(
     for i, r in enumerate(results):
         row = frame.iloc[i]
         lines += [f"## {r.label}", "", _search_line(r), ""]
-        lines += ["| metric | best | worst | sampled mean ± 95 % CI (min-max) |", "|---|---|---|---|"]
+        lines += [
+            "| metric | best | worst | sampled mean ± 95 % CI (min-max) | worst vs the sampled runs |",
+            "|---|---|---|---|---|",
+        ]
         for m in SHOWN:
-            lines.append(f"| {m} | {_cell(row[f'{m}_best'])} | {_cell(row[f'{m}_worst'])} | {sampled_cell(row, m)} |")
+            best, worst = _cell(row[f"{m}_best"]), _cell(row[f"{m}_worst"])
+            lines.append(f"| {m} | {best} | {worst} | {sampled_cell(row, m)} | {beyond(row, m)} |")
         lines.append("")
         for v in r.verdicts:
             state = (

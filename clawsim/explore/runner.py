@@ -110,7 +110,7 @@ def _worst_path(model: Model, search: Search, max_states: int) -> Path:
     """A schedule reaching the most scans: with the fewest activations where the search was
     exhaustive (the list of choices a reader has to follow is shortest)."""
     worst = search.extremes.metric("scans")[1]
-    if search.mode == "exhaustive":
+    if search.mode == "exhaustive" and search.states * (worst + 1) <= max_states:  # else too costly to minimise
         try:
             path = minimal(model, "scans", int(worst), lambda v: v >= worst, max_states)
         except TooLarge:
