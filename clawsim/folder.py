@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import glob
 import os
 import shutil
 import signal
@@ -184,8 +185,8 @@ def _remove(path: Path) -> None:
 
 
 def recover(out: Path) -> str | None:
-    """Repair what a crashed ``replace`` left beside ``out`` (call it holding the lock); returns
-    a sentence saying what was repaired, or None."""
+    """Repair what a crashed ``replace`` (or a killed write of the file ``out``) left beside
+    ``out`` (call it holding the lock); returns a sentence saying what was repaired, or None."""
     said = None
     for path in _leftovers(out, "new"):
         _remove(path)
@@ -197,6 +198,8 @@ def recover(out: Path) -> str | None:
         said = f"{out}: finished the swap of a result set that a killed clawsim had completed"
     for path in _leftovers(out, "old"):
         _remove(path)
+    for path in out.parent.glob(f".{glob.escape(out.name)}.*.tmp"):  # a killed write of a file OUT
+        path.unlink(missing_ok=True)
     return said
 
 

@@ -143,6 +143,13 @@ def test_report_trace_and_fit_refuse_a_folder_another_command_holds(finished, tm
     assert tree(out) == before and not (tmp_path / "traces").exists() and not (tmp_path / "fit.yaml").exists()
 
 
+def test_fit_removes_the_temporary_file_a_killed_fit_left(tmp_path):
+    timeline = ROOT / "tests" / "data" / "timelines" / "2026.6.8-rows30-flipperon.jsonl"
+    (tmp_path / ".fit.yaml.k1ll3d.tmp").write_bytes(b"half a fitted scenario")
+    assert _cli("fit", timeline, "-o", tmp_path / "fit.yaml", "-n", "2").exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.yaml"]
+
+
 @pytest.mark.parametrize("command", ["report", "trace", "fit"])
 def test_a_stop_signal_at_any_write_of_report_trace_or_fit_leaves_the_old_files(
     finished, tmp_path, command, monkeypatch
