@@ -150,6 +150,7 @@ def test_fit_removes_the_temporary_file_a_killed_fit_left(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.yaml"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["report", "trace", "fit"])
 def test_a_stop_signal_at_any_write_of_report_trace_or_fit_leaves_the_old_files(
     finished, tmp_path, command, monkeypatch

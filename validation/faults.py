@@ -241,6 +241,8 @@ def _lock(trial: Path, case: Case) -> Path:
 
 
 def start(trial: Path, case: Case, args: tuple[str, ...] | None = None) -> subprocess.Popen:
+    """The command as a terminal starts it: SIGINT not ignored, even when this script runs in
+    the background (where it is, and clawsim, by design, would keep ignoring it)."""
     return subprocess.Popen(
         [sys.executable, "-m", "clawsim", *(args or case.args)],
         cwd=trial,
@@ -248,6 +250,7 @@ def start(trial: Path, case: Case, args: tuple[str, ...] | None = None) -> subpr
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
@@ -281,9 +284,10 @@ def recover(trial: Path, case: Case) -> tuple[bool, int | None]:
 
 def judge(tally: Tally, trial: Path, case: Case, before: dict, reference: dict, on_disk: int, kept: int) -> None:
     """Recover the trial after a fault and count what happened."""
+    complete = tree(trial / case.watched) == reference  # the fault landed after the new set was in
     ok, reused = recover(trial, case)
-    lost = max(on_disk, kept) - (reused or 0) if max(on_disk, kept) else 0
-    tally.runs_lost += max(lost, 0)
+    if not complete:
+        tally.runs_lost += max(max(on_disk, kept) - (reused or 0), 0)
     final = tree(trial / case.watched)
     if ok and not leftovers(trial) and readable(trial):
         tally.recovered += 1
