@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import json
 import os
 import signal
@@ -161,7 +162,7 @@ def test_a_stop_signal_at_any_write_of_report_trace_or_fit_leaves_the_old_files(
     timeline = ROOT / "tests" / "data" / "timelines" / "2026.6.8-rows30-flipperon.jsonl"
     args, folder = {
         "report": (["report", out, "--html"], out),
-        "trace": (["trace", tmp_path / "s.yaml"], tmp_path / "results"),
+        "trace": (["trace", tmp_path / "s.yaml", "--run", "0"], tmp_path / "results"),
         "fit": (["fit", timeline, "-o", tmp_path / "fit.yaml", "-n", "2", "--force"], tmp_path / "fit.yaml"),
     }[command]
     monkeypatch.chdir(tmp_path)  # trace's default folder: the traces/ of results/NAME/HASH, under it
@@ -285,17 +286,16 @@ def test_a_full_disk_at_each_write_is_one_line_and_leaves_the_previous_results(
     out, _ = finished
     timeline = ROOT / "tests" / "data" / "timelines" / "2026.6.8-rows30-flipperon.jsonl"
     args = {
-        "run": ["run", tmp_path / "s.yaml", "--out", out, "--html", "--trace", "--force"],
+        "run": ["run", tmp_path / "s.yaml", "--out", out, "--html", "--force"],  # trace files: below
         "report": ["report", out, "--html"],
-        "trace": ["trace", tmp_path / "s.yaml", "--out", tmp_path / "traces"],
+        "trace": ["trace", tmp_path / "s.yaml", "--out", tmp_path / "traces", "--run", "0"],
         "fit": ["fit", timeline, "-o", tmp_path / "fit.yaml", "-n", "2", "--force"],
     }[command]
     assert _cli(*args).exit_code == 0
     faults = {}
     for where in ("file", "journal", "lock", "staging"):
-        n = 0
-        while True:
-            n += 1
+        # every write, in turn; of the journal's 9 (8 runs): the header, the first and last run
+        for n in [1, 2, 9, 10] if where == "journal" else itertools.count(1):
             before = _without_journals(tree(tmp_path))
             with _fail_at(monkeypatch, where, n) as reached:
                 result = _cli(*args)
