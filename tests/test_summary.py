@@ -45,6 +45,7 @@ def test_a_saturated_point_is_an_answer_in_the_table_and_one_warning(overload):
     warnings = [line for line in stderr.splitlines() if "warning: saturated" in line]
     assert len(warnings) == 1
     assert "registry.fix=none, actors.0.rate_per_s=300: 4/4 runs did not finish the list" in warnings[0]
+    assert "rate_per_s=100" not in warnings[0]
 
 
 def test_fail_on_saturation_exits_1_after_writing_the_results(tmp_path):
@@ -58,6 +59,10 @@ def test_index_md_and_every_chart_leave_halted_runs_out(overload):
     *_, out = overload
     frame, scenario, _ = clawsim.read_results(out)
     assert not frame.loc[frame["actors.0.rate_per_s"] == 300, "completed"].any()
+    clawsim.report.write_report(out, html=True)
+    assert "Saturated: `registry.fix` = none" in (out / "index.html").read_text().replace("<code>", "`").replace(
+        "</code>", "`"
+    )
     index = (out / "index.md").read_text()
     assert "**Saturated**" in index and "`actors.0.rate_per_s` = 300: 4/4 runs did not finish the list" in index
     assert "| 0 of 4 | 1.52 | saturated |" in index
@@ -144,3 +149,17 @@ def test_offered_load_is_what_the_actors_ask_of_the_thread():
         offered_load(scenario("actors: [{name: t, kind: poisson, rate_per_s: 5, lookups: 1}]"))
     assert offered_load(scenario("list: {rows: 5}")) == 0.0
     assert np.isfinite(offered_load(scenario("actors: [{name: t, kind: poisson, rate_per_s: 300, work_ms: 5}]")))
+
+
+def test_a_point_whose_lists_finish_under_an_offered_load_above_1_is_named_too(tmp_path):
+    """One poisson actor at 300/s with 5 ms of work (load 1.5) and a 100-row list: the lists
+    finish before the backlog reaches the halting limit, so the runs complete, yet the loop
+    cannot keep up; the warning, index.md and --fail-on-saturation say so."""
+    file = tmp_path / "overload.yaml"
+    file.write_text(
+        "name: overload\nlist: {rows: 100}\nactors: [{name: t, kind: poisson, rate_per_s: 1, work_ms: 5}]\n"
+    )
+    args = ("run", str(file), "--sweep", "actors.0.rate_per_s=1,100,300", "-n", "3", "-o", str(tmp_path / "o"))
+    code, _, stderr = _cli(*args, "--fail-on-saturation")
+    assert code == 1 and "actors.0.rate_per_s=300: offered load 1.50 >= 1" in stderr and "=100:" not in stderr
+    assert "**Overloaded**: `actors.0.rate_per_s` = 300 (load 1.50)" in (tmp_path / "o" / "index.md").read_text()

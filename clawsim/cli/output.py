@@ -139,17 +139,27 @@ def print_saved(frame: Any, scenario: Any) -> None:
     print_table(rows, columns, [*others, *paired], terminal_width(), [*others, *paired, "scans", "list_ms"], HINT)
 
 
-def saturated_points(frame: Any) -> list[str]:
+def saturated_points(frame: Any, scenario: Any = None) -> list[str]:
     """The sweep points where a run did not finish its lists, as ``path=value, ...: k/n runs
-    did not finish the list`` (``report.stats.saturation``)."""
-    from ..report.stats import saturation
+    did not finish the list`` (``report.stats.saturation``), then, given the scenario, those
+    whose runs finished under an offered load >= 1 (``report.stats.overloaded``)."""
+    from ..report.stats import overloaded, saturation
 
     params = _params(frame) or ["point"]
-    return [
-        ", ".join(f"{p}={_cell(p, r[p], params)}" for p in params)
-        + f": {r['halted']}/{r['runs']} runs did not finish the list"
+
+    def where(r: dict[str, Any]) -> str:
+        return ", ".join(f"{p}={_cell(p, r[p], params)}" for p in params)
+
+    out = [
+        f"{where(r)}: {r['halted']}/{r['runs']} runs did not finish the list (left out of every mean)"
         for r in saturation(frame, params).to_dict(orient="records")
     ]
+    if scenario is not None:
+        out += [
+            f"{where(r)}: offered load {r['load']:.2f} >= 1, its lists finished but the backlog grows as long as a run lasts"
+            for r in overloaded(frame, scenario, params).to_dict(orient="records")
+        ]
+    return out
 
 
 def _cell(column: str, value: Any, params: list[str]) -> str:

@@ -173,12 +173,9 @@ def run(
         if cluster is not None:
             cluster.close()
     print_records(result.frame, format, result.scenario, per_run)
-    saturated = saturated_points(result.frame)
+    saturated = saturated_points(result.frame, result.scenario)
     if saturated:
-        note(
-            "warning: saturated (the loop could not keep up; those runs are left out of every mean): "
-            + "; ".join(saturated)
-        )
+        note("warning: saturated, the loop could not keep up: " + "; ".join(saturated))
     if result.report:
         charts = sum(1 for p in result.report if p.suffix == ".png")
         note(f"report: {result.out / 'index.md'} ({charts} chart{'s' if charts != 1 else ''})")

@@ -28,6 +28,7 @@ from .stats import (
     growth_table,
     implausible_affine,
     load_table,
+    overloaded,
     paired_differences,
     saturation,
     summarize,
@@ -111,18 +112,28 @@ def _saved_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 def saturation_text(frame: pd.DataFrame, scenario: Scenario) -> str:
     """One paragraph naming the saturated points, or "" when every run finished its lists."""
     dims = dimensions(scenario) or ["point"]
-    table = saturation(frame, dims)
-    if table.empty:
-        return ""
-    points = "; ".join(
-        ", ".join(f"`{d}` = {r[d]}" for d in dims) + f": {r['halted']}/{r['runs']} runs did not finish the list"
-        for r in table.to_dict(orient="records")
-    )
-    return (
-        f"**Saturated**: {points}. The loop could not keep up (the actors' offered load, or the list with "
-        "them, asked for more than the thread can give), so those runs stopped before their lists ended; "
-        "their counts and times are left out of every mean, table and chart (marked there)."
-    )
+    table, high = saturation(frame, dims), overloaded(frame, scenario, dims)
+    parts = []
+    if not table.empty:
+        points = "; ".join(
+            ", ".join(f"`{d}` = {r[d]}" for d in dims) + f": {r['halted']}/{r['runs']} runs did not finish the list"
+            for r in table.to_dict(orient="records")
+        )
+        parts.append(
+            f"**Saturated**: {points}. The loop could not keep up (the actors' offered load, or the list with "
+            "them, asked for more than the thread can give), so those runs stopped before their lists ended; "
+            "their counts and times are left out of every mean, table and chart (marked there)."
+        )
+    if not high.empty:
+        points = "; ".join(
+            ", ".join(f"`{d}` = {r[d]}" for d in dims) + f" (load {r['load']:.2f})"
+            for r in high.to_dict(orient="records")
+        )
+        parts.append(
+            f"**Overloaded**: {points}: the actors' offered load is at least 1, so the loop's backlog grows for as "
+            "long as a run lasts; these lists finished, but their numbers depend on how long they ran."
+        )
+    return "\n\n".join(parts)
 
 
 def _growth_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

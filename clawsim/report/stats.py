@@ -363,3 +363,18 @@ def saturation(frame: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     runs["halted"] = (~runs["completed"].astype(bool)).astype(int)
     table = runs.groupby(list(by), sort=False, dropna=False).agg(halted=("halted", "sum"), runs=("halted", "size"))
     return table[table["halted"] > 0].reset_index()
+
+
+def overloaded(frame: pd.DataFrame, scenario: Scenario, by: Sequence[str]) -> pd.DataFrame:
+    """The points whose runs all finished although the actors' offered load is >= 1 (the
+    backlog grows for as long as a run lasts, so its numbers depend on the run's length):
+    the ``by`` columns and ``load``. Empty when there is none, or no load is known."""
+    loads = load_table(scenario, by)
+    if loads is None:
+        return pd.DataFrame(columns=[*by, "load"])
+    halted = saturation(frame, by)
+    high = loads[loads["load"] >= 1]
+    if not halted.empty:
+        high = high.merge(halted[list(by)], on=list(by), how="left", indicator=True)
+        high = high[high["_merge"] == "left_only"].drop(columns="_merge")
+    return high.reset_index(drop=True)
