@@ -11,7 +11,8 @@ new kind of step fails mypy in every consumer until each one handles it. The Nod
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..scenario import CostMs, ListSpec
@@ -96,10 +97,29 @@ Step = Pin | Setup | HoistedLookups | Yield | Rows | AwaitIO
 PIN = Pin()
 
 
-def list_steps(spec: ListSpec, pinned: bool) -> Iterator[Step]:
+CACHED_ROWS = 20_000  # lists up to this many rows keep their steps (at most ~4,000 small objects)
+CACHED_LISTS = 16  # (spec, pinned) pairs kept: a sweep point's replications share one
+
+
+def list_steps(spec: ListSpec, pinned: bool) -> Iterable[Step]:
     """The steps of one list, in the order Node runs them; ``pinned``: the list runs inside
     the pin (``RegistrySpec.pinned``). A hoisted mode yields its step even with 0 lookups; a
-    setup of 0 ms (the default) yields none."""
+    setup of 0 ms (the default) yields none.
+
+    The steps depend on nothing but ``(spec, pinned)`` and are frozen, so a list of up to
+    ``CACHED_ROWS`` rows gets them made once and shared by every run (a tuple); a longer one
+    gets them made as it walks (bounded memory)."""
+    if spec.rows <= CACHED_ROWS:
+        return _cached_steps(spec, pinned)
+    return _steps(spec, pinned)
+
+
+@functools.lru_cache(maxsize=CACHED_LISTS)
+def _cached_steps(spec: ListSpec, pinned: bool) -> tuple[Step, ...]:
+    return tuple(_steps(spec, pinned))
+
+
+def _steps(spec: ListSpec, pinned: bool) -> Iterator[Step]:
     if pinned:
         yield PIN
     if spec.setup_ms != 0:
