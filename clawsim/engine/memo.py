@@ -156,6 +156,23 @@ class MetadataCache:
             stale += self.stale(workspace, entry)
         return stale
 
+    def hits_in_place(self, workspace: str, keys: tuple[Hashable, ...]) -> bool:
+        """Whether any number of rows of ``keys`` (distinct) hit on every lookup, none stale, and
+        leave the memo exactly as it is: the current snapshot serves them (the memo is not
+        touched), or they are the memo's most recent entries in lookup order (refreshing them
+        in that order gives the same order back), no TTL can expire them and a hit cannot be
+        stale (fingerprinted). O(keys): a dict walk from the recent end, no lookup."""
+        if self.current_snapshot == workspace:
+            return True
+        entries = self.memo.entries
+        if self.memo.ttl_ms is not None or not self.fingerprinted or len(entries) < len(keys):
+            return False
+        recent = reversed(entries)
+        for key in reversed(keys):
+            if next(recent) != key:
+                return False
+        return True
+
     def steady(self, workspace: str, keys: tuple[Hashable, ...], now: float, until: float) -> bool:
         """Whether these lookups keep hitting until ``until`` if nothing else runs."""
         return self.current_snapshot == workspace or self.memo.stable_for(keys, now, until)
