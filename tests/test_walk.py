@@ -6,6 +6,7 @@ import re
 
 from conftest import ROOT
 
+from clawsim.engine import walk
 from clawsim.engine.walk import PIN, AwaitIO, HoistedLookups, Rows, Yield, list_steps
 from clawsim.scenario import ListSpec, PerRowIO
 
@@ -59,3 +60,14 @@ def test_the_walk_exists_once():
     assert others == []
     for consumer in ("engine/listing.py", "analytic/immediate.py", "analytic/chain.py", "explore/model.py"):
         assert "list_steps(" in (ROOT / "clawsim" / consumer).read_text()
+
+
+def test_a_short_list_walks_steps_made_once_a_long_one_a_generator():
+    """Runs of one plan point share their spec object, and so its steps (made once); a list
+    longer than ``CACHED_ROWS`` is walked as it goes, with the same steps."""
+    short, long = ListSpec(rows=95, yield_every=10), ListSpec(rows=walk.CACHED_ROWS + 5, yield_every=10)
+    assert list_steps(short, True) is list_steps(short, True)
+    assert list(list_steps(short, True)) == list(walk._steps(short, True))
+    assert list_steps(short, False) != list_steps(short, True)
+    assert not isinstance(list_steps(long, False), tuple)
+    assert list(list_steps(long, False)) == list(walk._steps(long, False))

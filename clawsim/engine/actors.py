@@ -79,8 +79,8 @@ def start_actor(world: World, actor: ActorSpec, copy: int, stream: Stream) -> No
             def reflipper() -> Task:  # the PR's flipper: re-arms with setImmediate
                 if actor.start_ms:
                     yield Sleep(actor.start_ms)
-                while True:
-                    yield from activation(world, actor, names)
+                while True:  # activation's one step, inline: this runs on every loop iteration
+                    yield Work(activate(world, actor, next(names), loop.now))
                     yield IMMEDIATE
 
             loop.set_immediate(reflipper())

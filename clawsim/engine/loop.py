@@ -43,7 +43,6 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import simpy
 
 if TYPE_CHECKING:
@@ -162,12 +161,11 @@ class DelayProbe:
         if first >= last:
             return [0.0 for _ in percents]
         window = sorted((late, n) for _, late, n in self.samples[first:last])
-        values = np.array([late for late, _ in window])
-        cumulative = np.cumsum([n for _, n in window])
+        cumulative = list(itertools.accumulate(n for _, n in window))
         out = []
-        for percent in percents:
+        for percent in percents:  # plain Python: a window holds a few samples per list, often
             wanted = max(1, int(percent / 100 * cumulative[-1] + 0.5))
-            out.append(float(values[np.searchsorted(cumulative, wanted)]))
+            out.append(float(window[bisect.bisect_left(cumulative, wanted)][0]))
         return out
 
 

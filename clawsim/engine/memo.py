@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from itertools import repeat
 
 import numpy as np
 
@@ -116,9 +117,11 @@ class MetadataCache:
     def keys(self, workspace: str, lookups: int) -> tuple[Hashable, ...]:
         """Memo keys of lookups 0..n-1: (workspace, j), or (j,) for PR 77985's unkeyed cache
         (made once per workspace and count in a run, then a dict lookup)."""
+        if not lookups:
+            return ()
         made = self.made_keys.get((workspace, lookups))
         if made is None:
-            made = tuple((workspace, j) if self.keyed else (j,) for j in range(lookups))
+            made = tuple(zip(repeat(workspace), range(lookups))) if self.keyed else tuple(zip(range(lookups)))
             self.made_keys[(workspace, lookups)] = made
         return made
 

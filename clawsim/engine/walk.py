@@ -11,7 +11,6 @@ new kind of step fails mypy in every consumer until each one handles it. The Nod
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -109,14 +108,20 @@ def list_steps(spec: ListSpec, pinned: bool) -> Iterable[Step]:
     The steps depend on nothing but ``(spec, pinned)`` and are frozen, so a list of up to
     ``CACHED_ROWS`` rows gets them made once and shared by every run (a tuple); a longer one
     gets them made as it walks (bounded memory)."""
-    if spec.rows <= CACHED_ROWS:
-        return _cached_steps(spec, pinned)
-    return _steps(spec, pinned)
+    if spec.rows > CACHED_ROWS:
+        return _steps(spec, pinned)
+    made = _MADE.get((id(spec), pinned))
+    if made is not None and made[0] is spec:  # the same spec object: a plan point's runs share it
+        return made[1]
+    steps = tuple(_steps(spec, pinned))
+    if len(_MADE) >= CACHED_LISTS:
+        del _MADE[next(iter(_MADE))]  # the oldest
+    _MADE[(id(spec), pinned)] = (spec, steps)  # holding spec keeps its id from being reused
+    return steps
 
 
-@functools.lru_cache(maxsize=CACHED_LISTS)
-def _cached_steps(spec: ListSpec, pinned: bool) -> tuple[Step, ...]:
-    return tuple(_steps(spec, pinned))
+# Steps made, by the identity of their spec (hashing a spec costs more than walking a short list).
+_MADE: dict[tuple[int, bool], tuple[ListSpec, tuple[Step, ...]]] = {}
 
 
 def _steps(spec: ListSpec, pinned: bool) -> Iterator[Step]:
