@@ -99,7 +99,14 @@ def decomposition_frame(terms: Terms) -> Any:
     theta, cov = terms.vector(), terms.covariance()
     mean_counts = np.mean([terms.count_vector(c) for c in terms.counts], axis=0)
     mean_list = fmean(c.list_ms for c in terms.counts)
-    identified = {"miss_overhead_ms": terms.value("miss_overhead_ms"), "yield_ms": terms.value("yield_ms")}
+    seen = {
+        key: any(getattr(c, attr) for c in terms.counts) for key, attr in (("hit_ms", "hits"), ("scan_ms", "misses"))
+    }
+    identified = {
+        "miss_overhead_ms": terms.value("miss_overhead_ms"),
+        "yield_ms": terms.value("yield_ms"),
+        **{key: 0.0 if was else None for key, was in seen.items()},
+    }
     out = []
     for i, key in enumerate(COUNTS):
         name, how = TERM_NAMES[key]
@@ -115,7 +122,7 @@ def decomposition_frame(terms: Terms) -> Any:
                 "count": float(mean_counts[i]),
                 "ms_per_list": ms,
                 "share": ms / mean_list if mean_list else None,
-                "how": how if known else "not identified: the row loops have none",
+                "how": how if known else "not identified: the lists have none",
             }
         )
     return pd.DataFrame(out)
