@@ -9,7 +9,11 @@ per-yield term holds what concurrent callbacks did in the loop's turn, so a pred
 the fitted install's actors charges no yields (and one with actors from an idle fit charges only
 the idle turn: a callback never seen cannot be priced).
 
-The 95 % prediction interval is for one new list, on the log scale:
+The point prediction is the median list: the terms' mean on the simulated counts times
+``exp(center)``, the median of log(observed / fitted) over the fitted lists (a process that runs
+slow runs all of its list slow, so the lists' time is skewed and its mean lies above its median;
+validation judges medians). The 95 % prediction interval is for one new list, around that median
+on the log scale:
 ``sd^2 = (x' S x + run variance) / mean^2 + spread^2 (1 + 1/n)``, where ``x' S x`` is the terms'
 covariance on the predicted counts, the run variance is the spread of the simulated lists' time
 (e.g. Poisson turns making more or fewer scans), and ``spread`` the standard deviation of
@@ -116,6 +120,7 @@ def predict(terms: Terms, counts: Sequence[ListCounts], label: str) -> Predictio
             )
     per_run = x @ theta
     mean = float(per_run.mean())
+    median = mean * math.exp(terms.center)  # the median list: the mean's terms times the median run factor
     n = len(terms.counts)
     spread = terms.spread if terms.spread is not None else 0.0
     run_var = float(per_run.var(ddof=1)) if len(per_run) > 1 else 0.0
@@ -129,9 +134,9 @@ def predict(terms: Terms, counts: Sequence[ListCounts], label: str) -> Predictio
         float(needs[2]),
         float(needs[3]),
         float(needs[5]),
-        mean,
-        mean * math.exp(-q * log_sd),
-        mean * math.exp(q * log_sd),
+        median,
+        median * math.exp(-q * log_sd),
+        median * math.exp(q * log_sd),
         terms.spread is not None,
         tuple(float(v) for v in needs * theta),
     )

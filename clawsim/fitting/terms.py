@@ -91,7 +91,9 @@ class Terms:
     """The fitted terms. ``coef``/``cov``: the stretch regression (``COLUMNS``; NaN where not
     identified); ``fixed_ms``: each list's fixed part; ``hit_ms``/``scan_ms``: mean span and its
     variance of the mean; ``spread``: the standard deviation of log(observed / fitted list_ms)
-    over the lists (None with one list: run-to-run spread not seen); ``counts`` per list."""
+    over the lists (None with one list: run-to-run spread not seen) and ``center`` the median of
+    that log ratio (0 with one list: the median list is the fitted one times ``exp(center)``, since
+    a slow process slows all of its list); ``counts`` per list."""
 
     coef: np.ndarray
     cov: np.ndarray
@@ -102,6 +104,7 @@ class Terms:
     scan_ms: tuple[float, float]
     spread: float | None
     counts: tuple[ListCounts, ...]
+    center: float = 0.0
 
     def value(self, name: str) -> float | None:
         """A regression term's value (None where not identified)."""
@@ -208,8 +211,9 @@ def fit_terms(
     rest[1] = draft.row_cost_ms
     fixed = tuple(c.list_ms - c.spans_ms - float(draft.count_vector(c) @ rest) for c in counts)
     fitted = Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, None, counts)
-    spread = None
+    spread, center = None, 0.0
     if len(counts) > 1:
         ratios = [math.log(c.list_ms / fitted.predicted_ms(c)) for c in counts if fitted.predicted_ms(c) > 0]
         spread = float(np.std(ratios, ddof=1)) if len(ratios) > 1 else None
-    return Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, spread, counts)
+        center = float(np.median(ratios)) if ratios else 0.0
+    return Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, spread, counts, center)
