@@ -140,7 +140,7 @@ def test_harness_reads_a_file_and_rejects_bad_input(tmp_path):
     assert out.returncode == 0, out.stderr
     record = json.loads(out.stdout)
     assert (record["scans"], record["lookups"], record["yields"]) == (2, 40, 1)
-    for bad in ("{not json", json.dumps({"sweep": {"list.rows": [1, 2]}}), json.dumps({"memo": {"policy": "fifo"}})):
+    for bad in ("{not json", json.dumps({"sweep": {"list.rows": [1, 2]}}), json.dumps({"memo": {"policy": "mru"}})):
         out = subprocess.run(["node", harness, "-"], input=bad, capture_output=True, text=True, timeout=60)
         assert out.returncode == 2 and out.stderr.startswith("harness: ")
 
