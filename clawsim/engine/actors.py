@@ -18,8 +18,8 @@ import numpy as np
 
 from ..scenario import ActorSpec, BurstActor, ImmediateActor, IntervalActor, PoissonActor
 from . import trace
-from .arrivals import PoissonSource
 from .loop import IMMEDIATE, Sleep, Task, Work
+from .sources import PoissonSource
 from .world import World
 
 Stream = Callable[[], np.random.Generator]  # a copy's random stream, made when first called

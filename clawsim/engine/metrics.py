@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # Columns of a results table, in order, after the run/point/replication/list_index keys
 # and the swept parameters. The README's "Results" section explains each one.
@@ -58,7 +59,7 @@ class ListStats:
         self.flips = flips - self.flips_at_start
         self.changes = changes - self.changes_at_start
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, Any]:
         """``list_index`` and the ``LIST_METRICS``, in that order (fields read directly: a run
         makes one record per list, and a generic deep copy would cost more than a small run)."""
         end_ms = self.start_ms if self.end_ms is None else self.end_ms

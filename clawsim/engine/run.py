@@ -7,6 +7,8 @@ close what is still open, then copy the run-level figures onto every list's reco
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import simpy
 
@@ -112,7 +114,7 @@ def simulate_once(
     engine: str | None = None,
     tracer: Tracer | None = None,
     chooser: Chooser = SEEDED,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Simulate one run of a resolved scenario; one record (a dict) per list.
 
     ``stream`` picks the random streams (``run_streams``): stream 0 draws scan costs; stream k (k >= 1) drives the k-th actor copy, in the
@@ -152,7 +154,7 @@ def simulate_once(
     return [{**stats.record(), **{k: run_values[k] for k in RUN_METRICS}} for stats in world.stats.lists]
 
 
-def simulate_run(spec: RunSpec) -> list[dict]:
+def simulate_run(spec: RunSpec) -> list[dict[str, Any]]:
     """Records of one planned run, keyed by run, point, replication and swept values."""
     keys = {"run": spec.run, "point": spec.point, "replication": spec.replication, **dict(spec.params)}
     return [{**keys, **record} for record in simulate_once(spec.scenario, spec.stream)]

@@ -121,7 +121,8 @@ class PoissonSource:
         copies = drawn
         number = self.counters[copies] + _ranks(copies, self.copies)
         self.counters += np.bincount(copies, minlength=self.copies)
-        return number % self.k
+        names: np.ndarray = number % self.k
+        return names
 
     def _named(self, code: int) -> str:
         return f"{self.actor.name}/{code}"

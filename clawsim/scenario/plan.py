@@ -127,4 +127,5 @@ def point_scenario(base: Scenario, assignment: dict[str, Any]) -> Scenario:
 
 def resolved_yaml(scenario: Scenario) -> str:
     """The scenario with every default filled in, as YAML (written beside results)."""
-    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False)
+    text: str = yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False)
+    return text

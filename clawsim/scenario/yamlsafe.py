@@ -28,7 +28,7 @@ def short(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-class BoundedLoader(yaml.SafeLoader):
+class BoundedLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no type stubs here
     """A SafeLoader that refuses, while composing (before anything is expanded): nesting deeper
     than ``MAX_DEPTH``, more than ``MAX_NODES`` nodes once every alias is counted as the nodes
     it stands for (a billion-laughs bomb is ~1 KB of text), an alias inside its own anchor,
@@ -130,7 +130,7 @@ def _key_is(node: yaml.Node, part: Any) -> bool:
     if not isinstance(node, yaml.ScalarNode):
         return False
     if node.tag == _STR or node.value == str(part):
-        return node.value == str(part)
+        return bool(node.value == str(part))
     try:
         return str(_KEYS.construct_object(node)) == str(part)
     except yaml.YAMLError:
