@@ -22,6 +22,8 @@ from clawsim.scenario import ActorKind, ActorSpec, MemoSpec, Scenario, plan
 from clawsim.scenario.messages import _UNION_TAGS
 from clawsim.scenario.policy import PolicyName, memo_policy
 
+pytestmark = pytest.mark.fast  # the inner loop: python -m pytest -m fast (seconds)
+
 DATA = ROOT / "tests" / "data" / "nodecheck"
 
 

@@ -9,6 +9,8 @@ from conftest import SCENARIOS, run
 
 import clawsim
 
+pytestmark = pytest.mark.fast  # the inner loop: python -m pytest -m fast (seconds)
+
 
 def test_pr90819_harness_reproduces_the_published_table():
     frame = clawsim.simulate(clawsim.load_scenario(SCENARIOS / "pr90819-harness.yaml"))

@@ -14,6 +14,8 @@ import clawsim
 from clawsim.cli import app
 from clawsim.scenario.bounds import MAX_DEPTH, MAX_FILE_BYTES, MAX_NODES
 
+pytestmark = pytest.mark.fast  # the inner loop: python -m pytest -m fast (seconds)
+
 
 def billion_laughs() -> str:
     """~1 KB that a naive loader expands to 9^9 (~387 million) strings."""

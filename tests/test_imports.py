@@ -12,7 +12,10 @@ import ast
 import graphlib
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
+
+pytestmark = pytest.mark.fast  # the inner loop: python -m pytest -m fast (seconds)
 
 PACKAGE = ROOT / "clawsim"
 

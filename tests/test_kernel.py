@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import simpy
 
 from clawsim.engine.loop import IMMEDIATE, EventLoop, Sleep, Work, timer_due
 from clawsim.engine.memo import Memo
 from clawsim.engine.registry import ROOT_CONTEXT, Registry
 from clawsim.scenario import MemoSpec
+
+pytestmark = pytest.mark.fast  # the inner loop: python -m pytest -m fast (seconds)
 
 
 def _loop() -> EventLoop:

@@ -11,6 +11,8 @@ import clawsim
 from clawsim.cli import app
 from clawsim.scenario import ScenarioError
 
+pytestmark = pytest.mark.fast  # the inner loop: python -m pytest -m fast (seconds)
+
 BAD = {
     "wrong_type": ("list:\n  rows: abc\n", 2, "list.rows: Input should be a valid integer"),
     "float_rows": ("list:\n  rows: 1.5\n", 2, "list.rows: Input should be a valid integer"),

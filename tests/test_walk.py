@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import ROOT
 
 from clawsim.engine import walk
 from clawsim.engine.walk import PIN, AwaitIO, HoistedLookups, Rows, Yield, list_steps
 from clawsim.scenario import ListSpec, PerRowIO
+
+pytestmark = pytest.mark.fast  # the inner loop: python -m pytest -m fast (seconds)
 
 
 def test_the_steps_of_a_pinned_hoisted_list_with_reads():

@@ -9,6 +9,8 @@ import clawsim
 from clawsim import Scenario, ScenarioError, load_scenario
 from clawsim.scenario.overrides import apply_overrides, parse_override
 
+pytestmark = pytest.mark.fast  # the inner loop: python -m pytest -m fast (seconds)
+
 HARNESS = ROOT / "scenarios" / "pr90819-harness.yaml"
 
 
