@@ -48,6 +48,23 @@ WATCH_EVERY_S = 1.0  # how often a stalled sweep asks ``watch`` whether its work
 Watch = Callable[[], "str | None"]
 
 
+def run_cost(scenario: Scenario) -> float:
+    """A run's expected wall cost, in units of one row batch, for a progress bar's time left.
+
+    A run costs a fixed part plus its loop's batches (its yields, and each awaited row read):
+    on scenarios/rows-x-concurrency.yaml one run took ~0.17 ms plus ~8.5 us per batch. Its
+    activations are left out: the aggregated engine serves a poll phase's arrivals together,
+    and estimating them (from a guessed list duration) made the estimate worse on
+    benchmarks/sensitivity.yaml. Only ratios between points matter: the bar measures its
+    rate in these units as runs finish (benchmarks/bench_eta.py compares it with the truth)."""
+    spec = scenario.list
+    per_list = (-(-spec.rows // spec.yield_every) if spec.yield_every else 1) + spec.io_rows
+    return spec.lists_per_run * (FIXED_RUN_COST + per_list)
+
+
+FIXED_RUN_COST = 20.0  # a run's cost besides its batches, in batches (see run_cost)
+
+
 def records_frame(records: Iterable[dict], scenario: Scenario) -> pd.DataFrame:
     """The results table: keys, swept parameters, list metrics, run metrics, by run."""
     rows = sorted(records, key=lambda r: (r["run"], r["list_index"]))

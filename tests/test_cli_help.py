@@ -128,3 +128,29 @@ def test_html_without_the_report_is_refused_and_wall_time_is_the_commands(tmp_pa
     match = re.match(r"clawsim: done in ([0-9.]+) s \(2 runs simulated in ([0-9.]+) s\)", line)
     assert match, line
     assert float(match.group(1)) >= float(match.group(2))
+
+
+def test_the_time_left_weighs_the_runs_to_come_by_their_cost(monkeypatch):
+    import clawsim.cli.run as run_cli
+    from clawsim.sweep import run_cost
+
+    scenario = clawsim_scenario("rows-x-concurrency.yaml")
+    costs = run_cli._Costs(scenario)
+    total_runs = 84 * 20
+    assert costs.done(0) == 0 and costs.done(total_runs) == pytest.approx(costs.total)
+    # list.rows varies slowest and grows: half the runs are far less than half the work
+    assert costs.done(total_runs // 2) < 0.2 * costs.total
+    one = scenario.with_values({"list.rows": 10})
+    assert run_cost(one.with_values({"list.rows": 10_000})) > 40 * run_cost(one)
+    assert run_cost(one.with_values({"list.rows": 10_000, "list.yield_every": 0})) == run_cost(
+        one.with_values({"list.yield_every": 0})
+    )
+    monkeypatch.setattr(run_cli, "COSTED_POINTS", 10)  # too many points to cost: by run count
+    uniform = run_cli._Costs(scenario)
+    assert uniform.cost == [] and uniform.done(840) == 840 and uniform.total == total_runs
+
+
+def clawsim_scenario(name: str):
+    from clawsim import load_scenario
+
+    return load_scenario(ROOT / "scenarios" / name)

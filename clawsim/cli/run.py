@@ -189,8 +189,42 @@ def run(
         raise typer.Exit(1)
 
 
+COSTED_POINTS = 20_000  # plans with more points have an ETA by run count (costing them would take seconds)
+
+
+class _Costs:
+    """The expected cost of the first ``done`` runs of a plan (``sweep.run_cost`` of each
+    point), so that the time left weighs the runs still to come by what they cost, not by
+    their number. Runs finish about in plan order (a pool works a few chunks ahead), so
+    the first ``done`` runs stand for the ``done`` finished ones."""
+
+    def __init__(self, scenario: Any):
+        from ..scenario import plan
+        from ..sweep import run_cost
+
+        runs = plan(scenario)
+        self.runs, self.replications = runs.runs, runs.replications
+        self.cost: list[float] = []  # per point; empty: every run costs 1 (a plan too big to cost)
+        if runs.points <= COSTED_POINTS:
+            self.cost = [run_cost(runs[p * runs.replications].scenario) for p in range(runs.points)]
+        self.before = [0.0]
+        for cost in self.cost:
+            self.before.append(self.before[-1] + cost * self.replications)
+
+    @property
+    def total(self) -> float:
+        return self.before[-1] if self.cost else float(self.runs)
+
+    def done(self, runs: int) -> float:
+        if not self.cost:
+            return float(runs)
+        point, replication = divmod(runs, self.replications)
+        return self.before[point] + (replication * self.cost[point] if point < len(self.cost) else 0.0)
+
+
 def _run_with_progress(scenario: Any, out: Path | None, **options: Any) -> Any:
-    """``clawsim.api.run`` with its status lines on stderr and, on a terminal, a progress bar."""
+    """``clawsim.api.run`` with its status lines on stderr and, on a terminal, a progress bar
+    whose time left weighs the remaining runs by their expected cost (``_Costs``)."""
     from rich.console import Console
 
     from ..api import run as run_api
@@ -198,22 +232,27 @@ def _run_with_progress(scenario: Any, out: Path | None, **options: Any) -> Any:
     err = Console(stderr=True, highlight=False)
     if not err.is_terminal:
         return run_api(scenario, out, notify=note, **options)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (
         TextColumn("runs"),
         BarColumn(),
-        MofNCompleteColumn(),
+        TextColumn("{task.fields[runs]}"),
         TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
     )
     started = time.perf_counter()
+    costs = _Costs(scenario)
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("runs", total=None, rate="")
+        task = bar.add_task("runs", total=None, rate="", runs="")
+        first: list[int] = []  # runs already done when the bar started (resumed): no part of the rate
 
         def advance(done: int, total: int) -> None:
-            rate = done / max(time.perf_counter() - started, 1e-9)
-            bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} runs/s")
+            if not first:  # resumed runs count as done, not as speed: the bar starts from them
+                first.append(done)
+                bar.reset(task, total=costs.total, completed=round(costs.done(done)))
+            rate = (done - first[0]) / max(time.perf_counter() - started, 1e-9)
+            bar.update(task, completed=costs.done(done), runs=f"{done:,}/{total:,}", rate=f"{rate:,.0f} runs/s")
 
         return run_api(
             scenario,
