@@ -113,7 +113,9 @@ def check_node(
         }
         for r in shown.to_dict(orient="records")
     ]
-    print_table(rows, columns, [*params, "metric", "rule", "status", "note"], terminal_width())
+    # narrow: keep the comparison (clawsim beside node, its error and verdict); the rule and note go first
+    keep = ["run", *params, "list", "metric", "clawsim", "node", "rel_err", "status"]
+    print_table(rows, columns, [*params, "metric", "rule", "status", "note"], terminal_width(), keep)
     counts = frame.status.value_counts()
     print(
         f"{file}: {len(frame)} metrics: {counts.get('pass', 0)} pass, {counts.get('fail', 0)} fail, "
