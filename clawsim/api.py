@@ -39,7 +39,7 @@ import pandas as pd
 from .arguments import capped_workers, check_options, out_arg, scenario_arg
 from .cluster import Cluster, executor_watch
 from .errors import ExecutionError, Interrupted, ResultsError, ResumeError, UsageError, signal_of
-from .folder import DEFAULT_ROOT, check_target, locked, read_bytes, recover, replace
+from .folder import DEFAULT_ROOT, check_target, held, read_bytes, replace
 from .journal import JOURNAL, Journal, fingerprint, mismatch, scenario_hash
 from .scenario import Plan, Scenario, plan
 from .scenario.overrides import Override, apply_overrides, from_values, parse_given
@@ -159,11 +159,7 @@ def run(
     say(f"{scenario.name}: {len(runs)} runs -> {target}/")
     try:
         check_target(target)
-        with locked(target) as stale:
-            if stale is not None:
-                say(f"took over the lock of {target} left by pid {stale}, which is no longer running")
-            if repaired := recover(target):
-                say(repaired)
+        with held(target, say):
             result = _run_locked(runs, target, source, options, say)
         if out is None:
             point_latest(target)

@@ -134,6 +134,19 @@ def locked(out: Path, instead: str = "choose another --out") -> Iterator[int | N
         os.close(fd)
 
 
+@contextlib.contextmanager
+def held(out: Path, say: Callable[[str], None] | None = None, instead: str = "choose another --out") -> Iterator[None]:
+    """Hold the lock of ``out`` (see ``locked``) with the leftovers of a killed writer repaired
+    (see ``recover``); ``say`` hears of a stale lock taken over and of each repair."""
+    with locked(out, instead) as stale:
+        if stale is not None and say is not None:
+            say(f"took over the lock of {out} left by pid {stale}, which is no longer running")
+        repaired = recover(out)
+        if repaired and say is not None:
+            say(repaired)
+        yield
+
+
 def _acquire(path: Path, out: Path, instead: str) -> tuple[int, int | None]:
     while True:
         fd = open_fd(path, os.O_RDWR | os.O_CREAT)
@@ -236,8 +249,7 @@ def update(out: Path, carry: Callable[[str], bool], build: Callable[[Path], T], 
         return build(staging)
 
     try:
-        with locked(out, instead):
-            recover(out)
+        with held(out, instead=instead):
             return replace(out, carried)
     except OSError as exc:
         raise ResultsError(cannot_write(out, exc)) from None

@@ -83,13 +83,12 @@ def fit(
     ] = None,
     per_list: Annotated[bool, typer.Option("--per-list", help="Print the check for every list, not per size.")] = False,
 ) -> None:
-    from ..folder import locked, recover
+    from ..folder import held
 
     first = timelines[0]
     target = out if out is not None else Path(f"fit-{first.name.removesuffix('.gz').removesuffix('.jsonl')}.yaml")
     target.parent.mkdir(parents=True, exist_ok=True)
-    with locked(target, "choose another --out"):  # one clawsim writes a file at a time
-        recover(target)  # the temporary file of a killed fit
+    with held(target):  # one clawsim writes a file at a time; a killed fit's temporary file removed
         existed = target.exists() or target.is_symlink()
         if existed and not force:
             raise UsageError(f"{target}: exists; pass --force to replace it, or --out another file")

@@ -1,7 +1,7 @@
 """What ``clawsim explore`` writes: the table of every point, the schedules and the picture.
 
 The folder (default ``results/NAME.explore/``) is replaced as a whole, like ``run``'s
-(``folder.replace`` under ``folder.locked``): ``scenario.resolved.yaml``, ``explore.csv`` (one
+(``folder.replace`` under ``folder.held``): ``scenario.resolved.yaml``, ``explore.csv`` (one
 row per sweep point: bounds, search, best and worst of each metric, the sampled mean ± CI),
 ``explore.md`` (a table per point and the properties), ``explore.json`` (all of it, for
 programs), one ``*.schedule.json`` per counterexample and per point's worst case, and
@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ResultsError
-from ..folder import cannot_write, check_target, locked, recover, replace
+from ..folder import cannot_write, check_target, held, replace
 from ..scenario import Scenario, resolved_yaml
 from .model import Bounds
 from .runner import PointResult
@@ -89,11 +89,7 @@ def write(
     """Replace ``out`` with the exploration's files (see the module docstring)."""
     try:
         check_target(out)
-        with locked(out) as stale:
-            if stale is not None:
-                say(f"took over the lock of {out} left by pid {stale}, which is no longer running")
-            if repaired := recover(out):
-                say(repaired)
+        with held(out, say):
             _check_ours(out)
             names = replace(out, lambda staging: _write_set(staging, scenario, results, sampled, bounds))
     except OSError as exc:
