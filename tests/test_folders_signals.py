@@ -5,6 +5,7 @@ two concurrent writers, and Dask addresses that are not (or stop being) a cluste
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -164,11 +165,16 @@ def test_ctrl_c_while_the_results_are_written_keeps_the_journal(tmp_path):
     path = tmp_path / "quick.yaml"
     path.write_text(SLOW.replace("[2000, 20000]", "[20, 200]").replace("replications: 6", "replications: 2"))
     out = tmp_path / "o"
-    proc = start("run", path, "--out", out, "-w", "1")  # the report (charts) makes writing take a while
-    wait_for(lambda: any(p.name.startswith(".o.new-") for p in tmp_path.iterdir()), every=0.002)
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=30)
-    assert proc.returncode == 130 and "Traceback" not in stderr
+    for _ in range(3):  # the signal must land inside the write; on a loaded machine it can land after it
+        proc = start("run", path, "--out", out, "-w", "1")  # the report (charts) makes writing take a while
+        wait_for(lambda: any(p.name.startswith(".o.new-") for p in tmp_path.iterdir()), every=0.002)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+        if proc.returncode != 0:
+            break
+        assert (out / "index.md").exists() and "done in" in stderr, stderr  # missed the window: a whole set
+        shutil.rmtree(out)
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
     assert stderr.strip().splitlines()[-1] == (
         f"clawsim: stopped by SIGINT; {out}/ is as it was, and {out / JOURNAL} keeps all 16 runs (the results "
         f"were being written); resume with: clawsim run {path} --out {out} -w 1 --resume"
