@@ -41,6 +41,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -279,12 +280,27 @@ def _link(source: str | Path, target: str | Path) -> None:
 
 @contextlib.contextmanager
 def signals_held() -> Iterator[None]:
-    """Hold the stop signals back for a step that must happen whole (they arrive after it)."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, set(STOP_SIGNALS))
+    """Hold the stop signals back for a step that must happen whole (they arrive after it).
+
+    Blocking them in this thread is not enough where other threads run (a process pool's):
+    the kernel hands the signal to one of those, and Python then runs the handler in the
+    main thread between any two bytecodes of the step. So in the main thread the handlers
+    are swapped for one that only notes the signal, which is raised again after the step."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    noted: list[int] = []
+    previous = {stop: signal.getsignal(stop) for stop in STOP_SIGNALS}
+    for stop, handler in previous.items():
+        if handler != signal.SIG_IGN:
+            signal.signal(stop, lambda signum, _frame: noted.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for stop, handler in previous.items():
+            signal.signal(stop, handler if handler is not None else signal.SIG_DFL)
+        if noted:
+            signal.raise_signal(noted[0])
 
 
 def _swap(out: Path, ready: Path) -> None:

@@ -364,3 +364,24 @@ def test_all_dask_workers_dying_mid_sweep_ends_the_sweep_within_the_timeout(slow
             if process.poll() is None:
                 process.kill()
             process.wait()
+
+
+def test_a_signal_handed_to_another_thread_waits_for_a_held_step():
+    """The kernel may hand a stop signal to any thread (a process pool runs several); Python
+    then runs the handler in the main thread between two bytecodes. A held step (a journal
+    line written and counted) still finishes whole, and the signal is raised after it."""
+    from clawsim.cli.signals import stopping
+    from clawsim.errors import Interrupted
+    from clawsim.folder import signals_held
+
+    steps = []
+    with stopping(), pytest.raises(Interrupted) as stopped:
+        with signals_held():
+            steps.append("written")
+            sender = threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGTERM))
+            sender.start()
+            sender.join()
+            time.sleep(0.05)  # the handler's turn comes here, inside the step
+            steps.append("counted")
+        steps.append("after the step")
+    assert steps == ["written", "counted"] and stopped.value.signum == signal.SIGTERM
