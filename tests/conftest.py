@@ -32,6 +32,22 @@ def run(text: str) -> pd.DataFrame:
     return clawsim.simulate(scenario(text))
 
 
+def sweep_text(name: str, *, replications: int, rows: tuple[int, int] = (20, 200), agent: bool = False) -> str:
+    """A small sweep's YAML: rows x fix (x the agent's rate, with ``agent``: a poisson agent
+    over 4 workspaces and awaited reads), beside a 3 ms cron; the fixture of the folder,
+    fault and signal tests."""
+    io = ", per_row_io: {rows: 5, latency_ms: 0.5}" if agent else ""
+    turns = "  - {name: turns, kind: poisson, rate_per_s: 100, workspaces: random:4, work_ms: 0.5}\n" if agent else ""
+    rate = "  actors.0.rate_per_s: [50, 400]\n" if agent else ""
+    return (
+        f"name: {name}\nseed: 7\nreplications: {replications}\n"
+        "memo: {policy: lru, capacity: 8, scan_ms: {dist: lognormal, p50: 2, p95: 4}}\n"
+        f"list: {{rows: 60, yield_every: 10, lookups_per_row: 2{io}}}\n"
+        f"actors:\n{turns}  - {{name: cron, kind: interval, period_ms: 3, workspaces: unique}}\n"
+        f"sweep:\n  list.rows: [{rows[0]}, {rows[1]}]\n{rate}  registry.fix: [none, pin]\n"
+    )
+
+
 @pytest.fixture
 def harness_text() -> str:
     return """

@@ -17,7 +17,7 @@ from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import pytest
-from conftest import fill_fs
+from conftest import fill_fs, sweep_text
 from typer.testing import CliRunner
 
 import clawsim
@@ -32,18 +32,7 @@ from clawsim.sweep import sweep
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-SWEEP = """\
-name: fault-sweep
-seed: 7
-replications: 2
-memo: {policy: lru, capacity: 8, scan_ms: {dist: lognormal, p50: 2, p95: 4}}
-list: {rows: 60, yield_every: 10, lookups_per_row: 2}
-actors:
-  - {name: cron, kind: interval, period_ms: 3, workspaces: unique}
-sweep:
-  list.rows: [20, 200]
-  registry.fix: [none, pin]
-"""
+SWEEP = sweep_text("fault-sweep", replications=2)
 
 
 def test_a_closed_stdout_ends_quietly_with_the_sigpipe_status(tmp_path):

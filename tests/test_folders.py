@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import fill_fs
+from conftest import fill_fs, sweep_text
 from typer.testing import CliRunner
 
 import clawsim
@@ -23,18 +23,7 @@ from clawsim.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SWEEP = """\
-name: folder-sweep
-seed: 7
-replications: 2
-memo: {policy: lru, capacity: 8, scan_ms: {dist: lognormal, p50: 2, p95: 4}}
-list: {rows: 60, yield_every: 10, lookups_per_row: 2}
-actors:
-  - {name: cron, kind: interval, period_ms: 3, workspaces: unique}
-sweep:
-  list.rows: [20, 200]
-  registry.fix: [none, pin]
-"""
+SWEEP = sweep_text("folder-sweep", replications=2)
 SINGLE = "name: folder-single\nseed: 1\nlist: {rows: 40}\nactors:\n  - {name: a, kind: immediate, workspaces: unique}\n"
 
 

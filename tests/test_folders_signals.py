@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import sweep_text
 from typer.testing import CliRunner
 
 import clawsim
@@ -27,20 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 # 48 runs of very different cost (2,000 or 20,000 rows): a few seconds on 2 workers.
-SLOW = """\
-name: slow-sweep
-seed: 7
-replications: 6
-memo: {policy: lru, capacity: 8, scan_ms: {dist: lognormal, p50: 2, p95: 4}}
-list: {rows: 60, yield_every: 10, lookups_per_row: 2, per_row_io: {rows: 5, latency_ms: 0.5}}
-actors:
-  - {name: turns, kind: poisson, rate_per_s: 100, workspaces: random:4, work_ms: 0.5}
-  - {name: cron, kind: interval, period_ms: 3, workspaces: unique}
-sweep:
-  list.rows: [2000, 20000]
-  actors.0.rate_per_s: [50, 400]
-  registry.fix: [none, pin]
-"""
+SLOW = sweep_text("slow-sweep", replications=6, rows=(2000, 20000), agent=True)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import sweep_text
 from typer.testing import CliRunner
 
 import clawsim
@@ -14,20 +15,7 @@ from clawsim.errors import ResumeError
 from clawsim.scenario import plan
 from clawsim.sweep import JOURNAL, run_sweep
 
-SWEEP = """\
-name: small-sweep
-seed: 7
-replications: 3
-memo: {policy: lru, capacity: 8, scan_ms: {dist: lognormal, p50: 2, p95: 4}}
-list: {rows: 60, yield_every: 10, lookups_per_row: 2, per_row_io: {rows: 5, latency_ms: 0.5}}
-actors:
-  - {name: turns, kind: poisson, rate_per_s: 100, workspaces: random:4, work_ms: 0.5}
-  - {name: cron, kind: interval, period_ms: 3, workspaces: unique}
-sweep:
-  list.rows: [20, 200]
-  actors.0.rate_per_s: [50, 400]
-  registry.fix: [none, pin]
-"""
+SWEEP = sweep_text("small-sweep", replications=3, agent=True)
 
 
 @pytest.fixture
