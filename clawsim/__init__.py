@@ -6,6 +6,7 @@ The Python API that the CLI and notebooks share::
     scenario = clawsim.load_scenario("scenarios/pr90819-harness.yaml")
     frame = clawsim.simulate(scenario)          # one row per sessions.list call
     result = clawsim.run(scenario, "results/x") # the same result folder as `clawsim run`
+    result = clawsim.run(scenario, options=clawsim.RunOptions(workers=2, report=False))
     events = clawsim.trace(scenario, run=0)     # one run's spans and marks
     fitted = clawsim.fit("gateway.timeline.jsonl")  # a scenario fitted to a real timeline
 
@@ -29,6 +30,7 @@ _EXPORTS = {
     "load_scenario": "scenario",
     "parse_scenario": "scenario",
     "plan": "scenario",
+    "RunOptions": "api",
     "RunResult": "api",
     "run": "api",
     "simulate": "api",
@@ -39,7 +41,7 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from .api import RunResult, run, simulate
+    from .api import RunOptions, RunResult, run, simulate
     from .errors import ClawsimError, ScenarioError, UsageError
     from .fitting import FitResult, fit
     from .scenario import Scenario, load_scenario, parse_scenario, plan
@@ -63,6 +65,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "ClawsimError",
     "FitResult",
+    "RunOptions",
     "RunResult",
     "Scenario",
     "ScenarioError",

@@ -51,9 +51,25 @@ TRACES = "traces"  # run --trace: the traced runs' files, in this folder of the 
 _OURS = {*DATA_FILES, META_JSON, JOURNAL, "index.md", "index.html", TRACES}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunOptions:
-    """How ``run`` runs and what it writes besides the tables (see ``run``)."""
+    """How ``run`` runs and what it writes besides the tables: the one list of the run options,
+    which ``clawsim run``'s command line fills in and ``clawsim.run`` takes (as ``options=`` or
+    as keyword arguments). Checked when made: UsageError for a value of the wrong kind.
+
+    ``workers`` processes (capped at the machine's cores), or ``executor`` (any
+    ``concurrent.futures.Executor``, e.g. ``distributed.Client.get_executor()``, or a
+    ``clawsim.cluster.connect(address)``, which also bounds the wait for workers); ``resume``
+    an interrupted sweep or ``force`` (discard it); ``analytic`` adds the expected_* columns;
+    ``report`` draws the charts and index.md of a sweep (and ``html`` a self-contained
+    index.html); ``trace`` writes the traces of the first run of each sweep point into
+    ``traces/`` (``clawsim.tracing``); ``overrides`` are applied to the scenario in order and
+    recorded in meta.json: the command line's options as text (``"--set list.rows=500"``,
+    ``"--sweep list.rows=10,100"``, ``"--seed 3"``, ``"--replications 5"``), or a mapping of
+    dotted paths to values (``{"list.rows": 500}``, recorded as ``--set``); ``source`` is
+    recorded too (the file the scenario came from, when it is passed as a Scenario).
+    ``progress(done, total)`` is called after each run, ``notify(line)`` with each status line.
+    """
 
     workers: int = 1
     executor: Executor | Cluster | None = None
@@ -63,8 +79,38 @@ class RunOptions:
     report: bool = True
     html: bool = False
     trace: bool = False
-    overrides: tuple[str, ...] = ()
+    overrides: Sequence[str] | Mapping[str, Any] = ()
+    source: str | None = None
     progress: Callable[[int, int], Any] | None = None
+    notify: Callable[[str], Any] | None = None
+
+    def __post_init__(self) -> None:
+        check_options(self.workers, self.executor, self.resume, self.force, self.progress, self.notify)
+        if self.html and not self.report:
+            raise UsageError(
+                "--html (html=True) writes the report as a page: it cannot go with --no-report (report=False)"
+            )
+        if self.source is not None and not isinstance(self.source, str):
+            raise UsageError(f"clawsim.run: source must be text, not {type(self.source).__name__}")
+        override_arg(self.overrides)  # its kind now; a bad override's text is a ScenarioError naming it
+
+    def given(self) -> list[Override]:
+        """``overrides`` as Override objects, in the order they apply."""
+        return override_arg(self.overrides)
+
+
+def run_options(options: RunOptions | None, fields: Mapping[str, Any]) -> RunOptions:
+    """``options`` (default: every default) with ``fields`` (RunOptions field names) set;
+    UsageError naming a keyword that is no run option."""
+    known = {f.name for f in dataclasses.fields(RunOptions)}
+    unknown = sorted(set(fields) - known)
+    if unknown:
+        raise UsageError(
+            f"clawsim.run: {', '.join(map(repr, unknown))} is not a run option (RunOptions: {', '.join(sorted(known))})"
+        )
+    if options is not None and not isinstance(options, RunOptions):
+        raise UsageError(f"clawsim.run: options must be a clawsim.RunOptions, not {type(options).__name__}")
+    return dataclasses.replace(options or RunOptions(), **fields)
 
 
 @dataclass(frozen=True)
@@ -106,46 +152,26 @@ def run(
     scenario: Scenario | str | os.PathLike[str],
     out: str | os.PathLike[str] | None = None,
     *,
-    workers: int = 1,
-    executor: Executor | Cluster | None = None,
-    resume: bool = False,
-    force: bool = False,
-    analytic: bool = False,
-    report: bool = True,
-    html: bool = False,
-    trace: bool = False,
-    overrides: Sequence[str] | Mapping[str, Any] = (),
-    source: str | None = None,
-    progress: Callable[[int, int], Any] | None = None,
-    notify: Callable[[str], Any] | None = None,
+    options: RunOptions | None = None,
+    **fields: Any,
 ) -> RunResult:
     """Simulate every run of ``scenario`` (a Scenario or a scenario file) and write the result
     folder ``out`` as a whole [default: results/<name>/<hash>, then results/<name>/latest
-    names it] (see the module docstring).
+    names it] (see the module docstring), as ``options`` say (``RunOptions``). Keyword
+    arguments are RunOptions fields, for short: ``run(s, out, workers=2, report=False)`` is
+    ``run(s, out, options=RunOptions(workers=2, report=False))``; given with ``options``,
+    they replace its fields.
 
-    ``workers`` processes (capped at the machine's cores), or ``executor`` (any
-    ``concurrent.futures.Executor``, e.g. ``distributed.Client.get_executor()``, or a
-    ``clawsim.cluster.connect(address)``, which also bounds the wait for workers); ``analytic``
-    adds the expected_* columns; ``report`` draws the charts and index.md of a sweep (and
-    ``html`` a self-contained index.html); ``trace`` writes the traces of the first run of each
-    sweep point into ``traces/`` (``clawsim.tracing``); ``overrides`` are applied to
-    ``scenario`` in order and recorded in meta.json: the command line's options as text
-    (``"--set list.rows=500"``, ``"--sweep list.rows=10,100"``, ``"--seed 3"``,
-    ``"--replications 5"``), or a mapping of dotted paths to values (``{"list.rows": 500}``,
-    recorded as ``--set``); ``source`` is recorded too (the file the scenario came from, when
-    it is passed as a Scenario). ``progress(done, total)`` is called after each run, ``notify(line)`` with each status line.
     Raises a ClawsimError subclass on bad input or a folder it cannot vouch for, and
     ``Interrupted`` (a KeyboardInterrupt saying what was kept) on Ctrl-C or another stop signal.
     """
+    options = run_options(options, fields)
     scenario, given_as = scenario_arg(scenario)
-    source = source or given_as
-    given = override_arg(overrides)
+    given = options.given()
     scenario = apply_overrides(scenario, given)
     target = out_arg(out, default_out(scenario))
-    check_options(workers, executor, resume, force, progress, notify)
-    if html and not report:
-        raise UsageError("--html (html=True) writes the report as a page: it cannot go with --no-report (report=False)")
     notes: list[str] = []
+    notify = options.notify
 
     def say(line: str) -> None:
         notes.append(line)
@@ -153,14 +179,13 @@ def run(
             notify(line)
 
     runs = plan(scenario)
-    workers = capped_workers(workers, len(runs), executor, say, IN_PROCESS_BELOW)
-    recorded = tuple(map(str, given))
-    options = RunOptions(workers, executor, resume, force, analytic, report, html, trace, recorded, progress)
+    workers = capped_workers(options.workers, len(runs), options.executor, say, IN_PROCESS_BELOW)
+    options = dataclasses.replace(options, workers=workers, overrides=tuple(map(str, given)))
     say(f"{scenario.name}: {len(runs)} runs -> {target}/")
     try:
         check_target(target)
         with held(target, say):
-            result = _run_locked(runs, target, source, options, say)
+            result = _run_locked(runs, target, options.source or given_as, options, say)
         if out is None:
             point_latest(target)
     except OSError as exc:

@@ -107,6 +107,9 @@ def test_the_plan_is_built_once(path, tmp_path, monkeypatch):
         (lambda p, o: clawsim.run(p, o, resume=True, force=True), "exclude each other"),
         (lambda p, o: clawsim.run(p, o, progress=1), "progress must be a function"),
         (lambda p, o: clawsim.run(p, o, overrides="--set list.rows=5"), "overrides must be a sequence"),
+        (lambda p, o: clawsim.run(p, o, wrokers=2), "'wrokers' is not a run option (RunOptions: analytic, "),
+        (lambda p, o: clawsim.run(p, o, options={"workers": 2}), "options must be a clawsim.RunOptions, not dict"),
+        (lambda p, o: clawsim.RunOptions(html=True, report=False), "cannot go with --no-report"),
     ],
 )
 def test_arguments_of_the_wrong_kind_raise_usage_error(path, tmp_path, call, words):
@@ -114,6 +117,37 @@ def test_arguments_of_the_wrong_kind_raise_usage_error(path, tmp_path, call, wor
         call(path, tmp_path / "o")
     assert words in str(caught.value) and isinstance(caught.value, clawsim.ClawsimError)
     assert not (tmp_path / "o").exists()
+
+
+def test_run_options_are_keywords_and_keyword_arguments_are_its_fields(path, tmp_path):
+    with pytest.raises(TypeError):
+        clawsim.RunOptions(2)  # keyword-only: ten switches in a row are never read by position
+    with pytest.raises(TypeError):
+        clawsim.run(path, tmp_path / "o", clawsim.RunOptions())
+    options = clawsim.RunOptions(report=True, workers=1)
+    result = clawsim.run(path, tmp_path / "o", options=options, report=False, overrides={"list.rows": 7})
+    assert result.report == () and not (tmp_path / "o" / "index.md").exists() and set(result.frame.rows) == {7}
+    assert options.report and options.overrides == ()  # the options given are not changed
+
+
+def test_the_cli_hands_run_one_run_options(path, tmp_path, monkeypatch):
+    """The command line's run options arrive as one RunOptions, the overrides as recorded text."""
+    seen = []
+    monkeypatch.setattr(
+        api,
+        "run",
+        lambda scenario, out, *, options: (
+            seen.append(options) or api.RunResult(pd.DataFrame(), Path(out), scenario, 0, 0, 0.0)
+        ),
+    )
+    argv = ["run", str(path), "-o", str(tmp_path / "o"), "-w", "1", "--no-report", "--analytic", "--force"]
+    cli = CliRunner().invoke(app, [*argv, "--set", "list.rows=5", "-f", "csv"])
+    assert cli.exit_code == 0, cli.stderr
+    (options,) = seen
+    want = clawsim.RunOptions(
+        workers=1, force=True, analytic=True, report=False, overrides=("--set list.rows=5",), source=str(path)
+    )
+    assert dataclasses.replace(options, notify=None) == want and callable(options.notify)
 
 
 def test_every_error_class_shares_one_base_with_exit_code_2():

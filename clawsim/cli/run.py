@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,6 +15,10 @@ from ..folder import DEFAULT_ROOT
 from . import app, elapsed_s
 from .options import ReplicationsOption, ScenarioFile, SeedOption, SetOption, SweepOption, note, overrides
 from .output import Format, print_records, saturated_points
+
+if TYPE_CHECKING:  # the API (pandas, pyarrow) is imported when the command runs
+    from ..api import RunOptions, RunResult
+    from ..scenario import Scenario
 
 EXAMPLES = """
 
@@ -146,29 +151,28 @@ def run(
     per_run: _PerRun = False,
     fail_on_saturation: _FailOnSaturation = False,
 ) -> None:
+    from ..api import RunOptions
     from ..cluster import connect
     from ..scenario import load_scenario
     from ..scenario.overrides import apply_overrides
 
     scenario = load_scenario(file)
     given = overrides(set_, sweep, seed, replications)
-    apply_overrides(scenario, given)  # bad options exit 2 before a cluster is asked; run applies them
+    applied = apply_overrides(scenario, given)  # bad options exit 2 before a cluster is asked; run applies them
+    options = RunOptions(
+        workers=workers,
+        resume=resume,
+        force=force,
+        analytic=analytic,
+        report=report,
+        html=html,
+        trace=trace,
+        overrides=tuple(map(str, given)),
+        source=str(file),
+    )
     cluster = connect(scheduler, scheduler_timeout) if scheduler is not None else None
     try:
-        result = _run_with_progress(
-            scenario,
-            out,
-            workers=workers,
-            executor=cluster,
-            resume=resume,
-            force=force,
-            analytic=analytic,
-            report=report,
-            html=html,
-            trace=trace,
-            overrides=tuple(map(str, given)),
-            source=str(file),
-        )
+        result = _run_with_progress(scenario, out, dataclasses.replace(options, executor=cluster), applied)
     finally:
         if cluster is not None:
             cluster.close()
@@ -222,16 +226,17 @@ class _Costs:
         return self.before[point] + (replication * self.cost[point] if point < len(self.cost) else 0.0)
 
 
-def _run_with_progress(scenario: Any, out: Path | None, **options: Any) -> Any:
+def _run_with_progress(scenario: Scenario, out: Path | None, options: RunOptions, applied: Scenario) -> RunResult:
     """``clawsim.api.run`` with its status lines on stderr and, on a terminal, a progress bar
-    whose time left weighs the remaining runs by their expected cost (``_Costs``)."""
+    whose time left weighs the remaining runs of ``applied`` (the scenario with the options'
+    overrides) by their expected cost (``_Costs``)."""
     from rich.console import Console
 
     from ..api import run as run_api
 
     err = Console(stderr=True, highlight=False)
     if not err.is_terminal:
-        return run_api(scenario, out, notify=note, **options)
+        return run_api(scenario, out, options=dataclasses.replace(options, notify=note))
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (
@@ -242,7 +247,7 @@ def _run_with_progress(scenario: Any, out: Path | None, **options: Any) -> Any:
         TimeRemainingColumn(),
     )
     started = time.perf_counter()
-    costs = _Costs(scenario)
+    costs = _Costs(applied)
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("runs", total=None, rate="", runs="")
         first: list[int] = []  # runs already done when the bar started (resumed): no part of the rate
@@ -254,10 +259,7 @@ def _run_with_progress(scenario: Any, out: Path | None, **options: Any) -> Any:
             rate = (done - first[0]) / max(time.perf_counter() - started, 1e-9)
             bar.update(task, completed=costs.done(done), runs=f"{done:,}/{total:,}", rate=f"{rate:,.0f} runs/s")
 
-        return run_api(
-            scenario,
-            out,
-            notify=lambda line: bar.console.print(f"clawsim: {line}", markup=False),
-            progress=advance,
-            **options,
-        )
+        def say(line: str) -> None:
+            bar.console.print(f"clawsim: {line}", markup=False)
+
+        return run_api(scenario, out, options=dataclasses.replace(options, notify=say, progress=advance))
