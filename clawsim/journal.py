@@ -70,8 +70,7 @@ def mismatch(found: Any, scenario: Scenario) -> str | None:
 
 def record_columns(scenario: Scenario) -> tuple[str, ...]:
     """The fields every record of this scenario's runs has."""
-    variant = ("variant",) if scenario.variants else ()
-    return (*KEY_COLUMNS, *variant, *scenario.sweep, *LIST_METRICS, *RUN_METRICS)
+    return (*KEY_COLUMNS, *scenario.dimensions, *LIST_METRICS, *RUN_METRICS)
 
 
 class Journal:

@@ -238,8 +238,7 @@ def _check_hashes(folder: Path, meta: dict[str, Any], raw: dict[str, bytes]) -> 
 
 
 def _check_columns(parquet: Path, frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any]) -> None:
-    variant = ["variant"] if scenario.variants else []
-    wanted = [*KEY_COLUMNS, *variant, *scenario.sweep, *LIST_METRICS, *RUN_METRICS]
+    wanted = [*KEY_COLUMNS, *scenario.dimensions, *LIST_METRICS, *RUN_METRICS]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise ResultsError(

@@ -163,3 +163,14 @@ def test_a_point_whose_lists_finish_under_an_offered_load_above_1_is_named_too(t
     code, _, stderr = _cli(*args, "--fail-on-saturation")
     assert code == 1 and "actors.0.rate_per_s=300: offered load 1.50 >= 1" in stderr and "=100:" not in stderr
     assert "**Overloaded**: `actors.0.rate_per_s` = 300 (load 1.50)" in (tmp_path / "o" / "index.md").read_text()
+
+
+def test_every_swept_path_is_a_column_of_the_tables_even_one_without_a_dot(tmp_path):
+    """The tables' keys are the scenario's dimensions (``Scenario.dimensions``), not guessed
+    from column names: a swept ``seed`` was once left out of the per-list table."""
+    harness = str(SCENARIOS / "pr90819-harness.yaml")
+    code, stdout, stderr = _cli("run", harness, "--sweep", "seed=1,2", "-o", str(tmp_path / "o"), "--no-report")
+    assert code == 0, stderr
+    per_list, saved = stdout.split("\n\n", 1)
+    assert per_list.splitlines()[0].split(" ┃ ")[:3] == ["run", "registry.fix", "seed"]
+    assert saved.splitlines()[1].split(" ┃ ")[:2] == ["seed", "registry.fix"]

@@ -96,7 +96,7 @@ def check_node(
         note("calibrating this machine's Node first (~6 s; keep it with `clawsim calibrate -o FILE`)")
     frame = compare(scenario, calibration=cal, runs=run, attempts=attempts, realtime=realtime)
     shown = frame if all_metrics else frame[frame.metric.isin(["lists", "scans", "flips", "list_ms"])]
-    params = [c for c in frame.columns if "." in c or c == "variant"]
+    params = list(scenario.dimensions)
     columns = ["run", *params, "list", "metric", "clawsim", "node", "rel_err", "rule", "status", "note"]
     rows = [
         {

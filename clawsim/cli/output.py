@@ -6,9 +6,12 @@ import json
 import math
 import sys
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..console import number, print_table, terminal_width, yaml_value
+
+if TYPE_CHECKING:  # the scenario package (pydantic) is imported when a command runs
+    from ..scenario import Scenario
 
 HEADLINE = ["scans", "hits", "lookups", "flips", "changes", "distinct_workspaces", "yields", "list_ms"]
 SUMMARY = ["scans", "flips", "stale_hits", "list_ms", "loop_delay_p99_ms", "loop_delay_max_ms"]
@@ -23,7 +26,7 @@ class Format(StrEnum):
     csv = "csv"
 
 
-def print_records(frame: Any, format: Format, scenario: Any = None, per_run: bool = False) -> None:
+def print_records(frame: Any, format: Format, scenario: Scenario, per_run: bool = False) -> None:
     """The records in ``format``: json and csv give every record. The table is the summary
     first: one row per sweep point (mean ± 95 % CI, min–max) whenever a point has
     replications or there are too many lists to read, then, for a scenario with paired
@@ -38,17 +41,16 @@ def print_records(frame: Any, format: Format, scenario: Any = None, per_run: boo
 
         sys.stdout.write(csv_text(frame))
     elif per_run or (len(frame) <= TABLE_ROW_LIMIT and not _replicated(frame)):
-        params = _params(frame)
+        params = list(scenario.dimensions)
         columns = with_expected(["run", *params, "list_index", *HEADLINE], frame)
         rows = [{c: _cell(c, r[c], params) for c in columns} for r in frame.to_dict(orient="records")]
         keep = ["run", *params, *with_expected(["scans", "list_ms", "flips", "hits", "yields"], frame)]
         print_table(rows, columns, params, terminal_width(), keep, HINT)
-        if not per_run and scenario is not None:
+        if not per_run:
             print_saved(frame, scenario)
     else:
         print_summary(frame, scenario)
-        if scenario is not None:
-            print_saved(frame, scenario)
+        print_saved(frame, scenario)
 
 
 def _replicated(frame: Any) -> bool:
@@ -61,7 +63,7 @@ def _metrics(frame: Any, names: list[str]) -> list[str]:
     return with_expected(shown, frame)
 
 
-def print_summary(frame: Any, scenario: Any = None) -> None:
+def print_summary(frame: Any, scenario: Scenario) -> None:
     """One row per sweep point: runs, the offered load where known, and each metric as mean
     ± the half-width of its 95 % confidence interval (Student t) and min–max over the runs
     that finished every list (a run's lists averaged first); a saturated point says so."""
@@ -69,10 +71,10 @@ def print_summary(frame: Any, scenario: Any = None) -> None:
     from ..report.numbers import summary_cell
     from ..report.stats import load_table
 
-    params = _params(frame) or ["point"]
+    params = list(scenario.dimensions) or ["point"]
     metrics = _metrics(frame, SUMMARY)
     table = summarize(frame, params, metrics)
-    loads = load_table(scenario, params) if scenario is not None else None
+    loads = load_table(scenario, params)
     if loads is not None:
         table = table.merge(loads, on=params, how="left")
     rows = []
@@ -110,7 +112,7 @@ def _load_cell(load: float) -> str:
     return "n/a" if not math.isfinite(load) else f"{load:.2f}"
 
 
-def print_saved(frame: Any, scenario: Any) -> None:
+def print_saved(frame: Any, scenario: Scenario) -> None:
     """What each option saves against the first, per situation, paired by replication
     (``report.stats.paired_differences``); nothing when the scenario has one option."""
     from ..report.numbers import plus_minus
@@ -121,7 +123,7 @@ def print_saved(frame: Any, scenario: Any) -> None:
     if table.empty:
         return
     paired = list(scenario.paired_dimensions)
-    others = [c for c in table.columns if c in _params(frame) and c not in paired]
+    others = [c for c in table.columns if c in scenario.dimensions and c not in paired]
     baseline = ", ".join(f"{d}={_cell(d, frame[d].iloc[0], paired)}" for d in paired)
     print()
     print(
@@ -139,36 +141,30 @@ def print_saved(frame: Any, scenario: Any) -> None:
     print_table(rows, columns, [*others, *paired], terminal_width(), [*others, *paired, "scans", "list_ms"], HINT)
 
 
-def saturated_points(frame: Any, scenario: Any = None) -> list[str]:
+def saturated_points(frame: Any, scenario: Scenario) -> list[str]:
     """The sweep points where a run did not finish its lists, as ``path=value, ...: k/n runs
-    did not finish the list`` (``report.stats.saturation``), then, given the scenario, those
-    whose runs finished under an offered load >= 1 (``report.stats.overloaded``)."""
+    did not finish the list`` (``report.stats.saturation``), then those whose runs finished
+    under an offered load >= 1 (``report.stats.overloaded``)."""
     from ..report.stats import overloaded, saturation
 
-    params = _params(frame) or ["point"]
+    params = list(scenario.dimensions) or ["point"]
 
     def where(r: dict[str, Any]) -> str:
         return ", ".join(f"{p}={_cell(p, r[p], params)}" for p in params)
 
-    out = [
+    halted = [
         f"{where(r)}: {r['halted']}/{r['runs']} runs did not finish the list (left out of every mean)"
         for r in saturation(frame, params).to_dict(orient="records")
     ]
-    if scenario is not None:
-        out += [
-            f"{where(r)}: offered load {r['load']:.2f} >= 1, its lists finished but the backlog grows as long as a run lasts"
-            for r in overloaded(frame, scenario, params).to_dict(orient="records")
-        ]
-    return out
+    return halted + [
+        f"{where(r)}: offered load {r['load']:.2f} >= 1, its lists finished but the backlog grows as long as a run lasts"
+        for r in overloaded(frame, scenario, params).to_dict(orient="records")
+    ]
 
 
 def _cell(column: str, value: Any, params: list[str]) -> str:
     """A parameter as the user wrote it in the scenario (``null``, ``0.28``); a metric as a number."""
     return yaml_value(value) if column in params else number(value)
-
-
-def _params(frame: Any) -> list[str]:
-    return [c for c in frame.columns if "." in c or c == "variant"]
 
 
 def with_expected(columns: list[str], frame: Any) -> list[str]:

@@ -16,6 +16,7 @@ options stay at most ``MAX_OPTIONS``, else they are held.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,24 +46,18 @@ class Layout:
         return "held: " + ", ".join(f"{p} = {v}" for p, v in self.held.items())
 
 
-def choices(scenario: Scenario) -> dict[str, list[Any]]:
-    """Every dimension with the values it takes, in the scenario's order (variants first)."""
-    found: dict[str, list[Any]] = {"variant": list(scenario.variants)} if scenario.variants else {}
-    return {**found, **{path: list(values) for path, values in scenario.sweep.items()}}
-
-
-def _numeric(values: list[Any]) -> bool:
+def _numeric(values: Sequence[Any]) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
-def held_value(values: list[Any]) -> Any:
+def held_value(values: Sequence[Any]) -> Any:
     """The value a field not shown is held at: its largest if numeric, else the last listed."""
     return max(values) if _numeric(values) else values[-1]
 
 
 def held_values(scenario: Scenario, shown: tuple[str, ...]) -> dict[str, Any]:
     """The value each dimension not in ``shown`` is held at (``held_value``)."""
-    return {path: held_value(values) for path, values in choices(scenario).items() if path not in shown}
+    return {path: held_value(values) for path, values in scenario.dimension_values.items() if path not in shown}
 
 
 def _count(runs: pd.DataFrame, keys: tuple[str, ...]) -> int:
@@ -72,7 +67,7 @@ def _count(runs: pd.DataFrame, keys: tuple[str, ...]) -> int:
 def line_layout(scenario: Scenario, runs: pd.DataFrame, x_path: str) -> Layout:
     """Lines, panel and held values for a line chart of ``x_path`` (module docstring)."""
     lines, panel, held = tuple(line_keys(scenario)), None, {}
-    for path, values in choices(scenario).items():
+    for path, values in scenario.dimension_values.items():
         if path in (x_path, FIX, *lines):
             continue
         if _count(runs, lines) == 1 and len(values) <= MAX_LINES:
@@ -87,7 +82,7 @@ def line_layout(scenario: Scenario, runs: pd.DataFrame, x_path: str) -> Layout:
 def option_layout(scenario: Scenario, runs: pd.DataFrame, shown: tuple[str, ...] = ()) -> Layout:
     """Options (rows) of the trade-off chart: variant and fix, then other fields while they fit."""
     lines, held = tuple(line_keys(scenario)), {}
-    for path, values in choices(scenario).items():
+    for path, values in scenario.dimension_values.items():
         if path in (FIX, *lines, *shown):
             continue
         if _count(runs, lines) * len(values) <= MAX_OPTIONS:
@@ -105,7 +100,7 @@ def held_slice(runs: pd.DataFrame, held: dict[str, Any]) -> pd.DataFrame:
     return runs[keep]
 
 
-def order_by(table: pd.DataFrame, keys: list[str], x: str, listed: list[Any]) -> pd.DataFrame:
+def order_by(table: pd.DataFrame, keys: list[str], x: str, listed: Sequence[Any]) -> pd.DataFrame:
     """``table`` with groups of ``keys`` in first-appearance order, each sorted by ``x``.
 
     Numeric x sorts by value, other x by its position in ``listed`` (the scenario's order).

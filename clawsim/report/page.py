@@ -24,7 +24,6 @@ from .draw import render
 from .numbers import fmt, plus_minus
 from .select import Chart, charts
 from .stats import (
-    dimensions,
     growth_table,
     implausible_affine,
     load_table,
@@ -68,7 +67,7 @@ def markdown_table(table: pd.DataFrame) -> str:
 def point_table(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """Per sweep point (plan order): its dimensions, runs, and ``summarize`` of scans, list_ms, delay, stale hits."""
     metrics = [m for m in POINT_METRICS if m in frame.columns]
-    return summarize(frame, ["point", *dimensions(scenario)], metrics).sort_values("point", kind="stable")
+    return summarize(frame, ["point", *scenario.dimensions], metrics).sort_values("point", kind="stable")
 
 
 def _point_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -76,7 +75,7 @@ def _point_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     loads = load_table(scenario, ["point"])
     if loads is not None:
         table = table.merge(loads, on="point", how="left")
-    cells = table[["point", *dimensions(scenario)]].copy()
+    cells = table[["point", *scenario.dimensions]].copy()
     cells["runs"] = [
         str(n) if done == n else f"{done} of {n}" for n, done in zip(table["runs"], table["completed"], strict=True)
     ]
@@ -97,7 +96,7 @@ def _saved_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     if table.empty:
         return table
     paired = list(scenario.paired_dimensions)
-    keys = [d for d in dimensions(scenario) if d in table.columns and d not in paired] + paired
+    keys = [d for d in scenario.dimensions if d in table.columns and d not in paired] + paired
     cells = table[keys].copy()
     cells["pairs"] = [
         f"{p} ({h} halted)" if h else str(p) for p, h in zip(table["pairs"], table["halted"], strict=True)
@@ -111,7 +110,7 @@ def _saved_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 
 def saturation_text(frame: pd.DataFrame, scenario: Scenario) -> str:
     """One paragraph naming the saturated points, or "" when every run finished its lists."""
-    dims = dimensions(scenario) or ["point"]
+    dims = list(scenario.dimensions) or ["point"]
     table, high = saturation(frame, dims), overloaded(frame, scenario, dims)
     parts = []
     if not table.empty:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..errors import ReportError
 from ..scenario import Scenario
-from .layout import Layout, choices, held_slice, held_values, line_layout, option_layout, order_by
+from .layout import Layout, held_slice, held_values, line_layout, option_layout, order_by
 from .stats import (
     CONCURRENCY,
     FIX,
@@ -135,7 +135,7 @@ def series(runs: pd.DataFrame, scenario: Scenario, x_path: str, metric: str) -> 
     keys = [*layout.lines, *([layout.panel] if layout.panel else [])]
     table = summarize(held_slice(runs, layout.held), [*keys, x_path], [metric])
     table = table.rename(columns={x_path: "x", **{f"{metric}_{s}": s for s in STATS}})
-    return order_by(table, keys, "x", choices(scenario)[x_path]), layout
+    return order_by(table, keys, "x", scenario.dimension_values[x_path]), layout
 
 
 def _with_fits(table: pd.DataFrame, keys: list[str], fit: str) -> pd.DataFrame:

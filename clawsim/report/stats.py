@@ -30,11 +30,6 @@ METRICS = ("scans", "list_ms", "loop_delay_max_ms", "stale_hits")
 CONFIDENCE = 0.95
 
 
-def dimensions(scenario: Scenario) -> list[str]:
-    """The columns that tell sweep points apart: ``variant`` (if any variants), then the swept paths."""
-    return (["variant"] if scenario.variants else []) + list(scenario.sweep)
-
-
 def line_keys(scenario: Scenario) -> list[str]:
     """The columns that tell options apart: the fix, and the variant if any."""
     return ["variant", "fix"] if scenario.variants else ["fix"]
@@ -52,7 +47,7 @@ def per_run(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     ``fix`` is the swept ``registry.fix``; else what the lists ran with (``pinned``), so
     a variant that sets the fix is honoured; else the scenario's fix.
     """
-    dims = dimensions(scenario)
+    dims = list(scenario.dimensions)
     metrics = [m for m in METRICS if m in frame.columns]
     spec: dict[str, str] = {**{p: "first" for p in dims}, **{m: "mean" for m in metrics}}
     if "pinned" in frame.columns:
@@ -223,7 +218,7 @@ def growth_table(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """
     if ROWS not in scenario.sweep:
         return pd.DataFrame()
-    others = [p for p in dimensions(scenario) if p != ROWS]
+    others = [p for p in scenario.dimensions if p != ROWS]
     runs = per_run(frame, scenario)
     means = runs.groupby([*others, ROWS], sort=False)[["scans", "list_ms"]].mean().reset_index()
     rows = []
@@ -275,7 +270,7 @@ def paired_differences(
     metrics = [m for m in metrics if m in frame.columns]
     if not paired:
         return pd.DataFrame()
-    others = [d for d in dimensions(scenario) if d not in paired]
+    others = [d for d in scenario.dimensions if d not in paired]
     key = [*others, "replication"]
     runs = _run_table(frame, [*paired, *key], metrics)
     options = list(dict.fromkeys(runs[paired].itertuples(index=False, name=None)))

@@ -440,9 +440,16 @@ class Scenario(Strict):
         return any(a.spins for a in self.actors)
 
     @property
+    def dimension_values(self) -> dict[str, tuple[Any, ...]]:
+        """Each dimension of the plan with the values it takes, in plan order: ``variant`` (if
+        any variants) with the variants' names, then each swept path with its values."""
+        found: dict[str, tuple[Any, ...]] = {"variant": tuple(self.variants)} if self.variants else {}
+        return found | {path: tuple(values) for path, values in self.sweep.items()}
+
+    @property
     def dimensions(self) -> tuple[str, ...]:
         """Columns that tell plan points apart: ``variant`` (if any variants), then the swept paths."""
-        return (("variant",) if self.variants else ()) + tuple(self.sweep)
+        return tuple(self.dimension_values)
 
     @property
     def paired_dimensions(self) -> tuple[str, ...]:
