@@ -4,7 +4,7 @@ Run: python benchmarks/bench_arrivals.py [--no-sweep] [--fast-rows]
 (from a worktree: PYTHONPATH=. python benchmarks/..., else the installed clawsim is timed)
 
 ``--fast-rows`` prints only section 5: the two targets still missed after aggregation, with
-``build_rows``'s exact all-miss fast path off and on (``listing.FAST_ROWS``), in one run.
+``build_rows``'s exact all-miss fast path off and on (``EngineOptions.fast_rows``), in one run.
 
 "before" is the per-arrival reference engine (``loop.engine: reference``), "after" the
 aggregated one (the default). Targets:
@@ -34,7 +34,8 @@ from pathlib import Path
 import numpy as np
 
 import clawsim
-from clawsim.engine import listing
+from clawsim.engine import EngineOptions
+from clawsim.engine.options import Engine
 from clawsim.engine.run import simulate_once, simulate_run
 from clawsim.scenario import plan
 from clawsim.scenario.overrides import Override, apply_overrides
@@ -45,7 +46,7 @@ memo: {{policy: lru, capacity: 8, scan_ms: {{dist: lognormal, p50: 60, p95: 80}}
 list: {{rows: 10000, yield_every: 10, lookups_per_row: {lookups}, row_cost_ms: 0.28}}
 actors: [{{name: agent, kind: poisson, rate_per_s: 2, count: {agents}, workspaces: unique}}]
 """
-ENGINES = ("reference", "aggregated")
+ENGINES: tuple[Engine, ...] = ("reference", "aggregated")
 
 
 def best_of(repeats: int, job: Callable[[], object]) -> float:
@@ -57,9 +58,10 @@ def best_of(repeats: int, job: Callable[[], object]) -> float:
     return best
 
 
-def one_list(lookups: int, agents: int, engine: str, repeats: int) -> float:
+def one_list(lookups: int, agents: int, engine: Engine, repeats: int, fast_rows: bool = True) -> float:
     scenario = clawsim.parse_scenario(BUSY_LIST.format(lookups=lookups, agents=agents))
-    return best_of(repeats, lambda: simulate_once(scenario, 0, engine=engine))
+    options = EngineOptions(engine=engine, fast_rows=fast_rows)
+    return best_of(repeats, lambda: simulate_once(scenario, 0, options=options))
 
 
 def target_agents() -> None:
@@ -114,23 +116,13 @@ def target_unchanged() -> None:
         print(f"   {engine:<10}  PR harness {pr * 1000:7.1f} ms   headline sweep {sweep:6.2f} s")
 
 
-def fast_rows(on: bool, job: Callable[[], float]) -> float:
-    """``job()`` with ``listing.FAST_ROWS`` set to ``on`` (in this process only)."""
-    saved = listing.FAST_ROWS
-    listing.FAST_ROWS = on
-    try:
-        return job()
-    finally:
-        listing.FAST_ROWS = saved
-
-
 def target_fast_rows(sample: int = 400) -> None:
     print("5. build_rows all-miss fast path, off -> on (aggregated engine)")
     one_list(2, 128, "aggregated", 2)  # warm up: the first runs in a process are slower
     for on in (False, True):
-        one = fast_rows(on, lambda: one_list(2, 1, "aggregated", 7))
-        many = fast_rows(on, lambda: one_list(2, 128, "aggregated", 7))
-        ten = fast_rows(on, lambda: one_list(10, 128, "aggregated", 3))
+        one = one_list(2, 1, "aggregated", 7, on)
+        many = one_list(2, 128, "aggregated", 7, on)
+        ten = one_list(10, 128, "aggregated", 3, on)
         print(
             f"   fast {'on ' if on else 'off'}  2 lookups: 1 agent {one:6.4f} s, 128 agents {many:6.4f} s "
             f"= x{many / one:4.2f} (target <= x2)   10 lookups, 128 agents {ten:6.3f} s"
@@ -140,8 +132,9 @@ def target_fast_rows(sample: int = 400) -> None:
     picks = [int(i) for i in np.random.default_rng(12).choice(len(runs), sample, replace=False)]
     heavy = [r for r in range(0, len(runs), 25) if _heavy(runs[r].params)]
     for on in (False, True):
-        wall = fast_rows(on, lambda: best_of(1, lambda: [simulate_run(runs[i]) for i in picks]))
-        heavy_s = fast_rows(on, lambda: best_of(1, lambda: [simulate_run(runs[i]) for i in heavy]))
+        options = EngineOptions(fast_rows=on)
+        wall = best_of(1, lambda o=options: [simulate_run(runs[i], o) for i in picks])
+        heavy_s = best_of(1, lambda o=options: [simulate_run(runs[i], o) for i in heavy])
         print(
             f"   fast {'on ' if on else 'off'}  sensitivity.yaml: {sample} random runs {wall:5.2f} s on 1 core "
             f"(~{wall / sample * len(runs) / 2 / 60:4.1f} min of simulation on 2 workers); "

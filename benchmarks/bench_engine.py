@@ -11,7 +11,7 @@ import time
 import simpy
 
 import clawsim
-import clawsim.engine.run as model
+from clawsim.engine import EngineOptions, simulate_run
 from clawsim.scenario import plan
 
 
@@ -29,17 +29,14 @@ def measure(name: str, text: str, repeats: int = 3) -> dict:
     scenario = clawsim.parse_scenario(text)
     runs = plan(scenario)
     best, events, sim_ms = float("inf"), 0, 0.0
-    model.simpy.Environment = CountingEnvironment
-    try:
-        for _ in range(repeats):
-            CountingEnvironment.steps = 0
-            started = time.perf_counter()
-            records = [r for spec in runs for r in model.simulate_run(spec)]
-            best = min(best, time.perf_counter() - started)
-            events = CountingEnvironment.steps
-            sim_ms = sum(r["sim_ms"] for r in records if r["list_index"] == 0)
-    finally:
-        model.simpy.Environment = simpy.Environment
+    counting = EngineOptions(environment=CountingEnvironment)
+    for _ in range(repeats):
+        CountingEnvironment.steps = 0
+        started = time.perf_counter()
+        records = [r for spec in runs for r in simulate_run(spec, counting)]
+        best = min(best, time.perf_counter() - started)
+        events = CountingEnvironment.steps
+        sim_ms = sum(r["sim_ms"] for r in records if r["list_index"] == 0)
     rows = sum(r["rows"] for r in records)
     print(
         f"{name:<44} {len(runs):>5} runs {best * 1000:>9.2f} ms wall {events:>9,} events "

@@ -17,13 +17,14 @@ import pytest
 from scipy import stats
 
 import clawsim
-from clawsim.engine.arrivals import engine_name
+from clawsim.engine import EngineOptions
 from clawsim.engine.run import simulate_once
 from clawsim.errors import UsageError
 
 pytestmark = pytest.mark.slow  # seconds each: left out of the quick loop (-m "not slow")
 
 SEEDS = 200
+AGGREGATED, REFERENCE = EngineOptions(engine="aggregated"), EngineOptions(engine="reference")
 ALPHA = 0.01
 METRICS = ("scans", "flips", "changes", "list_ms", "loop_delay_max_ms")
 
@@ -81,7 +82,10 @@ actors: [{name: turns, kind: poisson, rate_per_s: 100, work_ms: 0.5, workspaces:
 
 def _sample(text: str, engine: str, first_run: int) -> dict[str, np.ndarray]:
     scenario = clawsim.parse_scenario(text)
-    records = [simulate_once(scenario, run, engine=engine) for run in range(first_run, first_run + SEEDS)]
+    records = [
+        simulate_once(scenario, run, options=EngineOptions(engine=engine))
+        for run in range(first_run, first_run + SEEDS)
+    ]
     per_run = [{m: float(np.mean([r[m] for r in recs])) for m in METRICS} for recs in records]
     return {m: np.array([r[m] for r in per_run]) for m in METRICS}
 
@@ -126,19 +130,19 @@ actors: [{{name: turns, kind: poisson, rate_per_s: 300, count: 0}}]""",
 def test_without_poisson_arrivals_the_engines_give_identical_records(name):
     scenario = clawsim.parse_scenario(EXACT[name])
     for run in range(5):
-        assert simulate_once(scenario, run, engine="aggregated") == simulate_once(scenario, run, engine="reference")
+        assert simulate_once(scenario, run, options=AGGREGATED) == simulate_once(scenario, run, options=REFERENCE)
 
 
 def test_the_aggregated_engine_is_deterministic():
     scenario = clawsim.parse_scenario(CASES["per-row I/O, poisson + cron"])
-    assert simulate_once(scenario, 3, engine="aggregated") == simulate_once(scenario, 3, engine="aggregated")
+    assert simulate_once(scenario, 3, options=AGGREGATED) == simulate_once(scenario, 3, options=AGGREGATED)
 
 
 def test_the_engine_is_chosen_by_the_scenario_then_the_argument():
     reference = clawsim.parse_scenario(CASES["per-row I/O, poisson + cron"] + "\nloop: {engine: reference}\n")
-    assert simulate_once(reference, 3) == simulate_once(reference, 3, engine="reference")
-    assert engine_name(None) == "aggregated"
-    assert engine_name(None, "reference") == "reference"
-    assert engine_name("aggregated", "reference") == "aggregated"
+    assert simulate_once(reference, 3) == simulate_once(reference, 3, options=REFERENCE)
+    assert EngineOptions().engine_for("aggregated") == "aggregated"
+    assert EngineOptions().engine_for("reference") == "reference"
+    assert AGGREGATED.engine_for("reference") == "aggregated"
     with pytest.raises(UsageError, match="engine must be one of"):
-        engine_name("fast")
+        EngineOptions(engine="fast")  # type: ignore[arg-type]

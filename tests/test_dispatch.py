@@ -15,7 +15,7 @@ from conftest import ROOT
 import clawsim
 from clawsim import ScenarioError
 from clawsim.analytic import NotAnalytic, expectations
-from clawsim.engine import listing, simulate_once
+from clawsim.engine import EngineOptions, simulate_once
 from clawsim.engine.memo import Memo
 from clawsim.nodecheck.rules import rules
 from clawsim.scenario import ActorKind, ActorSpec, MemoSpec, Scenario, plan
@@ -63,13 +63,13 @@ def test_fifo_scans_where_lru_keeps_the_pinned_lists_entries():
     assert got["lru"]["lookups"] == got["fifo"]["lookups"] == 240
 
 
-def test_fifo_runs_the_same_with_the_row_fast_paths_off(monkeypatch):
+def test_fifo_runs_the_same_with_the_row_fast_paths_off():
     """The fast paths ask the policy (``evicts_in_lru_order``): for fifo they stand aside."""
     scenario = clawsim.load_scenario(DATA / "fifo-vs-lru.yaml").with_values({"list.lookups_per_row": 5})
     points = [r.scenario for r in plan(scenario)]
     fast = [simulate_once(s, 3) for s in points]
-    monkeypatch.setattr(listing, "FAST_ROWS", False)
-    assert [simulate_once(s, 3) for s in points] == fast
+    slow = EngineOptions(fast_rows=False)
+    assert [simulate_once(s, 3, options=slow) for s in points] == fast
 
 
 def test_a_burst_activates_size_times_per_tick_one_per_check_phase():

@@ -1,20 +1,21 @@
 """The all-miss fast path of ``build_rows`` gives the same records as row-by-row lookups, and
 the loop's ``resume_in_place`` the same records as a trip through the loop.
 
-Each case runs with ``listing.FAST_ROWS`` and ``loop.IN_PLACE`` on and off and compares every record field by
+Each case runs with ``EngineOptions.fast_rows`` and ``.resume_in_place`` off and on and compares every record field by
 field (floats by their bits, via ``repr``), and checks that the fast path was taken where it
 should be, so a case cannot pass by never reaching it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import clawsim
-from clawsim.engine import listing, loop
+from clawsim.engine import EngineOptions, listing, loop
 from clawsim.engine.memo import scan_draws
 from clawsim.engine.metrics import ListStats
 from clawsim.engine.run import build_world, simulate_once
@@ -100,8 +101,12 @@ def exact(records: list[dict]) -> list[list[tuple[str, str]]]:
     return [sorted((key, repr(value)) for key, value in record.items()) for record in records]
 
 
-def both_ways(monkeypatch: pytest.MonkeyPatch, job) -> tuple[object, object, int]:
-    """``job()`` with the fast paths off and on, and how many times a fast path ran:
+SLOW = EngineOptions(fast_rows=False, resume_in_place=False)
+FAST_OPTIONS = EngineOptions()
+
+
+def both_ways(monkeypatch: pytest.MonkeyPatch, job, engine=None) -> tuple[object, object, int]:
+    """``job(options)`` with the fast paths off and on, and how many times a fast path ran:
     ``_scanned_rows``, or ``_hit_rows`` standing in for rows. The loop's ``resume_in_place``
     is off and on with them (``IN_PLACE_TAKEN`` counts the yields it resumed in place)."""
     calls = []
@@ -125,14 +130,10 @@ def both_ways(monkeypatch: pytest.MonkeyPatch, job) -> tuple[object, object, int
     monkeypatch.setattr(listing, "_scanned_rows", counted_scans)
     monkeypatch.setattr(listing, "_hit_rows", counted_hits)
     monkeypatch.setattr(loop.EventLoop, "resume_in_place", counted_in_place)
-    monkeypatch.setattr(listing, "FAST_ROWS", False)
-    monkeypatch.setattr(loop, "IN_PLACE", False)
     taken = IN_PLACE_TAKEN[0]
-    slow = job()
+    slow = job(dataclasses.replace(SLOW, engine=engine))
     assert not calls and IN_PLACE_TAKEN[0] == taken
-    monkeypatch.setattr(listing, "FAST_ROWS", True)
-    monkeypatch.setattr(loop, "IN_PLACE", True)
-    fast = job()
+    fast = job(dataclasses.replace(FAST_OPTIONS, engine=engine))
     HITS_TAKEN.update(calls)
     return slow, fast, calls.count("scanned")
 
@@ -146,7 +147,7 @@ IN_PLACE_TAKEN = [0]
 def test_records_equal_with_and_without_the_fast_path(monkeypatch: pytest.MonkeyPatch, name: str, engine: str) -> None:
     scenario = case_scenario(name)
     slow, fast, calls = both_ways(
-        monkeypatch, lambda: [exact(simulate_once(scenario, run, engine=engine)) for run in range(4)]
+        monkeypatch, lambda options: [exact(simulate_once(scenario, run, options=options)) for run in range(4)], engine
     )
     assert fast == slow
     assert (calls > 0) == (name in FAST), calls
@@ -157,7 +158,9 @@ def test_rows_after_a_scan_are_counted_as_hits(monkeypatch: pytest.MonkeyPatch, 
     """A batch that reads a new workspace scans its first row, then the rest hit: ``_hit_rows``."""
     scenario = case_scenario(name)
     HITS_TAKEN.clear()
-    slow, fast, _ = both_ways(monkeypatch, lambda: [exact(simulate_once(scenario, run)) for run in range(3)])
+    slow, fast, _ = both_ways(
+        monkeypatch, lambda options: [exact(simulate_once(scenario, run, options=options)) for run in range(3)]
+    )
     assert fast == slow
     assert "hit" in HITS_TAKEN
 
@@ -168,8 +171,8 @@ def test_memo_and_stats_end_the_same(monkeypatch: pytest.MonkeyPatch, name: str)
     counters and the generator's next draw are the same either way."""
     scenario = case_scenario(name)
 
-    def batches() -> str:
-        world = build_world(scenario, lambda: np.random.default_rng(3))
+    def batches(options: EngineOptions) -> str:
+        world = build_world(scenario, lambda: np.random.default_rng(3), options=options)
         stats = ListStats(0, 0, 0.0, 0, 0, False)
         lookups = scenario.list.row_lookups
         spent = [listing.build_rows(world, stats, ws, rows, max(0, lookups + d), 0.28) for ws, rows, d in WALK]
@@ -226,7 +229,9 @@ def shipped_runs() -> list[tuple[str, int]]:
 @pytest.mark.parametrize(("path", "index"), shipped_runs())
 def test_shipped_scenario_runs_are_unchanged(monkeypatch: pytest.MonkeyPatch, path: str, index: int) -> None:
     spec = plan(clawsim.load_scenario(ROOT / path))[index]
-    slow, fast, _ = both_ways(monkeypatch, lambda: exact(simulate_once(spec.scenario, spec.run)))
+    slow, fast, _ = both_ways(
+        monkeypatch, lambda options: exact(simulate_once(spec.scenario, spec.run, options=options))
+    )
     assert fast == slow
 
 
@@ -238,7 +243,9 @@ def test_yields_are_resumed_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
         "list: {rows: 3000, yield_every: 10}\nactors: [{name: agent, kind: poisson, rate_per_s: 2}]\n"
     )
     taken = IN_PLACE_TAKEN[0]
-    slow, fast, _ = both_ways(monkeypatch, lambda: [exact(simulate_once(scenario, run)) for run in range(3)])
+    slow, fast, _ = both_ways(
+        monkeypatch, lambda options: [exact(simulate_once(scenario, run, options=options)) for run in range(3)]
+    )
     assert fast == slow
     assert IN_PLACE_TAKEN[0] - taken > 500
 
@@ -248,7 +255,8 @@ def test_sensitivity_sweep_sample_is_unchanged(monkeypatch: pytest.MonkeyPatch) 
     runs = plan(clawsim.load_scenario(ROOT / "benchmarks" / "sensitivity.yaml"))
     picks = [int(i) for i in np.random.default_rng(5).choice(len(runs), 60, replace=False)] + [len(runs) - 1]
     slow, fast, calls = both_ways(
-        monkeypatch, lambda: [exact(simulate_once(runs[i].scenario, runs[i].run)) for i in picks]
+        monkeypatch,
+        lambda options: [exact(simulate_once(runs[i].scenario, runs[i].run, options=options)) for i in picks],
     )
     assert fast == slow
     assert calls > 1000

@@ -1,9 +1,10 @@
 """The simulation kernel: Node's event loop (``loop``), the process-global workspace and
 its pin (``registry``), the metadata memo and cache rules (``memo``), the steps of a list (``walk``), the
 list on the loop (``listing``), the actors (``actors``), what is measured (``metrics``), the shared world
-(``world``) and one run's lifecycle (``run``)."""
+(``world``), one run's lifecycle (``run``) and how the engine runs it (``options``)."""
 
+from .options import EngineOptions
 from .run import run_streams, simulate_once, simulate_run
 from .walk import Batch, Step, batches, list_steps
 
-__all__ = ["Batch", "Step", "batches", "list_steps", "run_streams", "simulate_once", "simulate_run"]
+__all__ = ["Batch", "EngineOptions", "Step", "batches", "list_steps", "run_streams", "simulate_once", "simulate_run"]

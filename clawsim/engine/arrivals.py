@@ -21,8 +21,8 @@ and runs it inside that phase, with no SimPy event per arrival:
   the value changes between consecutive values and the last value (``collapse``), with
   their work summed; activations with lookups run one by one, still without SimPy events.
 
-``ENGINES`` names the engines; the scenario chooses one (``loop.engine``, default
-``aggregated``), and ``simulate_once(..., engine=...)`` may override it (tests, benchmarks).
+The scenario chooses the engine (``loop.engine``, default ``aggregated``), and
+``simulate_once(..., options=EngineOptions(engine=...))`` may override it (tests, benchmarks).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import UsageError
 from . import trace
 from .loop import MAX_WAITING
 from .metrics import RunStats
@@ -43,17 +42,7 @@ from .trace import Tracer
 if TYPE_CHECKING:
     from .loop import EventLoop
 
-ENGINES = ("reference", "aggregated")
-DEFAULT_ENGINE = "aggregated"
 Streak = tuple[int, int]  # (source index, consecutive activations from it)
-
-
-def engine_name(engine: str | None, default: str = DEFAULT_ENGINE) -> str:
-    """The engine to run: ``engine`` if given, else ``default`` (the scenario's ``loop.engine``)."""
-    name = engine if engine is not None else default
-    if name not in ENGINES:
-        raise UsageError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
-    return name
 
 
 class Arrivals:

@@ -23,8 +23,6 @@ from .registry import ROOT_CONTEXT, AsyncContext
 from .walk import AwaitIO, HoistedLookups, Pin, Rows, Setup, Yield, list_steps
 from .world import World
 
-FAST_ROWS = True  # _scanned_rows and _hit_rows in build_rows; tests turn them off to compare records
-
 
 def build_rows(
     world: World,
@@ -48,7 +46,7 @@ def build_rows(
     cache = world.cache
     keys = cache.keys(workspace, lookups_per_row)
     start = t = world.loop.now
-    fast = FAST_ROWS and world.tracer is None and len(keys) > 0 and cache.lru_order
+    fast = world.fast_rows and world.tracer is None and len(keys) > 0 and cache.lru_order
     # a scan's overhead is drawn lookup by lookup (look_up): no all-miss fast path with one
     all_miss = fast and cache.miss_overhead is None and cache.always_misses(workspace, len(keys))
     if all_miss and cache.first_row_misses(workspace, keys):

@@ -58,9 +58,6 @@ STALL_ITERATIONS = 100_000  # iterations in a row after which simulated time has
 MAX_ITERATIONS = 2_000_000  # iterations per run (~10 s of wall time); no shipped scenario needs 10^4
 
 
-IN_PLACE = True  # EventLoop.resume_in_place; tests turn it off to compare records
-
-
 @dataclass(frozen=True, slots=True)
 class Work:
     """Hold the thread for ``ms`` of synchronous work."""
@@ -182,11 +179,15 @@ class EventLoop:
 
     ``arrivals`` (the aggregated engine, else None) holds the poisson sources that are not
     SimPy processes: the poll phase draws what they delivered, and an idle loop also wakes
-    at their next arrival.
+    at their next arrival. ``in_place``: whether ``resume_in_place`` may resume a yield in
+    place (off, every yield is a trip through the loop: the oracle tests compare with).
     """
 
-    def __init__(self, env: simpy.Environment, iteration_ms: float):
+    def __init__(
+        self, env: simpy.Environment, iteration_ms: float, arrivals: Arrivals | None = None, in_place: bool = True
+    ):
         self.env = env
+        self.in_place = in_place
         self.iteration_ms = iteration_ms
         self.stopped = False
         self.iterations = 0
@@ -195,7 +196,7 @@ class EventLoop:
         self._seq = itertools.count()
         self._immediates: deque[Task] = deque()
         self._arrived: deque[tuple[float, Task]] = deque()  # (delivered at, task)
-        self.arrivals: Arrivals | None = None
+        self.arrivals = arrivals
         self._wake: simpy.Event | None = None
         self.process: simpy.Process | None = None
         self.halted = env.event()
@@ -295,7 +296,7 @@ class EventLoop:
         the counters, the delay probe) and returns True: the caller goes on as if resumed, with
         no trip through the loop. Otherwise False, nothing changed: the caller yields IMMEDIATE.
         """
-        if not (self._last_callback and IN_PLACE) or self._immediates or self._arrived or self.stopped:
+        if not (self._last_callback and self.in_place) or self._immediates or self._arrived or self.stopped:
             return False
         env = self.env
         end = env.now + self.iteration_ms

@@ -15,12 +15,13 @@ import simpy
 from ..scenario import CostMs, RunSpec, Scenario, distribution
 from ..scenario.costs import Constant, Sampler
 from .actors import Stream
-from .arrivals import Arrivals, engine_name
+from .arrivals import Arrivals
 from .choices import SEEDED, Chooser
 from .listing import start_lists
 from .loop import EventLoop
 from .memo import MetadataCache, scan_draws
-from .metrics import RUN_METRICS
+from .metrics import RUN_METRICS, RunStats
+from .options import DEFAULT_OPTIONS, EngineOptions
 from .registry import Registry
 from .trace import Tracer
 from .world import World
@@ -73,18 +74,18 @@ def _sampler(cost: CostMs, stream: Stream) -> Sampler | None:
 def build_world(
     scenario: Scenario,
     scan_stream: Stream,
-    engine: str | None = None,
     tracer: Tracer | None = None,
     streams: RunStreams | None = None,
+    *,
+    options: EngineOptions = DEFAULT_OPTIONS,
 ) -> World:
-    """The loop, the global, the metadata cache (scan costs drawn from ``scan_stream()``, made
-    only if the cost is random) and the counters.
+    """The loop (with the aggregated arrivals, if that engine runs: ``EngineOptions.engine``),
+    the global, the metadata cache (scan costs drawn from ``scan_stream()``, made only if the cost
+    is random) and the counters.
 
-    ``engine`` overrides the scenario's ``loop.engine``: ``reference`` runs each poisson
-    arrival as its own SimPy event; ``aggregated`` (the default) delivers them per poll phase.
     ``streams``: where a drawn ``list.setup_ms`` or ``memo.miss_overhead_ms`` is drawn from.
     """
-    env = simpy.Environment()
+    env = options.environment()
     registry = Registry(scenario.registry.initial_workspace, tracer)
     snapshot = scenario.registry.initial_workspace if scenario.memo.current_snapshot else None
     scan_ms = distribution(scenario.memo.scan_ms)
@@ -93,27 +94,32 @@ def build_world(
     else:
         rng = scan_stream()
         sampler, draws = scan_ms.sampler(rng), scan_draws(scan_ms, rng)
+    stats = RunStats()
+    arrivals = None
+    if options.engine_for(scenario.loop.engine) == "aggregated":
+        arrivals = Arrivals(registry, stats, scenario.loop.max_sim_ms)
     world = World(
-        loop=EventLoop(env, scenario.loop.iteration_ms),
+        loop=EventLoop(env, scenario.loop.iteration_ms, arrivals, in_place=options.resume_in_place),
         registry=registry,
         cache=MetadataCache(scenario.memo, registry, sampler, snapshot, draws),
         pin=scenario.registry.pinned,
+        stats=stats,
         tracer=tracer,
+        fast_rows=options.fast_rows,
     )
     own = streams if streams is not None else run_streams(scenario.seed, 0)
     world.setup_cost = _sampler(scenario.list.setup_ms, own.stream(SETUP_STREAM))
     world.cache.miss_overhead = _sampler(scenario.memo.miss_overhead_ms, own.stream(MISS_OVERHEAD_STREAM))
-    if engine_name(engine, scenario.loop.engine) == "aggregated":
-        world.loop.arrivals = Arrivals(registry, world.stats, scenario.loop.max_sim_ms)
     return world
 
 
 def simulate_once(
     scenario: Scenario,
     stream: int = 0,
-    engine: str | None = None,
+    *,
     tracer: Tracer | None = None,
     chooser: Chooser = SEEDED,
+    options: EngineOptions = DEFAULT_OPTIONS,
 ) -> list[dict[str, Any]]:
     """Simulate one run of a resolved scenario; one record (a dict) per list.
 
@@ -121,13 +127,14 @@ def simulate_once(
     order the actors are listed. The run ends when the last list returns, or at
     ``loop.max_sim_ms``, or when the loop halts because it cannot advance or keep up
     (``EventLoop.halt``); lists still open are then recorded with ``completed: false``.
-    ``engine``: see ``build_world``; both engines give the same records in distribution, and
-    identical records when no poisson actor is active. With a ``tracer``, the same run also
+    ``options``: how the engine runs (``EngineOptions``): both engines give the same records in
+    distribution, and identical records when no poisson actor is active; the fast paths on or off
+    give identical records. With a ``tracer``, the same run also
     records its events there (see ``trace.py``). ``chooser`` makes the run's open decisions
     (``choices.py``): the seeded draws by default, or a schedule to replay.
     """
     streams = run_streams(scenario.seed, stream)
-    world = build_world(scenario, streams.stream(0), engine, tracer, streams)
+    world = build_world(scenario, streams.stream(0), tracer, streams, options=options)
     loop, env = world.loop, world.loop.env
     if chooser is not SEEDED:
         world.chooser = chooser
@@ -154,7 +161,7 @@ def simulate_once(
     return [{**stats.record(), **{k: run_values[k] for k in RUN_METRICS}} for stats in world.stats.lists]
 
 
-def simulate_run(spec: RunSpec) -> list[dict[str, Any]]:
+def simulate_run(spec: RunSpec, options: EngineOptions = DEFAULT_OPTIONS) -> list[dict[str, Any]]:
     """Records of one planned run, keyed by run, point, replication and swept values."""
     keys = {"run": spec.run, "point": spec.point, "replication": spec.replication, **dict(spec.params)}
-    return [{**keys, **record} for record in simulate_once(spec.scenario, spec.stream)]
+    return [{**keys, **record} for record in simulate_once(spec.scenario, spec.stream, options=options)]

@@ -31,6 +31,7 @@ class World:
     open_lists: int = 0
     more_lists: bool = True
     setup_cost: Sampler | None = None  # list.setup_ms (None: no setup)
+    fast_rows: bool = True  # build_rows' exact fast paths (EngineOptions.fast_rows)
 
     def list_started(self) -> None:
         self.open_lists += 1

@@ -1,0 +1,49 @@
+"""How the engine runs a scenario, beyond what the scenario says: ``EngineOptions``.
+
+The one seam through which tests and benchmarks change the engine: which engine runs the
+poisson arrivals, the exact fast paths off (the oracle they are compared with), and the SimPy
+environment a run is built on (a benchmark counts its events). No module global is patched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import simpy
+
+from ..errors import UsageError
+
+Engine = Literal["reference", "aggregated"]
+ENGINES: tuple[Engine, ...] = ("reference", "aggregated")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineOptions:
+    """Options of one run's engine; the defaults are what ``clawsim run`` does.
+
+    - ``engine``: ``reference`` runs each poisson arrival as its own SimPy event, ``aggregated``
+      delivers them per poll phase (``arrivals.py``); None: the scenario's ``loop.engine``.
+    - ``fast_rows``: ``build_rows``' exact fast paths (rows counted in one step); off, every
+      lookup is made one by one. Records are identical either way.
+    - ``resume_in_place``: ``EventLoop.resume_in_place``; off, every yield is a trip through
+      the loop. Records are identical either way.
+    - ``environment``: makes the run's SimPy environment.
+    """
+
+    engine: Engine | None = None
+    fast_rows: bool = True
+    resume_in_place: bool = True
+    environment: Callable[[], simpy.Environment] = simpy.Environment
+
+    def __post_init__(self) -> None:
+        if self.engine is not None and self.engine not in ENGINES:
+            raise UsageError(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+
+    def engine_for(self, scenario_engine: Engine) -> Engine:
+        """The engine to run: ``engine`` if set, else the scenario's ``loop.engine``."""
+        return self.engine if self.engine is not None else scenario_engine
+
+
+DEFAULT_OPTIONS = EngineOptions()
