@@ -112,9 +112,9 @@ def both_ways(monkeypatch: pytest.MonkeyPatch, job, engine=None) -> tuple[object
     calls = []
     scanned, hit, in_place = listing._scanned_rows, listing._hit_rows, loop.EventLoop.resume_in_place
 
-    def counted_in_place(self: loop.EventLoop) -> bool:
+    def counted_in_place(self: loop.EventLoop) -> float | None:
         resumed = in_place(self)
-        IN_PLACE_TAKEN[0] += resumed
+        IN_PLACE_TAKEN[0] += resumed is not None
         return resumed
 
     def counted_scans(*args, **kwargs):

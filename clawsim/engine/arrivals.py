@@ -27,6 +27,7 @@ The scenario chooses the engine (``loop.engine``, default ``aggregated``), and
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -69,13 +70,10 @@ class Arrivals:
         """One poll phase at ``loop.now``: the arrivals since the last one, and ``entries``
         (the other completions, as (delivered at, task)), run in arrival-time order."""
         env = loop.env
-        if not entries and len(self.sources) == 1:  # the common case: one source, nothing else arrived
-            streaks = [(0, len(self.sources[0].arrivals_until(env.now)))]
-            self.next_ms = self.sources[0].next_ms
-            if streaks[0][1] > MAX_WAITING and self._overrun(loop, [streaks]):
-                return
-            if (until := self.run_streaks(streaks, env.now)) > env.now:
-                yield from loop.hold(until - env.now)
+        if not entries:  # the common case: nothing else arrived
+            alone = self.poll_alone(loop)
+            if alone is not None and alone > env.now:
+                yield from loop.hold(alone - env.now)
             return
         segments = self.draw(env.now, [at for at, _ in entries])
         if self._overrun(loop, segments):
@@ -88,6 +86,22 @@ class Arrivals:
             yield from loop.drive(task)
         if not loop.stopped and (until := self.run_streaks(segments[-1], env.now)) > env.now:
             yield from loop.hold(until - env.now)
+
+    def poll_alone(self, loop: EventLoop) -> float | None:
+        """A poll phase at ``loop.now`` in which nothing but these sources delivered: run what
+        they delivered; the time those activations hold the thread until (the caller holds it),
+        or None when the run halted instead (more arrived than ``MAX_WAITING``)."""
+        now = loop.env.now
+        if len(self.sources) == 1:  # the common case: one source
+            streaks = [(0, self.sources[0].count_until(now))]
+            self.next_ms = self.sources[0].next_ms
+            if streaks[0][1] > MAX_WAITING and self._overrun(loop, [streaks]):
+                return None
+            return self.run_streaks(streaks, now)
+        segments = self.draw(now, [])
+        if self._overrun(loop, segments):
+            return None
+        return now if loop.stopped else self.run_streaks(segments[-1], now)
 
     def _overrun(self, loop: EventLoop, segments: list[list[Streak]]) -> bool:
         """Halt the run when more arrivals came in since the last poll phase than the loop may
@@ -110,9 +124,14 @@ class Arrivals:
         else:
             due = [(i, s.arrivals_until(now)) for i, s in enumerate(self.sources) if s.next_ms <= now]
             self.next_ms = min(s.next_ms for s in self.sources)
-        if len(due) == 1 and not (entry_ms and entry_ms[-1] > due[0][1][0]):  # one source, after every entry
-            segments[-1].append((due[0][0], len(due[0][1])))
-            return segments
+        if len(due) == 1:  # one source: its arrivals counted between the entries, no sort
+            index, times = due[0]
+            if not (entry_ms and entry_ms[-1] > times[0]):  # all after every entry
+                segments[-1].append((index, len(times)))
+                return segments
+            arrived = times.tolist()  # bisect_left on floats: numpy's searchsorted (side left)
+            cuts = [0, *(bisect.bisect_left(arrived, at) for at in entry_ms), len(arrived)]
+            return [[(index, b - a)] if b > a else [] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
         times = np.concatenate([t for _, t in due])
         labels = np.concatenate([np.full(len(t), i, dtype=np.int64) for i, t in due])
         order = np.argsort(times, kind="stable")

@@ -196,7 +196,8 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
                 ms = build_rows(world, stats, workspace, rows, lookups, row_cost_ms, rows_id)
                 if tracer is not None:
                     tracer.span(trace.BATCH, loop.now, ms, trace.LOOP, rows_id, rows=rows, workspace=workspace)
-                yield Work(ms)
+                if not loop.held(ms):
+                    yield Work(ms)
                 opened = False
             case Yield(row=row):
                 if chooser is not None and not opened:
@@ -205,8 +206,11 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
                 stats.yields += 1
                 if tracer is not None:
                     tracer.instant(trace.YIELD, loop.now, f"list {index}", rows_id, row=row)
-                if not loop.resume_in_place():
+                held = loop.resume_in_place()
+                if held is None:
                     yield IMMEDIATE  # await new Promise<void>((resolve) => setImmediate(resolve))
+                elif held and not loop.held(held):  # the poll phase's activations before it resumed
+                    yield Work(held)
             case AwaitIO(ms=ms):
                 if chooser is not None:
                     gap, opened = gap + 1, True

@@ -27,7 +27,8 @@ and the delay probe (§12). §13 lists the deliberate differences, summarised he
   libuv's truncated millisecond clock makes it (``timer_due``), never later than due.
 
 Steps no callback can observe are skipped, not approximated: a hold that no scheduled event
-can interrupt moves the clock at once (``_skip_to``), and a list's ``setImmediate`` yield with
+can interrupt moves the clock at once (``_skip``), an awaited I/O completes in the loop's own
+schedule unless the loop hands control to SimPy before it completes (``start_io``), and a list's ``setImmediate`` yield with
 nothing else to run before it is resumed continues in place (``resume_in_place``); both leave
 the same state and the same floats as the trip through SimPy and the loop.
 """
@@ -196,6 +197,9 @@ class EventLoop:
         self._seq = itertools.count()
         self._immediates: deque[Task] = deque()
         self._arrived: deque[tuple[float, Task]] = deque()  # (delivered at, task)
+        # I/Os in flight, (completes at, SimPy event id, task): the loop's own schedule while it
+        # runs (``_skip``), handed to SimPy with the ids they reserved before it yields (``_to_simpy``).
+        self._io: list[tuple[float, int, Task]] = []
         self.arrivals = arrivals
         self._wake: simpy.Event | None = None
         self.process: simpy.Process | None = None
@@ -240,8 +244,31 @@ class EventLoop:
             self._wake.succeed()
 
     def start_io(self, ms: float, task: Task) -> None:
-        """Begin an I/O of ``ms``; ``task`` is delivered when it completes."""
-        self.env.timeout(ms).callbacks.append(lambda _event: self.deliver(task))
+        """Begin an I/O of ``ms``; ``task`` is delivered when it completes.
+
+        The completion is what a SimPy timeout started now would be: due at ``now + ms``, with
+        the next SimPy event id (reserved now, so every event keeps its place in SimPy's order).
+        It waits in the loop's own schedule (no SimPy event) unless the loop yields to SimPy
+        before it completes (``_to_simpy``); the oracle (``in_place`` off) schedules it at once."""
+        env = self.env
+        if self.in_place:
+            heapq.heappush(self._io, (env._now + ms, next(env._eid), task))
+        else:
+            env.timeout(ms).callbacks.append(lambda _event: self.deliver(task))
+
+    def _schedule_io(self, entry: tuple[float, int, Task]) -> None:
+        """Put an I/O completion in SimPy's schedule as the timeout it stands for."""
+        at, eid, task = entry
+        done = simpy.Event(self.env)
+        done._ok, done._value = True, None  # as simpy.Timeout leaves it: triggered, value None
+        done.callbacks.append(lambda _event: self.deliver(task))
+        heapq.heappush(self.env._queue, (at, simpy.events.NORMAL, eid, done))
+
+    def _to_simpy(self) -> None:
+        """Before the loop yields to SimPy: the I/Os in flight become SimPy events (with the
+        ids they reserved, so SimPy orders them exactly as if scheduled when they began)."""
+        while self._io:
+            self._schedule_io(heapq.heappop(self._io))
 
     def stop(self) -> None:
         self.stopped = True
@@ -269,11 +296,14 @@ class EventLoop:
                 self._last_callback = left == 1
                 task = immediates.popleft()
                 while (ms := self._callback(task)) is not None:
+                    self._to_simpy()
                     yield env.timeout(ms)
             self._last_callback = False
-            if not self.stopped and not _skip_to(env, env.now + self.iteration_ms):
+            if not self.stopped and not self._skip(env.now + self.iteration_ms):
+                self._to_simpy()
                 yield env.timeout(self.iteration_ms)
             self._end_iteration()
+        self._to_simpy()  # what is still in flight completes in SimPy, as it would have
 
     def _begin_iteration(self) -> None:
         self.iterations += 1
@@ -288,29 +318,43 @@ class EventLoop:
         elif self.iterations >= MAX_ITERATIONS:
             self.halt(f"the run reached {MAX_ITERATIONS} loop iterations")
 
-    def resume_in_place(self) -> bool:
+    def resume_in_place(self) -> float | None:
         """``await setImmediate`` for the running callback when the loop would run nothing else
         before resuming it: it is the last callback of a check phase, nothing else is queued,
-        and no timer, aggregated arrival or SimPy event comes before the next iteration begins.
+        and no timer, read or SimPy event comes before the next iteration begins; aggregated
+        arrivals may (the next poll phase runs them, and nothing else, before the check phase).
         Then this does what the loop would do (end this iteration, begin the next: the clock,
-        the counters, the delay probe) and returns True: the caller goes on as if resumed, with
-        no trip through the loop. Otherwise False, nothing changed: the caller yields IMMEDIATE.
+        the counters, the delay probe, that poll phase's activations) and returns the ms those
+        activations hold the thread (0.0: none): the caller holds them (``Work``, or ``held``)
+        and goes on as if resumed, with no trip through the loop. Otherwise None, nothing
+        changed: the caller yields IMMEDIATE. None also when that poll phase halted the run
+        (too many arrivals): the caller yields IMMEDIATE and is never resumed, as in the loop.
         """
         if not (self._last_callback and self.in_place) or self._immediates or self._arrived or self.stopped:
-            return False
+            return None
         env = self.env
-        end = env.now + self.iteration_ms
+        end = env._now + self.iteration_ms
         if not _nothing_scheduled(env, end) or (self._timers and self._timers[0][0] <= end):
-            return False
-        if self.arrivals is not None and self.arrivals.next_ms <= end:
-            return False
+            return None
+        if self._io and self._io[0][0] <= end:  # a read completes first: the next poll phase runs it
+            return None
         still = self._still + 1 if end == self._began else 0
         if still >= STALL_ITERATIONS or self.iterations >= MAX_ITERATIONS:
-            return False  # the loop halts here: let it
-        env._now = end  # as _skip_to: the iteration's overhead, with nothing scheduled meanwhile
+            return None  # the loop halts here: let it
+        env._now = end  # as _skip: the iteration's overhead, with nothing scheduled meanwhile
         self._still = still
         self._begin_iteration()
-        return True
+        arrivals = self.arrivals
+        if arrivals is None or arrivals.next_ms > end:
+            return 0.0
+        until = arrivals.poll_alone(self)  # the poll phase (the check phase holds only the caller)
+        return None if until is None else max(0.0, until - end)
+
+    def held(self, ms: float) -> bool:
+        """Hold the thread for ``ms`` in the running callback without yielding, as ``_callback``
+        does with a yielded ``Work(ms)``: True when done (nothing can happen meanwhile), else
+        False and nothing changed (the caller yields ``Work(ms)``)."""
+        return self.in_place and (ms <= 0 or self._skip(self.env._now + ms))
 
     def _timers_phase(self, loop_time: float) -> Iterator[simpy.Event]:
         while self._timers and self._timers[0][0] <= loop_time and not self.stopped:
@@ -342,36 +386,62 @@ class EventLoop:
             return
         if arriving_ms is not None and arriving_ms != math.inf:
             wait = arriving_ms - self.env.now if wait is None else min(wait, arriving_ms - self.env.now)
-        if wait is not None and _skip_to(self.env, self.env.now + wait):  # nothing can arrive before
+        until = None if wait is None else self.env.now + wait  # when SimPy's timeout would end
+        if self._io and (until is None or self._io[0][0] < until):  # a read completes first
+            until = self._io[0][0]
+        if until is not None and self._skip(until):  # nothing else can arrive before
             self.probe.idle_until(self.env.now)
             return
+        self._to_simpy()
         self._wake = wake = self.env.event()
         if wait is not None:  # the timeout wakes the loop unless a delivery did (no Condition event)
             self.env.timeout(wait).callbacks.append(lambda _event: _succeed_once(wake))
         yield wake
         self._wake = None
         if self.halted.triggered:  # a delivery halted the run as it woke the loop: stay stopped here
+            self._to_simpy()
             yield self.env.event()
         self.probe.idle_until(self.env.now)
 
     def hold(self, ms: float) -> Iterator[simpy.Event]:
         """Hold the thread for ``ms`` (> 0): a SimPy timeout, or none when nothing can happen meanwhile."""
-        if not _skip_to(self.env, self.env.now + ms):
+        if not self._skip(self.env.now + ms):
+            self._to_simpy()
             yield self.env.timeout(ms)
 
     def drive(self, task: Task) -> Iterator[simpy.Event]:
         """Run one callback: resume ``task`` until it awaits something or returns."""
         while (ms := self._callback(task)) is not None:
+            self._to_simpy()
             yield self.env.timeout(ms)
+
+    def _skip(self, end: float) -> bool:
+        """Move the clock to ``end`` at once if no SimPy event is scheduled at or before it (then
+        a timeout ending at ``end`` would be the next event SimPy processes, after the loop's
+        own I/Os due by then: those are delivered first, in SimPy's order, as their timeouts
+        would deliver them); False, and nothing changed, otherwise (also when those deliveries
+        would overrun ``MAX_WAITING``: SimPy delivers them and halts the run where it should).
+        ``end`` must be computed as SimPy would (``now + delay``) for the clocks to stay
+        byte-identical."""
+        if not _nothing_scheduled(self.env, end):
+            return False
+        io = self._io
+        if io and io[0][0] <= end:
+            if len(self._arrived) + sum(1 for at, _, _ in io if at <= end) > MAX_WAITING:
+                return False
+            while io and io[0][0] <= end:
+                at, _, task = heapq.heappop(io)
+                self._arrived.append((at, task))
+        self.env._now = end  # SimPy's clock: advancing it here is what processing that timeout would do
+        return True
 
     def _callback(self, task: Task) -> float | None:
         """Resume ``task`` until it awaits something or returns (then None), or until it holds
         the thread for a ``Work`` of ms that only a SimPy timeout can hold (then those ms: the
         caller waits them out and calls again, and the callback goes on)."""
-        env = self.env
         for op in task:
             if type(op) is Work:
-                if op.ms > 0 and not _skip_to(env, env.now + op.ms):
+                if op.ms > 0 and not self._skip(self.env._now + op.ms):
                     return op.ms
                 continue
             if op is IMMEDIATE:
@@ -389,17 +459,6 @@ class EventLoop:
 def _succeed_once(event: simpy.Event) -> None:
     if not event.triggered:
         event.succeed()
-
-
-def _skip_to(env: simpy.Environment, end: float) -> bool:
-    """Move the clock to ``end`` at once if no scheduled event comes at or before it (then a
-    timeout ending at ``end`` would be the next event SimPy processes, so skipping it leaves the
-    same state and the same times); False, and nothing changed, otherwise. ``end`` must be
-    computed as SimPy would (``now + delay``) for the clocks to stay byte-identical."""
-    if _nothing_scheduled(env, end):
-        env._now = end  # SimPy's clock: advancing it here is what processing that timeout would do
-        return True
-    return False
 
 
 def _nothing_scheduled(env: simpy.Environment, end: float) -> bool:

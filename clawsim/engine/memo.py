@@ -234,6 +234,43 @@ class MetadataCache:
                 entries[key] = (at, workspace)
 
 
+class DrawnAhead:
+    """Scan costs drawn ahead, in blocks of ``draws`` (one numpy call each, growing from 8 to
+    ``MAX_AHEAD``): ``one()`` and ``many(n)`` give the same numbers in the same order as one
+    draw at a time. Exact only because a run's scan stream draws nothing but scan costs; the
+    draws left over at the end of a run are never used."""
+
+    __slots__ = ("draws", "ahead", "block")
+
+    MAX_AHEAD = 256
+
+    def __init__(self, draws: Draws):
+        self.draws = draws
+        self.ahead: list[float] = []  # the next draws, last one first (popped from the end)
+        self.block = 8
+
+    def _more(self, at_least: int) -> None:
+        drawn = self.draws(max(self.block, at_least))
+        drawn.reverse()
+        self.ahead[:0] = drawn  # after what is already drawn
+        self.block = min(self.MAX_AHEAD, self.block * 2)
+
+    def one(self) -> float:
+        if not self.ahead:
+            self._more(1)
+        return self.ahead.pop()
+
+    def many(self, count: int) -> list[float]:
+        ahead = self.ahead
+        if len(ahead) < count:
+            self._more(count - len(ahead))
+            ahead = self.ahead
+        taken = ahead[len(ahead) - count :]
+        del ahead[len(ahead) - count :]
+        taken.reverse()
+        return taken
+
+
 def scan_draws(cost: AnyCost, rng: np.random.Generator | None) -> Draws | None:
     """``count`` draws of ``cost.sampler(rng)`` in one numpy call, or None where that is not
     known to give the same numbers in the same order (tests/test_rows_fast_path.py checks it).

@@ -25,10 +25,14 @@ class EngineOptions:
 
     - ``engine``: ``reference`` runs each poisson arrival as its own SimPy event, ``aggregated``
       delivers them per poll phase (``arrivals.py``); None: the scenario's ``loop.engine``.
-    - ``fast_rows``: ``build_rows``' exact fast paths (rows counted in one step); off, every
-      lookup is made one by one. Records are identical either way.
-    - ``resume_in_place``: ``EventLoop.resume_in_place``; off, every yield is a trip through
-      the loop. Records are identical either way.
+    - ``fast_rows``: ``build_rows``' exact fast paths (rows counted in one step) and scan costs
+      drawn ahead (``memo.DrawnAhead``); off, every lookup is made and every cost drawn one by
+      one. Records are identical either way.
+    - ``resume_in_place``: the loop's steps no callback can observe, skipped: a yield resumed in
+      place (``EventLoop.resume_in_place``, through a poll phase of aggregated arrivals alone),
+      a batch's work held without a generator resume (``EventLoop.held``), a read completed in
+      the loop's own schedule (``EventLoop.start_io``); off, every yield is a trip through the
+      loop and every read a SimPy timeout. Records are identical either way.
     - ``environment``: makes the run's SimPy environment.
     """
 

@@ -19,7 +19,7 @@ from .arrivals import Arrivals
 from .choices import SEEDED, Chooser
 from .listing import start_lists
 from .loop import EventLoop
-from .memo import MetadataCache, scan_draws
+from .memo import DrawnAhead, MetadataCache, scan_draws
 from .metrics import RUN_METRICS, RunStats
 from .options import DEFAULT_OPTIONS, EngineOptions
 from .registry import Registry
@@ -94,6 +94,9 @@ def build_world(
     else:
         rng = scan_stream()
         sampler, draws = scan_ms.sampler(rng), scan_draws(scan_ms, rng)
+        if draws is not None and options.fast_rows:  # the stream draws only scan costs: draw them ahead
+            ahead = DrawnAhead(draws)
+            sampler, draws = ahead.one, ahead.many
     stats = RunStats()
     arrivals = None
     if options.engine_for(scenario.loop.engine) == "aggregated":

@@ -22,6 +22,7 @@ from ..scenario import PoissonActor
 from .loop import MAX_WAITING
 
 BLOCK = 64  # arrivals drawn at a time
+AHEAD = 16  # at most this many blocks drawn at once by a source that draws only gaps (the same numbers)
 
 # (first workspace, last workspace, value changes between consecutive ones, index of the last change or 0)
 Stretch = tuple[str, str, int, int]
@@ -69,13 +70,27 @@ class PoissonSource:
         self.times = np.empty(0)
         self.codes = np.empty(0, dtype=np.int64)
         self.head = self.used = 0
+        self.blocks = 1  # blocks the next draw makes (a source that draws only gaps)
         self.last_ms = float(actor.start_ms)  # the last arrival drawn
         self._draw_block()
         self.next_ms = float(self.times[0])
 
     def _draw_block(self) -> None:
-        """Draw the next ``BLOCK`` arrivals (dropping those delivered and activated)."""
-        times = self.last_ms + np.cumsum(self.rng.exponential(self.mean_gap_ms, BLOCK))
+        """Draw the next ``BLOCK`` arrivals (dropping those delivered and activated); a source
+        that draws only gaps draws several blocks at once (1, 2, 4, ... up to ``AHEAD``: a short
+        run draws little): the same gaps, and the same times (each block summed from the last
+        one's end, as one block at a time sums them)."""
+        if self.coded:
+            times = self.last_ms + np.cumsum(self.rng.exponential(self.mean_gap_ms, BLOCK))
+        else:
+            blocks, self.blocks = self.blocks, min(AHEAD, 2 * self.blocks)
+            sums = np.cumsum(self.rng.exponential(self.mean_gap_ms, (blocks, BLOCK)), axis=1)
+            ends = np.empty(blocks)
+            end = self.last_ms
+            for k, total in enumerate(sums[:, -1].tolist()):
+                ends[k] = end
+                end = float(end + total)
+            times = (ends[:, None] + sums).ravel()
         self.last_ms = float(times[-1])
         cut = self.used if self.coded else self.head
         self.times = np.concatenate((self.times[cut:], times))
@@ -89,12 +104,16 @@ class PoissonSource:
         ``MAX_WAITING`` are not all drawn (the loop halts on that many: it cannot keep up)."""
         while self.last_ms <= now and len(self.times) - self.head <= MAX_WAITING:
             self._draw_block()
-        end = int(np.searchsorted(self.times, now, side="right"))
+        end = int(self.times.searchsorted(now, side="right"))
         delivered, self.head = self.times[self.head : end], end
         if self.head == len(self.times):
             self._draw_block()
         self.next_ms = float(self.times[self.head])
         return delivered
+
+    def count_until(self, now: float) -> int:
+        """Deliver what arrived by ``now``, as ``arrivals_until``: how many."""
+        return len(self.arrivals_until(now))
 
     def advance(self, n: int) -> Stretch:
         """The next ``n`` (>= 1) consecutive activations' workspaces, summarised."""

@@ -1,0 +1,167 @@
+"""The loop's steps that no callback can observe, skipped: the same records as the trip through
+SimPy and the loop (the oracle: ``EngineOptions(fast_rows=False, resume_in_place=False)``).
+
+- an awaited read completes in the loop's own schedule, not as a SimPy timeout (``start_io``);
+- a list's yield resumes in place through a poll phase of aggregated arrivals alone
+  (``resume_in_place`` returning the ms their activations hold the thread);
+- scan costs and poisson gaps are drawn ahead in blocks (the same numbers in the same order).
+
+Each case compares every record field by its repr (floats by their bits) and checks that the
+path it is about was taken, so it cannot pass by never reaching it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import simpy
+
+import clawsim
+from clawsim.engine import loop, sources
+from clawsim.engine.memo import DrawnAhead, scan_draws
+from clawsim.engine.options import EngineOptions
+from clawsim.engine.run import simulate_once
+from clawsim.scenario import distribution
+
+GATEWAY = """seed: 5
+list: {{rows: {rows}, yield_every: 10, lookups_per_row: 2, row_cost_ms: 0.28,
+  per_row_io: {{rows: {io_rows}, latency_ms: 2}}, start_ms: 30}}
+registry: {{fix: {fix}}}
+memo: {{policy: lru, capacity: 8, scan_ms: {{dist: lognormal, p50: 9, p95: 13}}}}
+loop: {{engine: {engine}}}
+actors:
+  - {{name: agent, kind: poisson, rate_per_s: {rate}, count: {count}, workspaces: unique, work_ms: {work}}}
+  - {{name: cron, kind: interval, period_ms: 40, workspaces: unique, work_ms: 1}}
+"""
+
+
+def gateway(
+    rows: int = 100,
+    io_rows: int = 100,
+    fix: str = "none",
+    engine: str = "aggregated",
+    rate: float = 10,
+    count: int = 1,
+    work: float = 0.5,
+) -> clawsim.Scenario:
+    text = GATEWAY.format(rows=rows, io_rows=io_rows, fix=fix, engine=engine, rate=rate, count=count, work=work)
+    return clawsim.parse_scenario(text)
+
+
+def exact(records: list[dict]) -> list[list[tuple[str, str]]]:
+    return [sorted((key, repr(value)) for key, value in record.items()) for record in records]
+
+
+STEP, RESUME_IN_PLACE = simpy.Environment.step, loop.EventLoop.resume_in_place
+
+
+class Counted:
+    """SimPy events processed, and yields ``resume_in_place`` resumed (and of those, after
+    running a poll phase's activations that held the thread)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        self.events = self.resumed = self.held = 0
+        step, resume = STEP, RESUME_IN_PLACE
+
+        def counted_step(env: simpy.Environment) -> None:
+            self.events += 1
+            step(env)
+
+        def counted_resume(event_loop: loop.EventLoop) -> float | None:
+            held = resume(event_loop)
+            self.resumed += held is not None
+            self.held += bool(held)
+            return held
+
+        monkeypatch.setattr(simpy.Environment, "step", counted_step)
+        monkeypatch.setattr(loop.EventLoop, "resume_in_place", counted_resume)
+
+
+def both_ways(monkeypatch: pytest.MonkeyPatch, scenario: clawsim.Scenario, runs: int = 4) -> tuple[Counted, Counted]:
+    """The runs' records with the skipped steps off and on (asserted equal), and the counts of each."""
+    counts, records = [], []
+    for on in (False, True):
+        options = EngineOptions(fast_rows=on, resume_in_place=on)
+        counted = Counted(monkeypatch)
+        records.append([exact(simulate_once(scenario, run, options=options)) for run in range(runs)])
+        counts.append(counted)
+    assert records[1] == records[0]
+    return counts[0], counts[1]
+
+
+@pytest.mark.parametrize("fix", ["none", "pin"])
+def test_reads_complete_in_the_loop(monkeypatch: pytest.MonkeyPatch, fix: str) -> None:
+    """The busy gateway's shape: a read after every row, an agent and a cron. Off, each read
+    is a SimPy timeout plus the loop's wake; on, the reads complete in the loop's schedule."""
+    off, on = both_ways(monkeypatch, gateway(fix=fix))
+    assert off.events > 4 * 100 * 2  # two SimPy events per read at least, 4 runs
+    assert on.events < off.events / 10
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        gateway(engine="reference", rate=200, count=2),  # SimPy processes per arrival: reads go to SimPy
+        gateway(rows=300, io_rows=40, rate=300, count=8, work=0.05),  # reads, then batches under arrivals
+        gateway(rows=300, io_rows=5, fix="pin", rate=500, count=4, work=0.2),
+    ],
+    ids=["reference-engine", "reads-then-batches", "pinned"],
+)
+def test_reads_and_arrivals_mixed(monkeypatch: pytest.MonkeyPatch, scenario: clawsim.Scenario) -> None:
+    both_ways(monkeypatch, scenario, runs=3)
+
+
+def test_arrivals_are_polled_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """10 rows a batch under many agents: nearly every yield meets arrivals; on, the list runs
+    their poll phase itself and holds their work."""
+    off, on = both_ways(monkeypatch, gateway(rows=2000, io_rows=0, rate=2, count=128, work=0.05), runs=2)
+    assert off.resumed == 0
+    assert on.held > 200
+
+
+def test_an_overrun_in_place_halts_the_run_where_the_loop_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    """More arrivals than ``MAX_WAITING`` land during the second batch's scans (the first yield
+    goes through the loop: the list started in a poll phase): the poll phase the list runs in
+    place halts the run, and the list stays open, as through the loop."""
+    scenario = clawsim.parse_scenario(
+        "seed: 2\nlist: {rows: 200, yield_every: 10, lookups_per_row: 2}\n"
+        "memo: {policy: lru, capacity: 8, scan_ms: 300}\n"
+        "actors: [{name: flood, kind: poisson, rate_per_s: 20000, workspaces: unique, start_ms: 500}]\n"
+    )
+    off, on = both_ways(monkeypatch, scenario, runs=2)
+    assert on.resumed > 0
+    assert not simulate_once(scenario, 0)[0]["completed"]
+
+
+@pytest.mark.parametrize("cost", ["{dist: lognormal, p50: 60, p95: 80}", "{dist: uniform, low: 1, high: 9}"])
+def test_scan_costs_drawn_ahead_are_those_drawn_one_at_a_time(cost: str) -> None:
+    scan_ms = distribution(clawsim.parse_scenario(f"memo: {{scan_ms: {cost}}}").memo.scan_ms)
+    one = scan_ms.sampler(np.random.default_rng(4))
+    draws = scan_draws(scan_ms, np.random.default_rng(4))
+    assert draws is not None
+    ahead = DrawnAhead(draws)
+    got: list[float] = []
+    for k in range(300):  # one at a time and in runs of every length, across block ends
+        got += [ahead.one()] if k % 3 else ahead.many(k % 11)
+    assert got == [one() for _ in got]
+
+
+@pytest.mark.parametrize("form", ["unique", "cycle:3"])
+def test_poisson_gaps_drawn_ahead_give_the_same_arrival_times(monkeypatch: pytest.MonkeyPatch, form: str) -> None:
+    """A source that draws only gaps draws several blocks at once: the same times, bit for bit,
+    as one block at a time (``AHEAD`` = 1)."""
+    actor = clawsim.parse_scenario(
+        f"actors: [{{name: a, kind: poisson, rate_per_s: 300, workspaces: '{form}'}}]"
+    ).actors[0]
+
+    def times(ahead: int) -> list[float]:
+        monkeypatch.setattr(sources, "AHEAD", ahead)
+        source = sources.PoissonSource(actor, np.random.default_rng(9), lambda _workspace, _now: 0.0)
+        delivered: list[float] = []
+        for now in np.arange(0.0, 20_000.0, 37.5):
+            delivered += source.arrivals_until(float(now)).tolist()
+        return delivered
+
+    one_block = times(1)
+    assert len(one_block) > 16 * sources.BLOCK
+    assert times(16) == one_block
