@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 import pytest
 from conftest import ROOT
 
@@ -17,17 +16,6 @@ from clawsim.tracing import default_runs, trace_run
 
 SHIPPED = sorted((ROOT / "scenarios").rglob("*.yaml")) + sorted((ROOT / "validation" / "scenarios").glob("*.yaml"))
 MIN_SCANS_FOR_MEDIAN = 30  # the median of fewer draws is itself too noisy to be held within 5 %
-
-
-def _median(cost) -> float:
-    d = distribution(cost)
-    if hasattr(d, "p50"):
-        return d.p50
-    if hasattr(d, "low"):
-        return (d.low + d.high) / 2
-    if hasattr(d, "values"):
-        return float(np.median(d.values))
-    return d.value
 
 
 def _fittable(s: Scenario) -> bool:
@@ -64,7 +52,7 @@ def test_trace_then_fit_recovers_the_scenario(tmp_path, path):
         observed = traced.records[0]["scans"]
         if observed >= MIN_SCANS_FOR_MEDIAN:
             p50 = result.parameters.set_index("parameter").loc["scan_ms p50", "value"]
-            assert p50 == pytest.approx(_median(truth.memo.scan_ms), rel=0.05)
+            assert p50 == pytest.approx(distribution(truth.memo.scan_ms).quantile(0.5), rel=0.05)
         simulated = result.check.simulated_scans.iloc[0]
         assert simulated == pytest.approx(observed, rel=0.10, abs=0.5)
 

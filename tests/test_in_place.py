@@ -18,7 +18,7 @@ import simpy
 
 import clawsim
 from clawsim.engine import loop, sources
-from clawsim.engine.memo import DrawnAhead, scan_draws
+from clawsim.engine.memo import DrawnAhead
 from clawsim.engine.options import EngineOptions
 from clawsim.engine.run import simulate_once
 from clawsim.scenario import distribution
@@ -137,9 +137,7 @@ def test_an_overrun_in_place_halts_the_run_where_the_loop_would(monkeypatch: pyt
 def test_scan_costs_drawn_ahead_are_those_drawn_one_at_a_time(cost: str) -> None:
     scan_ms = distribution(clawsim.parse_scenario(f"memo: {{scan_ms: {cost}}}").memo.scan_ms)
     one = scan_ms.sampler(np.random.default_rng(4))
-    draws = scan_draws(scan_ms, np.random.default_rng(4))
-    assert draws is not None
-    ahead = DrawnAhead(draws)
+    ahead = DrawnAhead(scan_ms.draws(np.random.default_rng(4)))
     got: list[float] = []
     for k in range(300):  # one at a time and in runs of every length, across block ends
         got += [ahead.one()] if k % 3 else ahead.many(k % 11)

@@ -16,10 +16,9 @@ import pytest
 
 import clawsim
 from clawsim.engine import EngineOptions, listing, loop
-from clawsim.engine.memo import scan_draws
 from clawsim.engine.metrics import ListStats
 from clawsim.engine.run import build_world, simulate_once
-from clawsim.scenario import Constant, Scenario, distribution, plan
+from clawsim.scenario import Scenario, distribution, plan
 
 ROOT = Path(__file__).resolve().parents[1]
 LOGNORMAL = "{dist: lognormal, p50: 60, p95: 80}"
@@ -207,12 +206,11 @@ WALK = [
 def test_one_call_draws_what_one_at_a_time_draws(cost: str) -> None:
     scan_ms = distribution(clawsim.parse_scenario(f"memo: {{scan_ms: {cost}}}").memo.scan_ms)
     one, many = np.random.default_rng(11), np.random.default_rng(11)
-    sampler, draws = scan_ms.sampler(one), scan_draws(scan_ms, many)
-    assert draws is not None
+    sampler, draws = scan_ms.sampler(one), scan_ms.draws(many)
     for count in (1, 2, 7, 90, 1001):
         assert draws(count) == [sampler() for _ in range(count)]
     assert one.random() == many.random()  # the stream is left at the same place
-    spread = not isinstance(scan_ms, Constant) and cost != ONE_VALUE
+    spread = scan_ms.drawn and cost != ONE_VALUE
     assert (len(set(draws(50))) > 1) == spread
 
 

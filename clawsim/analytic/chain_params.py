@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scenario import Constant, IntervalActor, PoissonActor, Scenario, distribution
+from ..scenario import IntervalActor, PoissonActor, Scenario, distribution
 from .costs import ScanSums, scan_mean
 
 CHAIN_POINTS = 16  # points of a scan-cost sum inside the chain (timer thresholds need ~16)
@@ -129,7 +129,7 @@ def _exact(scenario: Scenario, sums: ScanSums, wp: float, timers: tuple[Timer, .
     """Whether the chain follows the scenario exactly (see docs/analytic.md for the rest)."""
     if not sums.constant:
         return False  # drawn costs: scan sums on a few points, states merged on a grid
-    if not all(isinstance(distribution(c), Constant) for c in (scenario.list.setup_ms, scenario.memo.miss_overhead_ms)):
+    if any(distribution(c).drawn for c in (scenario.list.setup_ms, scenario.memo.miss_overhead_ms)):
         return False  # a drawn setup or overhead is charged at its mean
     if scenario.list.io_rows > 0:
         # awaited I/O: an arrival waking the blocked loop near the completion delays the

@@ -13,7 +13,7 @@ from typing import assert_never
 
 from ..errors import NotAnalytic
 from ..scenario import ActorSpec, BurstActor, CostMs, ImmediateActor, IntervalActor, MemoSpec, PoissonActor, Scenario
-from ..scenario.costs import Constant, distribution
+from ..scenario.costs import distribution
 from .chain_params import arrival_rate_per_ms, poisson_work_ms
 from .expectation import Model
 
@@ -112,7 +112,7 @@ def check_ttl_immediate(memo: MemoSpec, duration_ms: float) -> None:
 
 
 def _ttl_margin(scan_ms: CostMs) -> float:
-    return 1 if isinstance(distribution(scan_ms), Constant) else 0.5
+    return 0.5 if distribution(scan_ms).drawn else 1
 
 
 def check_ttl_chain(ttl_ms: float | None, total_ms: float) -> None:

@@ -16,18 +16,15 @@ metadata.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from itertools import repeat
 
-import numpy as np
-
 from ..scenario import MemoSpec
-from ..scenario.costs import AnyCost, Constant, Empirical, Lognormal, Sampler, Uniform
+from ..scenario.costs import Draws, Sampler
 from ..scenario.policy import MemoPolicy
 from .registry import Registry
 
 Entry = tuple[float, str]  # (stored at ms, workspace the scan was for)
-Draws = Callable[[int], list[float]]  # the next n draws of a scan-cost sampler
 
 
 class Memo:
@@ -269,23 +266,3 @@ class DrawnAhead:
         del ahead[len(ahead) - count :]
         taken.reverse()
         return taken
-
-
-def scan_draws(cost: AnyCost, rng: np.random.Generator | None) -> Draws | None:
-    """``count`` draws of ``cost.sampler(rng)`` in one numpy call, or None where that is not
-    known to give the same numbers in the same order (tests/test_rows_fast_path.py checks it).
-    ``rng`` may be None for a constant, which draws nothing."""
-    if isinstance(cost, Constant):
-        value = cost.value
-        return lambda count: [value] * count
-    assert rng is not None, "a random cost draws from a stream"
-    if isinstance(cost, Lognormal):
-        mu, sigma = cost.mu, cost.sigma
-        return lambda count: rng.lognormal(mu, sigma, count).tolist()
-    if isinstance(cost, Uniform):
-        low, high = cost.low, cost.high
-        return lambda count: rng.uniform(low, high, count).tolist()
-    if isinstance(cost, Empirical):
-        values = np.asarray(cost.values, dtype=float)
-        return lambda count: values[rng.integers(len(values), size=count)].tolist()
-    return None

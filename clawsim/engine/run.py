@@ -13,13 +13,13 @@ import numpy as np
 import simpy
 
 from ..scenario import CostMs, RunSpec, Scenario, distribution
-from ..scenario.costs import Constant, Sampler
+from ..scenario.costs import Sampler
 from .actors import Stream
 from .arrivals import Arrivals
 from .choices import SEEDED, Chooser
 from .listing import start_lists
 from .loop import EventLoop
-from .memo import DrawnAhead, MetadataCache, scan_draws
+from .memo import DrawnAhead, MetadataCache
 from .metrics import RUN_METRICS, RunStats
 from .options import DEFAULT_OPTIONS, EngineOptions
 from .registry import Registry
@@ -66,8 +66,8 @@ SETUP_STREAM, MISS_OVERHEAD_STREAM = 2**31 - 1, 2**31 - 2
 def _sampler(cost: CostMs, stream: Stream) -> Sampler | None:
     """A sampler of ``cost`` (None for a constant 0: no work, no stream)."""
     dist = distribution(cost)
-    if isinstance(dist, Constant):
-        return None if dist.value == 0 else dist.sampler(None)
+    if not dist.drawn:
+        return None if dist.mean == 0 else dist.sampler(None)
     return dist.sampler(stream())
 
 
@@ -89,14 +89,11 @@ def build_world(
     registry = Registry(scenario.registry.initial_workspace, tracer)
     snapshot = scenario.registry.initial_workspace if scenario.memo.current_snapshot else None
     scan_ms = distribution(scenario.memo.scan_ms)
-    if isinstance(scan_ms, Constant):  # draws nothing: no stream is made for it
-        sampler, draws = scan_ms.sampler(None), scan_draws(scan_ms, None)
-    else:
-        rng = scan_stream()
-        sampler, draws = scan_ms.sampler(rng), scan_draws(scan_ms, rng)
-        if draws is not None and options.fast_rows:  # the stream draws only scan costs: draw them ahead
-            ahead = DrawnAhead(draws)
-            sampler, draws = ahead.one, ahead.many
+    rng = scan_stream() if scan_ms.drawn else None  # a constant draws nothing: no stream is made
+    sampler, draws = scan_ms.sampler(rng), scan_ms.draws(rng)
+    if scan_ms.drawn and options.fast_rows:  # the stream draws only scan costs: draw them ahead
+        ahead = DrawnAhead(draws)
+        sampler, draws = ahead.one, ahead.many
     stats = RunStats()
     arrivals = None
     if options.engine_for(scenario.loop.engine) == "aggregated":

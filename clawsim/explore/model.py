@@ -37,7 +37,6 @@ from typing import assert_never
 from ..engine import walk as list_walk
 from ..errors import NotExplorable
 from ..scenario import ActorSpec, Scenario, distribution
-from ..scenario.costs import Constant, Empirical, Lognormal, Uniform
 
 Token = tuple
 Entry = tuple  # (key workspace | None, j, workspace, fresh, rank)
@@ -88,24 +87,6 @@ class Bounds:
 DEFAULT_BOUNDS = Bounds()
 
 
-def quantile(cost: object, q: float) -> float:
-    """The ``q`` quantile of a scenario cost in ms (a constant is its own quantile)."""
-    import statistics
-
-    import numpy as np
-
-    dist = distribution(cost)  # type: ignore[arg-type]
-    match dist:
-        case Constant():
-            return dist.value
-        case Lognormal():
-            return float(np.exp(dist.mu + dist.sigma * statistics.NormalDist().inv_cdf(q)))
-        case Uniform():
-            return dist.low + q * (dist.high - dist.low)
-        case Empirical():
-            return float(np.quantile(dist.values, q))
-
-
 class Model:
     """The transition system of one resolved scenario (one sweep point).
 
@@ -126,7 +107,8 @@ class Model:
         self.snapshot = self.initial if memo.current_snapshot else None
         self.row_lookups, self.row_cost_ms, self.hit_ms = spec.row_lookups, spec.row_cost_ms, memo.hit_ms
         self.iteration_ms = scenario.loop.iteration_ms
-        self.scan_ms = (quantile(memo.scan_ms, scan_q[0]), quantile(memo.scan_ms, scan_q[1]))
+        scan = distribution(memo.scan_ms)
+        self.scan_ms = (scan.quantile(scan_q[0]), scan.quantile(scan_q[1]))
         self.actors = tuple(_actor(i, a) for i, a in enumerate(scenario.actors) if a.active)
         self.settable = {("n", a.fixed) for a in self.actors if a.form == "fixed"}
         self.cycle_of = {a.index: n for n, a in enumerate(x for x in self.actors if x.form == "cycle")}

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NodeCheckError
-from ..scenario import Scenario
+from ..scenario import Scenario, distribution
 from .harness import Record, find_node, node_version, run_resolved
 
 #: A calibration as ``calibrate`` returns it: ``loop``, ``overhead_ms``, ``clock``, ``node``, ``host``.
@@ -216,8 +216,9 @@ def apply_calibration(scenario: Scenario, calibration: Calibration, io_measured:
         io_over = over.get("io_busy" if scenario.spinning else "io", 0.0)
         values["list.per_row_io.latency_ms"] = lst.per_row_io.latency_ms + io_over
     values["memo.hit_ms"] = memo.hit_ms + over.get("hit_pinned" if pinned else "hit", 0.0)
-    if isinstance(memo.scan_ms, (int, float)):
-        values["memo.scan_ms"] = memo.scan_ms + over.get("scan", 0.0)
+    scan = distribution(memo.scan_ms)
+    if not scan.drawn:
+        values["memo.scan_ms"] = scan.mean + over.get("scan", 0.0)
     for i, actor in enumerate(scenario.actors):
         values[f"actors.{i}.work_ms"] = actor.work_ms + over.get("activation", 0.0)
     return scenario.with_values(values)

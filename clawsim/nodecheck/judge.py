@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..scenario import ImmediateActor, RunSpec, Scenario
+from ..scenario import ImmediateActor, RunSpec, Scenario, distribution
 from .harness import Record
 from .rules import EXACT, METRICS, SPREAD_SEEDS, Rule, rules
 
@@ -143,8 +143,9 @@ class _ListPair:
 
 def _extra_scan_ms(scenario: Scenario, sim: Record, node: Record) -> float:
     """What the scans Node made beyond clawsim's cost (drawn costs: Node's own draws)."""
-    if isinstance(scenario.memo.scan_ms, (int, float)):
-        per_scan = sim["scan_ms_total"] / sim["scans"] if sim["scans"] else float(scenario.memo.scan_ms)
+    scan = distribution(scenario.memo.scan_ms)
+    if not scan.drawn:
+        per_scan = sim["scan_ms_total"] / sim["scans"] if sim["scans"] else scan.mean
         return (node["scans"] - sim["scans"]) * per_scan
     return float(node["scan_ms_total"] - sim["scan_ms_total"])
 
