@@ -215,7 +215,8 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
                 if chooser is not None:
                     gap, opened = gap + 1, True
                     pending = _queue_gap(world, chooser.gap(world, gap))
-                yield IO(ms)  # await readSessionTitleFieldsFromTranscriptAsync(...)
+                if not loop.read_in_place(ms):
+                    yield IO(ms)  # await readSessionTitleFieldsFromTranscriptAsync(...)
                 if pending:  # the read completed before the gap's activations ran: they run first
                     yield from pending.pop()
             case Pin():  # return withPinnedActivePluginRegistryWorkspaceDir(async () => { ... })

@@ -208,6 +208,7 @@ class EventLoop:
         self._began = 0.0  # when the current iteration began
         self._still = 0  # iterations in a row that ended where they began in simulated time
         self._last_callback = False  # the running callback is the last of its check phase
+        self._last_polled = False  # the running callback is the last of its poll phase (no arrivals run)
 
     def start(self) -> simpy.Process:
         """Start the loop, as Node does once the main script has run synchronously."""
@@ -350,6 +351,38 @@ class EventLoop:
         until = arrivals.poll_alone(self)  # the poll phase (the check phase holds only the caller)
         return None if until is None else max(0.0, until - end)
 
+    def read_in_place(self, ms: float) -> bool:
+        """``await`` an I/O of ``ms`` for the running callback when the loop would run nothing else
+        before resuming it: it is the last callback of a poll phase, nothing is queued for the
+        check phase, and no timer, aggregated arrival, other read or SimPy event comes before the
+        read completes and the next iteration begins. Then this does what the loop would do (end
+        this iteration, begin the next, whose poll phase waits idle for the read if it is still
+        in flight, then resumes the caller as its last callback) and returns True: the caller
+        goes on as if resumed by the read. Otherwise False, nothing changed: it yields ``IO(ms)``.
+        """
+        if not (self._last_polled and self.in_place) or self._immediates or self._arrived or self.stopped:
+            return False
+        env = self.env
+        at, end = env._now + ms, env._now + self.iteration_ms  # as start_io and the overhead's _skip
+        last = max(at, end)
+        if not _nothing_scheduled(env, last) or (self._io and self._io[0][0] <= last):
+            return False
+        if self._timers and (self._timers[0][0] <= last or end + (self._timers[0][0] - end) <= at):
+            return False  # (the second: where _block's wait for the timer would end)
+        arrivals = self.arrivals
+        if arrivals is not None and (arrivals.next_ms <= last or end + (arrivals.next_ms - end) <= at):
+            return False
+        still = self._still + 1 if end == self._began else 0
+        if still >= STALL_ITERATIONS or self.iterations >= MAX_ITERATIONS:
+            return False  # the loop halts here: let it
+        env._now = end  # the check phase has nothing to run; the iteration's overhead
+        self._still = still
+        self._begin_iteration()
+        if at > end:  # the poll phase blocks until the read completes (_block)
+            env._now = at
+            self.probe.idle_until(at)
+        return True
+
     def held(self, ms: float) -> bool:
         """Hold the thread for ``ms`` in the running callback without yielding, as ``_callback``
         does with a yielded ``Work(ms)``: True when done (nothing can happen meanwhile), else
@@ -374,10 +407,12 @@ class EventLoop:
         if arrivals is not None and arrivals.next_ms <= self.env.now:  # else the same as the reference
             yield from arrivals.poll(self, [self._arrived.popleft() for _ in range(len(self._arrived))])
             return
-        for _ in range(len(self._arrived)):
+        for left in range(len(self._arrived), 0, -1):
             if self.stopped:
-                return
+                break
+            self._last_polled = left == 1
             yield from self.drive(self._arrived.popleft()[1])
+        self._last_polled = False
 
     def _block(self, arriving_ms: float | None = None) -> Iterator[simpy.Event]:
         """Wait for the next timer, a delivery, or the aggregated sources' next arrival."""
