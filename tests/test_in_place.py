@@ -4,6 +4,9 @@ SimPy and the loop (the oracle: ``EngineOptions(fast_rows=False, resume_in_place
 - an awaited read completes in the loop's own schedule, not as a SimPy timeout (``start_io``);
 - a list's yield resumes in place through a poll phase of aggregated arrivals alone
   (``resume_in_place`` returning the ms their activations hold the thread);
+- a read awaited by the last callback of a poll phase resumes in place (``read_in_place``);
+- runs of batches that resume in place and hit in place are run in one loop
+  (``batches_in_place``);
 - scan costs and poisson gaps are drawn ahead in blocks (the same numbers in the same order).
 
 Each case compares every record field by its repr (floats by their bits) and checks that the
@@ -11,6 +14,8 @@ path it is about was taken, so it cannot pass by never reaching it.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
@@ -53,6 +58,7 @@ def exact(records: list[dict]) -> list[list[tuple[str, str]]]:
 
 
 STEP, RESUME_IN_PLACE = simpy.Environment.step, loop.EventLoop.resume_in_place
+READ_IN_PLACE, BATCHES_IN_PLACE = loop.EventLoop.read_in_place, loop.EventLoop.batches_in_place
 
 
 class Counted:
@@ -60,8 +66,18 @@ class Counted:
     running a poll phase's activations that held the thread)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch):
-        self.events = self.resumed = self.held = 0
-        step, resume = STEP, RESUME_IN_PLACE
+        self.events = self.resumed = self.held = self.reads = self.batches = 0
+        step, resume, read, batches = STEP, RESUME_IN_PLACE, READ_IN_PLACE, BATCHES_IN_PLACE
+
+        def counted_read(event_loop: loop.EventLoop, ms: float) -> bool:
+            done = read(event_loop, ms)
+            self.reads += done
+            return done
+
+        def counted_batches(event_loop: loop.EventLoop, *args: Any) -> tuple[int, float]:
+            done, left = batches(event_loop, *args)
+            self.batches += done
+            return done, left
 
         def counted_step(env: simpy.Environment) -> None:
             self.events += 1
@@ -75,6 +91,8 @@ class Counted:
 
         monkeypatch.setattr(simpy.Environment, "step", counted_step)
         monkeypatch.setattr(loop.EventLoop, "resume_in_place", counted_resume)
+        monkeypatch.setattr(loop.EventLoop, "read_in_place", counted_read)
+        monkeypatch.setattr(loop.EventLoop, "batches_in_place", counted_batches)
 
 
 def both_ways(monkeypatch: pytest.MonkeyPatch, scenario: clawsim.Scenario, runs: int = 4) -> tuple[Counted, Counted]:
@@ -96,6 +114,35 @@ def test_reads_complete_in_the_loop(monkeypatch: pytest.MonkeyPatch, fix: str) -
     off, on = both_ways(monkeypatch, gateway(fix=fix))
     assert off.events > 4 * 100 * 2  # two SimPy events per read at least, 4 runs
     assert on.events < off.events / 10
+    assert off.reads == 0 and on.reads > 100
+
+
+STEADY = """seed: 8
+list: {{rows: 3000, yield_every: 10, lookups_per_row: 3, row_cost_ms: 0.28, {io}}}
+registry: {{fix: {fix}}}
+memo: {{policy: lru, capacity: 8, hit_ms: {hit_ms}, current_snapshot: {snapshot}, scan_ms: {{dist: uniform, low: 5, high: 9}}}}
+actors:
+  - {{name: agent, kind: poisson, rate_per_s: 3, workspaces: unique, work_ms: 0.5}}
+  - {{name: cron, kind: interval, period_ms: 90, workspaces: 'cycle:2', work_ms: 0.2}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("fix", "hit_ms", "snapshot", "io"),
+    [
+        ("none", 0, "false", ""),
+        ("none", 0.0137, "false", ""),  # hits that cost: each batch's first row sums them
+        ("pin", 0.0137, "true", ""),
+        ("none", 0.02, "true", "per_row_io: {rows: 35, latency_ms: 1.5}"),
+    ],
+)
+def test_steady_batches_run_in_one_loop(
+    monkeypatch: pytest.MonkeyPatch, fix: str, hit_ms: float, snapshot: str, io: str
+) -> None:
+    """A long list between rare arrivals and a cron: most batches resume and hit in place."""
+    text = STEADY.format(fix=fix, hit_ms=hit_ms, snapshot=snapshot, io=io)
+    off, on = both_ways(monkeypatch, clawsim.parse_scenario(text), runs=3)
+    assert off.batches == 0 and on.batches > 3 * 150
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -107,14 +108,21 @@ FAST_OPTIONS = EngineOptions()
 def both_ways(monkeypatch: pytest.MonkeyPatch, job, engine=None) -> tuple[object, object, int]:
     """``job(options)`` with the fast paths off and on, and how many times a fast path ran:
     ``_scanned_rows``, or ``_hit_rows`` standing in for rows. The loop's ``resume_in_place``
-    is off and on with them (``IN_PLACE_TAKEN`` counts the yields it resumed in place)."""
+    is off and on with them (``IN_PLACE_TAKEN`` counts the yields it and ``batches_in_place``
+    resumed in place)."""
     calls = []
     scanned, hit, in_place = listing._scanned_rows, listing._hit_rows, loop.EventLoop.resume_in_place
+    batches = loop.EventLoop.batches_in_place
 
     def counted_in_place(self: loop.EventLoop) -> float | None:
         resumed = in_place(self)
         IN_PLACE_TAKEN[0] += resumed is not None
         return resumed
+
+    def counted_batches(self: loop.EventLoop, *args: Any) -> tuple[int, float]:
+        done, left = batches(self, *args)
+        IN_PLACE_TAKEN[0] += done
+        return done, left
 
     def counted_scans(*args, **kwargs):
         calls.append("scanned")
@@ -129,6 +137,7 @@ def both_ways(monkeypatch: pytest.MonkeyPatch, job, engine=None) -> tuple[object
     monkeypatch.setattr(listing, "_scanned_rows", counted_scans)
     monkeypatch.setattr(listing, "_hit_rows", counted_hits)
     monkeypatch.setattr(loop.EventLoop, "resume_in_place", counted_in_place)
+    monkeypatch.setattr(loop.EventLoop, "batches_in_place", counted_batches)
     taken = IN_PLACE_TAKEN[0]
     slow = job(dataclasses.replace(SLOW, engine=engine))
     assert not calls and IN_PLACE_TAKEN[0] == taken

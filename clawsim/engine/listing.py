@@ -20,7 +20,7 @@ from .loop import IMMEDIATE, IO, EventLoop, Sleep, Task, Work
 from .memo import MetadataCache
 from .metrics import ListStats
 from .registry import ROOT_CONTEXT, AsyncContext
-from .walk import AwaitIO, HoistedLookups, Pin, Rows, Setup, Yield, list_steps
+from .walk import AwaitIO, HoistedLookups, Pin, Rows, Setup, Step, Yield, list_steps
 from .world import World
 
 
@@ -84,6 +84,14 @@ def _repeated_hit_rows(
     is (``MetadataCache.hits_in_place``): the same floats and counts as looking the first row up
     and counting the rest as steady, with no lookup made."""
     hit_ms = 0.0 if cache.current_snapshot == workspace else cache.hit_ms
+    stats.hits += rows * lookups
+    stats.lookups += rows * lookups
+    return _hits_end(t, rows, lookups, hit_ms, row_cost_ms)
+
+
+def _hits_end(t: float, rows: int, lookups: int, hit_ms: float, row_cost_ms: float) -> float:
+    """When ``rows`` rows from ``t`` end whose ``lookups`` lookups all hit at ``hit_ms``: the
+    first row's lookups summed one by one, the rest repeating it (as ``steady`` rows)."""
     inner = t
     for _ in range(lookups):
         inner += hit_ms
@@ -91,9 +99,60 @@ def _repeated_hit_rows(
     end = t + row_ms
     if rows > 1:
         end += (rows - 1) * row_ms
-    stats.hits += rows * lookups
-    stats.lookups += rows * lookups
     return end
+
+
+def _steady_batches(
+    world: World, stats: ListStats, pairs: list[int], k: int, context: AsyncContext, lookups: int, row_cost_ms: float
+) -> tuple[int, float]:
+    """From the yield at step ``k`` on: the batches (a yield, then rows; ``pairs[j]`` rows for
+    the pair at step j, 0 where none starts) whose yields the loop resumes in place with no
+    arrival due and whose rows all hit in place (``MetadataCache.hits_in_place``), run in one
+    loop (``EventLoop.batches_in_place``). Nothing else runs between them, so the global and
+    the memo stay as they are: the same floats and counts as step by step. Returns (steps
+    done, ms of work left to hold)."""
+    cache, hit = world.cache, list[float]()
+    workspace = world.registry.read(context)  # what each of these batches reads
+
+    def ready() -> bool:  # asked once, when the loop has found the first yield resumable
+        keys = cache.keys(workspace, lookups)
+        if not (keys and cache.lru_order and cache.hits_in_place(workspace, keys)):
+            return False
+        hit.append(0.0 if cache.current_snapshot == workspace else cache.hit_ms)
+        return True
+
+    def batch_end(t: float, rows: int) -> float:
+        return _hits_end(t, rows, lookups, hit[0], row_cost_ms)
+
+    done, left = world.loop.batches_in_place(pairs, k, ready, batch_end)
+    if done:
+        rows = sum(pairs[k : k + 2 * done : 2])
+        stats.yields += done
+        stats.hits += rows * lookups
+        stats.lookups += rows * lookups
+        stats.workspaces.add(workspace)
+    return 2 * done, left
+
+
+def _pairs(steps: tuple[Step, ...]) -> list[int]:
+    """For each step, the rows of the batch a yield there starts (a yield, then rows with no
+    read after them), else 0; made once per steps tuple (``list_steps`` shares them)."""
+    made = _PAIRS.get(id(steps))
+    if made is not None and made[0] is steps:
+        return made[1]
+    pairs = [0] * len(steps)
+    for j in range(len(steps) - 1):
+        after = steps[j + 1]
+        if type(steps[j]) is Yield and type(after) is Rows:
+            if j + 2 >= len(steps) or type(steps[j + 2]) is not AwaitIO:
+                pairs[j] = after.rows
+    if len(_PAIRS) >= 16:
+        del _PAIRS[next(iter(_PAIRS))]
+    _PAIRS[id(steps)] = (steps, pairs)
+    return pairs
+
+
+_PAIRS: dict[int, tuple[tuple[Step, ...], list[int]]] = {}
 
 
 def _hit_rows(
@@ -187,7 +246,13 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
     gap, opened, pending = 0, True, None  # the gaps a chooser may script: one per yield and/or read
     world.stats.lists.append(stats)
     rows_id = tracer.open_list(index, stats.start_ms, spec.rows) if tracer is not None else None
-    for step in list_steps(spec, world.pin):
+    steps = list_steps(spec, world.pin)
+    steady = tracer is None and chooser is None and world.fast_rows
+    pairs = _pairs(steps) if steady and isinstance(steps, tuple) else []  # for _steady_batches
+    skip_to = 0
+    for k, step in enumerate(steps):
+        if k < skip_to:  # run by _steady_batches
+            continue
         match step:
             case Rows(rows=rows, lookups=lookups, row_cost_ms=row_cost_ms):
                 workspace = registry.read(context)  # getActivePluginRegistryWorkspaceDirFromState()
@@ -200,6 +265,13 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
                     yield Work(ms)
                 opened = False
             case Yield(row=row):
+                if pairs and pairs[k]:
+                    done, left = _steady_batches(world, stats, pairs, k, context, spec.row_lookups, spec.row_cost_ms)
+                    if done:
+                        skip_to = k + done
+                        if left:
+                            yield Work(left)
+                        continue
                 if chooser is not None and not opened:
                     gap, opened = gap + 1, True
                     _queue_gap(world, chooser.gap(world, gap))

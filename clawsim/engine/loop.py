@@ -40,7 +40,7 @@ import heapq
 import itertools
 import math
 from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -382,6 +382,58 @@ class EventLoop:
             env._now = at
             self.probe.idle_until(at)
         return True
+
+    def batches_in_place(
+        self, rows: Sequence[int], first: int, ready: Callable[[], bool], batch_end: Callable[[float, int], float]
+    ) -> tuple[int, float]:
+        """The running callback's ``await setImmediate`` then a batch of ``rows[first]`` rows,
+        then the same for ``rows[first + 2]``, ... (up to a 0), while each yield would resume in
+        place with no aggregated arrival due (``resume_in_place`` returning 0.0) and each
+        batch's work (``batch_end(t, rows) - t`` from its start ``t``) can be held in place
+        (``held``): nothing else runs meanwhile, so nothing that was scheduled moves, and one
+        bound (the first SimPy event, read, timer or arrival) decides every step. The same
+        clock, counters and delay probe as those calls one by one. Returns (batches begun, ms
+        of the last one's work left to hold: the caller yields ``Work`` of them; 0.0 if none).
+        ``ready()`` is asked once, before anything changes, when the first yield can resume so:
+        False leaves everything as it was (0 batches).
+        """
+        if not (self._last_callback and self.in_place) or self._immediates or self._arrived or self.stopped:
+            return 0, 0.0
+        env, probe, iteration_ms = self.env, self.probe, self.iteration_ms
+        queue, io, timers = env._queue, self._io, self._timers
+        held_below = min(queue[0][0] if queue else math.inf, io[0][0] if io else math.inf)
+        resumed_below = min(held_below, timers[0][0] if timers else math.inf)
+        if self.arrivals is not None:
+            resumed_below = min(resumed_below, self.arrivals.next_ms)
+        now, still, began, iterations = env._now, self._still, self._began, self.iterations
+        done, left = 0, 0.0
+        for k in range(first, len(rows), 2):
+            if not rows[k]:
+                break
+            end = now + iteration_ms  # resume_in_place
+            if end >= resumed_below:
+                break
+            still = still + 1 if end == began else 0
+            if still >= STALL_ITERATIONS or iterations >= MAX_ITERATIONS:
+                break
+            if not done and not ready():
+                return 0, 0.0
+            now = began = end
+            iterations += 1
+            if now >= probe.due:  # DelayProbe.timers_phase
+                late = now - probe.due
+                probe.samples.append((now, late, 1))
+                probe.max_ms = max(probe.max_ms, late)
+                probe.due = now + PROBE_RESOLUTION_MS
+            done += 1
+            ms = batch_end(now, rows[k]) - now
+            if ms > 0:  # held
+                if now + ms >= held_below:
+                    left = ms
+                    break
+                now = now + ms
+        env._now, self._still, self._began, self.iterations = now, still, began, iterations
+        return done, left
 
     def held(self, ms: float) -> bool:
         """Hold the thread for ``ms`` in the running callback without yielding, as ``_callback``
