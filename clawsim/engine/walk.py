@@ -6,7 +6,8 @@ rows (one synchronous callback, docs/event-loop.md §4) and the awaited read aft
 The engine (``listing.session_list``, which also drives the tracer) and both analytic models
 (``analytic.immediate``, ``analytic.chain``) consume these steps with a closed ``match``, so a
 new kind of step fails mypy in every consumer until each one handles it. The Node harness
-(``clawsim/node/harness.mjs``, ``sessionList``) mirrors the same order; a test runs both.
+(``clawsim/node/harness.mjs``, ``sessionList``) mirrors the same order: its step-log mode logs
+the steps its lists take, and tests/test_node_walk.py compares them with these for a matrix of lists.
 """
 
 from __future__ import annotations

@@ -8,6 +8,13 @@
 //
 //   node harness.mjs SCENARIO.json [--run N] [--clock cpu|wall] [--eld] [--no-warmup]
 //   node harness.mjs - < SCENARIO.json
+//   node harness.mjs --steps - < SCENARIOS.json
+//
+// --steps reads a JSON list of scenarios and runs one list of each (no warm-up, no actors,
+// awaited I/O as a timer) and prints, one line per scenario, the steps that list took:
+// ["pin"], ["setup", cost], ["hoisted", lookups], ["yield", row], ["rows", start, count,
+// lookups, row_cost_ms] (rows built in one callback) and ["io", latency_ms], in the order it
+// took them: clawsim.engine.walk.list_steps must give the same (tests/test_node_walk.py).
 //
 // With a top-level "schedule" ({"gaps": [{"gap": g, "expire": n, "activations": [[actor,
 // workspace], ...]}]}, a `clawsim explore` schedule) no actor is armed: in gap g of the list
@@ -350,6 +357,7 @@ class World {
     this.device = null;
     this.schedule = null; // a schedule's gaps by number (readSchedule), or null: the actors arm themselves
     this.actorsByName = new Map();
+    this.stepLog = null; // --steps: the steps of the list, as sessionList takes them (logRow)
     this.reset(); // the counters and the state at t = 0
   }
 
@@ -612,6 +620,13 @@ function lookUp(world, stats, n) {
   }
 }
 
+/** --steps: row i joins the batch logged just before it, or starts a new one. */
+function logRow(log, i, lookups, costMs) {
+  const last = log[log.length - 1];
+  if (last !== undefined && last[0] === "rows" && last[1] + last[2] === i) last[2] += 1;
+  else log.push(["rows", i, 1, lookups, costMs]);
+}
+
 /** listSessionsFromStoreAsync's row loop: build rows, await transcript reads, yield every B rows. */
 async function sessionList(world, spec, index, io) {
   const state = registryState();
@@ -651,23 +666,33 @@ async function sessionList(world, spec, index, io) {
     if (scheduled === undefined) return null;
     return new Promise((resolve) => setImmediate(() => { runGap(world, scheduled); resolve(); }));
   };
-  if (spec.setup_ms !== 0) spin(world.setupCost()); // list.setup_ms: the list's fixed work before its rows
+  const log = world.stepLog; // null but with --steps
+  if (log && stats.pinned) log.push(["pin"]);
+  if (spec.setup_ms !== 0) { // list.setup_ms: the list's fixed work before its rows
+    if (log) log.push(["setup", spec.setup_ms]);
+    spin(world.setupCost());
+  }
   if (spec.lookup_mode === "hoisted") { // resolved once before the row loop, reused by every row
+    const hoisted = spec.lookups_per_row;
+    if (log) log.push(["hoisted", hoisted]);
     workspaces.add(getActivePluginRegistryWorkspaceDirFromState());
-    lookUp(world, stats, spec.lookups_per_row);
+    lookUp(world, stats, hoisted);
   }
   for (let i = 0; i < spec.rows; i++) {
     if (i > 0 && every > 0 && i % every === 0) {
       if (i - 1 >= ioRows) openGap(); // else the previous row's read opened this gap (FIFO: it runs first)
       stats.yields += 1;
+      if (log) log.push(["yield", i]);
       await setImmediateP();
     }
     if (perRow) workspaces.add(getActivePluginRegistryWorkspaceDirFromState());
     lookUp(world, stats, perRow);
     spin(spec.row_cost_ms);
+    if (log) logRow(log, i, perRow, spec.row_cost_ms);
     if (i < ioRows) { // the transcript read
       const asked = clock(), flipsAsked = state.flips;
       const ran = openGap();
+      if (log) log.push(["io", spec.per_row_io.latency_ms]);
       await io(spec.per_row_io.latency_ms);
       if (ran !== null) await ran;
       stats.io_ms_total += clock() - asked;
@@ -773,15 +798,16 @@ function fatal(message) {
 }
 
 async function main(argv) {
-  const args = { file: null, run: 0, eld: false, warmup: true, clock: "cpu" };
+  const args = { file: null, run: 0, eld: false, warmup: true, clock: "cpu", steps: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--run") args.run = Number(argv[++i]);
     else if (a === "--eld") args.eld = true;
     else if (a === "--no-warmup") args.warmup = false;
+    else if (a === "--steps") args.steps = true;
     else if (a === "--clock") args.clock = argv[++i];
     else if (a === "-h" || a === "--help") {
-      process.stdout.write("usage: node harness.mjs [SCENARIO.json | -] [--run N] [--clock cpu|wall] [--eld] [--no-warmup]\n");
+      process.stdout.write("usage: node harness.mjs [SCENARIO.json | -] [--run N] [--clock cpu|wall] [--eld] [--no-warmup] [--steps]\n");
       return;
     } else if (args.file === null) args.file = a;
     else throw new InputError(`unexpected argument ${a}`);
@@ -792,6 +818,7 @@ async function main(argv) {
   const text = fs.readFileSync(args.file === null || args.file === "-" ? 0 : args.file, "utf8");
   let raw;
   try { raw = JSON.parse(text); } catch (e) { throw new InputError(`not JSON: ${e.message}`); }
+  if (args.steps) return listSteps(raw, args.run);
   const scheduleRaw = raw && typeof raw === "object" ? raw.schedule : undefined;
   if (scheduleRaw !== undefined) delete raw.schedule;
   const s = resolveScenario(raw);
@@ -818,6 +845,21 @@ async function main(argv) {
     LOCAL.post(() => start(world, s, args.run, device, eld));
   });
   fs.writeSync(1, records.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  process.exit(0);
+}
+
+/** --steps: one list of each scenario of the list ``raw``, printing the steps it took (one line each). */
+async function listSteps(raw, run) {
+  if (!Array.isArray(raw)) throw new InputError("--steps reads a list of scenarios");
+  const lines = [];
+  for (const one of raw) {
+    const s = resolveScenario(one);
+    const world = new World(s, run);
+    world.stepLog = [];
+    await oneList(world, s.list, { next: 0 }, sleep); // the awaited I/O: a timer, no device
+    lines.push(JSON.stringify(world.stepLog));
+  }
+  fs.writeSync(1, lines.join("\n") + "\n");
   process.exit(0);
 }
 

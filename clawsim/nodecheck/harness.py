@@ -12,13 +12,17 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
+
+from pydantic import TypeAdapter
 
 from ..engine.run import simulate_once
+from ..engine.walk import AwaitIO, HoistedLookups, Pin, Rows, Setup, Step, Yield
 from ..errors import NodeCheckError
-from ..scenario import RunSpec, Scenario, plan
+from ..scenario import CostMs, RunSpec, Scenario, plan
 
 #: The Node.js program that runs a scenario on the real event loop (shipped as package data).
 HARNESS = Path(__file__).resolve().parent.parent / "node" / "harness.mjs"
@@ -153,3 +157,45 @@ def _records(stdout: str, scenario: Scenario, run: int) -> list[Record]:
     if not records:
         raise NodeCheckError(f"the Node harness printed no record for scenario {scenario.name!r} run {run}")
     return records
+
+
+def node_list_steps(
+    scenarios: Sequence[Scenario], *, node: str | None = None, timeout: float = 120.0
+) -> list[list[Any]]:
+    """The steps one list of each scenario takes in the harness (``--steps``: its own
+    ``sessionList`` run with a step log, no warm-up, no actors), one list of step records
+    (``step_record``) per scenario; ``clawsim.engine.walk.list_steps`` must give the same."""
+    node = node or find_node()
+    command = [node, str(HARNESS), "-", "--steps"]
+    text = json.dumps([resolved_json(s) for s in scenarios])
+    try:
+        done = subprocess.run(command, input=text, capture_output=True, text=True, timeout=timeout)
+    except OSError as exc:
+        raise NodeCheckError(f"cannot execute {node}: {exc}") from None
+    except subprocess.TimeoutExpired:
+        raise NodeCheckError(f"the Node harness did not list the steps within {timeout:.0f} s") from None
+    if done.returncode != 0:
+        raise NodeCheckError(f"the Node harness failed listing steps (exit {done.returncode}): {done.stderr.strip()}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+_COST_JSON: TypeAdapter[CostMs] = TypeAdapter(CostMs)
+
+
+def step_record(step: Step) -> list[Any]:
+    """A step of ``engine.walk`` as the harness's ``--steps`` prints it (harness.mjs, ``sessionList``)."""
+    match step:
+        case Pin():
+            return ["pin"]
+        case Setup(cost=cost):
+            return ["setup", _COST_JSON.dump_python(cost, mode="json")]
+        case HoistedLookups(lookups=lookups):
+            return ["hoisted", lookups]
+        case Yield(row=row):
+            return ["yield", row]
+        case Rows(start=start, rows=rows, lookups=lookups, row_cost_ms=row_cost_ms):
+            return ["rows", start, rows, lookups, row_cost_ms]
+        case AwaitIO(ms=ms):
+            return ["io", ms]
+        case _:
+            assert_never(step)
