@@ -334,7 +334,7 @@ def _write_set(
     from .report import draw_report
 
     try:
-        pngs = draw_report(staging, html=options.html)
+        pngs = draw_report(staging, frame, scenario, meta, html=options.html)
     except ReportError as exc:
         say(f"no report: {exc}")
         return ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import subprocess
 import sys
@@ -89,6 +90,37 @@ def test_the_plan_is_built_once(path, tmp_path, monkeypatch):
     monkeypatch.setattr(Plan, "__init__", counting)
     clawsim.run(scenario, tmp_path / "o", report=False)
     assert built == ["api-sweep"]
+
+
+def test_each_point_is_validated_once_per_run(path, tmp_path, monkeypatch):
+    """The check at load resolves the points; the sweep, the report (handed the table and the
+    scenario, not re-reading them) and its per-point loads reuse them."""
+    plan_module = importlib.import_module("clawsim.scenario.plan")  # the module: the package's `plan` is the function
+    resolved = []
+    original = plan_module.point_scenario
+
+    def counting(base, assignment):
+        resolved.append(tuple(assignment.items()))
+        return original(base, assignment)
+
+    monkeypatch.setattr(plan_module, "point_scenario", counting)
+    scenario = clawsim.load_scenario(path)
+    result = clawsim.run(scenario, tmp_path / "o", workers=1, html=True)
+    assert len(resolved) == len(set(resolved)) == plan_module.plan(scenario).points == 4
+    assert {p.name for p in result.report} >= {"index.md", "index.html", "tradeoff.png"}
+
+
+def test_a_scenarios_resolved_points_go_with_it():
+    import gc
+
+    plan_module = importlib.import_module("clawsim.scenario.plan")  # the module: the package's `plan` is the function
+    scenario = clawsim.parse_scenario(SWEEP)
+    key = id(scenario)
+    assert plan_module.plan(scenario)[7].scenario is plan_module.plan(scenario)[6].scenario  # one point, shared
+    assert len(plan_module._RESOLVED[key]) == 4  # the check at load resolved every point
+    del scenario
+    gc.collect()
+    assert key not in plan_module._RESOLVED
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def regenerate(root: Path = Path("."), out: Path | None = None, names: list[str]
         }
         folder = out / name
         write_results(folder, scenario, frame, meta)
-        draw_report(folder)  # a folder only this command writes
+        draw_report(folder, frame, scenario, meta)  # a folder only this command writes
         written.append(folder)
     return written
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..folder import is_link, latest, read_bytes, update
-from ..scenario import Scenario
+from ..scenario import Scenario, resolved_yaml
 from ..store import RESOLVED_YAML, read_results, write_file
 from .draw import render
 from .numbers import fmt, plus_minus
@@ -336,14 +336,15 @@ def write_report(folder: str | Path, html: bool = False) -> list[Path]:
     return [folder / png.name for png in drawn]
 
 
-def draw_report(folder: str | Path, html: bool = False) -> list[Path]:
-    """Draw a result folder's charts and ``index.md`` (and ``index.html`` if ``html``) into it,
-    file by file: for a folder no one else sees yet (a new result set, the gallery); use
-    ``write_report`` for a result folder in place. Returns the PNG paths; OSError as it is."""
-    folder = Path(folder)
-    frame, scenario, meta = read_results(folder)
-    resolved = read_bytes(folder / RESOLVED_YAML).decode("utf-8")
-    return _draw(folder, frame, scenario, meta, resolved, html)
+def draw_report(
+    folder: str | Path, frame: pd.DataFrame, scenario: Scenario, meta: dict[str, Any], html: bool = False
+) -> list[Path]:
+    """Draw the report of ``frame``, the runs table of ``scenario`` (with its ``meta``), into
+    ``folder`` file by file: charts and ``index.md`` (and ``index.html`` if ``html``). For a
+    folder no one else sees yet, whose table and scenario the caller has in hand (a new result
+    set, the gallery): nothing is read back or validated again. ``write_report`` redraws a
+    result folder in place. Returns the PNG paths; OSError as it is."""
+    return _draw(Path(folder), frame, scenario, meta, resolved_yaml(scenario), html)
 
 
 def _draw(

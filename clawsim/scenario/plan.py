@@ -5,13 +5,17 @@ resolves a run's scenario only when that run is asked for, so a plan of 10^12 ru
 counted without being built. Variants and sweep keys are taken in file order, the last
 sweep key varying fastest; run ``r`` is point ``r // replications``, replication
 ``r % replications``. The order never depends on anything but the file.
+
+A resolved point is validated once per scenario object: every plan of the same scenario
+(the check at load, the sweep, the report's per-point loads, the CLI's ETA) shares the
+points resolved so far (up to ``POINT_CACHE`` of them, kept while the scenario lives).
 """
 
 from __future__ import annotations
 
 import copy
-import functools
 import math
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, overload
@@ -23,7 +27,9 @@ from .origin import point_error
 from .paths import set_path
 from .schema import Scenario
 
-_POINT_CACHE = 256  # resolved points kept per plan (a point serves all its replications)
+POINT_CACHE = 256  # resolved points kept per scenario object (a point serves all its replications)
+Resolved = tuple[tuple[tuple[str, Any], ...], "Scenario"]  # (params as recorded, the point's scenario)
+_RESOLVED: dict[int, dict[int, Resolved]] = {}  # id(scenario) -> point -> Resolved; dropped when it is collected
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ class Plan:
         self.replications = scenario.replications
         self.runs = self.points * self.replications
         self._paired = frozenset(scenario.paired_dimensions)
-        self._resolve = functools.lru_cache(maxsize=_POINT_CACHE)(self._resolve_point)
+        self._resolved = _resolved_of(scenario)
 
     def __len__(self) -> int:
         return self.runs
@@ -104,12 +110,34 @@ class Plan:
         params += tuple(zip(self.paths, values, strict=True))
         return params, {**overrides, **dict(zip(self.paths, values, strict=True))}
 
-    def _resolve_point(self, point: int) -> tuple[tuple[tuple[str, Any], ...], Scenario]:
+    def _resolve(self, point: int) -> Resolved:
+        """The point, from the scenario's resolved points or resolved now (the oldest one out
+        when ``POINT_CACHE`` are kept)."""
+        found = self._resolved.pop(point, None)  # re-inserted last: the most recently used
+        if found is None:
+            found = self._resolve_point(point)
+            if len(self._resolved) >= POINT_CACHE:
+                self._resolved.pop(next(iter(self._resolved)), None)
+        self._resolved[point] = found
+        return found
+
+    def _resolve_point(self, point: int) -> Resolved:
         params, assignment = self.assignment(point)
         try:
             return params, point_scenario(self.scenario, assignment)
         except (KeyError, ValidationError) as err:  # values valid alone, not together (see check.py)
             raise point_error(self, point, err) from None
+
+
+def _resolved_of(scenario: Scenario) -> dict[int, Resolved]:
+    """The points of ``scenario`` resolved so far, shared by its plans while it lives (a
+    point holds no reference to the scenario it came from, so nothing keeps it alive)."""
+    key = id(scenario)
+    found = _RESOLVED.get(key)
+    if found is None:
+        found = _RESOLVED[key] = {}
+        weakref.finalize(scenario, _RESOLVED.pop, key, None)
+    return found
 
 
 def plan(scenario: Scenario) -> Plan:
