@@ -4,6 +4,7 @@ gives the command that captured each), checked against what those releases measu
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT
@@ -63,3 +64,31 @@ def test_where_the_memo_never_hits_the_pin_buys_nothing():
     none, pin = (predicted(scenario, 100, fix).scans.mean() for fix in ("none", "pin"))
     assert none == pin == 200
     assert measured("2026.6.5", 100, "on").real_full_scans == pytest.approx(pin, rel=0.15)
+
+
+CAPTURES = ROOT / "validation" / "openclaw" / "transfer"
+
+
+@pytest.mark.parametrize("release", ["2026.6.8", "2026.6.9"])
+def test_the_terms_fitted_at_different_row_counts_agree_within_their_intervals(release):
+    """The warm captures of one release under the flipper at 60, 150 and 300 rows (5 processes
+    each): the per-row cost and the work after a miss agree within their 95 % intervals."""
+    from clawsim.fitting.terms import fit_terms
+    from clawsim.timeline import list_evidence, read_timeline
+
+    bounds: dict[str, list[tuple[float, float]]] = {"row": [], "after": []}
+    for rows in (60, 150, 300):
+        lists = [
+            e for e in list_evidence(read_timeline(CAPTURES / f"{release}-rows{rows}-flipperon.jsonl.gz")) if e.rows
+        ]
+        first = {e.pid: e.span_id for e in sorted(lists, key=lambda e: -e.start_ms)}  # the earliest wins
+        terms = fit_terms([e for e in lists if first[e.pid] != e.span_id], 2)
+        assert terms is not None and terms.clusters == 5
+        q = terms.quantile
+        row_se = float(np.sqrt(terms.cov[:2, :2].sum()))  # row cost = within + next row (2 lookups)
+        bounds["row"].append((terms.row_cost_ms - q * row_se, terms.row_cost_ms + q * row_se))
+        after, se = terms.value("miss_overhead_ms"), terms.se("miss_overhead_ms")
+        assert after is not None and se is not None
+        bounds["after"].append((after - q * se, after + q * se))
+    for term, spans in bounds.items():
+        assert max(lo for lo, _ in spans) <= min(hi for _, hi in spans), (term, spans)

@@ -88,3 +88,25 @@ def test_cold_first_lists_are_left_out_and_priced(tmp_path):
     assert result.terms.setup_ms == pytest.approx(9.0, abs=1.5)
     with pytest.raises(FitError, match="rowz"):
         result.predict("rowz=3")
+
+
+def test_the_intervals_hold_the_spread_between_processes():
+    """Six processes, each with its own speed factor on every cost: the terms' standard errors are
+    clustered over the lists, so they are the spread of the per-list estimates over sqrt(lists)
+    (with one list alone they are that list's stretches' only, and far smaller)."""
+    factors = (0.7, 0.85, 1.0, 1.0, 1.2, 1.5)
+    lists = []
+    for i, f in enumerate(factors):
+        shape = ListShape(scan_ms=60.0 * f, hit_ms=0.3 * f, row_ms=1.2 * f, yield_ms=0.8 * f,
+                          store_load_ms=9.0 * f, miss_overhead_ms=6.0 * f)  # fmt: skip
+        lists += _timeline([200], shape, pid=10 + i)
+    terms = fit_terms(lists, 2)
+    assert terms is not None and terms.clusters == len(factors)
+    alone = [fit_terms([e], 2) for e in lists]
+    for name in ("miss_overhead_ms", "row_ms"):
+        each = [t.value(name) for t in alone if t is not None]
+        between = float(np.std(each, ddof=1)) / np.sqrt(len(each))
+        assert terms.se(name) == pytest.approx(between, rel=0.35), name
+        assert all(t.se(name) < between / 2 for t in alone if t is not None), name
+    assert terms.quantile == pytest.approx(2.5706, abs=1e-3)  # Student t, 5 degrees of freedom
+    assert terms.scan_ms[1] ** 0.5 == pytest.approx(60.0 * float(np.std(factors, ddof=1)) / np.sqrt(6), rel=0.35)

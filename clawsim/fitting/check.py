@@ -14,8 +14,6 @@ from ..timeline.evidence import ListEvidence
 from .predict import Prediction, predict, simulated_counts
 from .terms import COUNTS, ListCounts, Terms, stretches
 
-Z975 = 1.959963984540054  # standard normal quantile at 0.975
-
 
 def compare_frame(
     scenario: Scenario, chosen: Sequence[ListEvidence], terms: Terms | None = None, warm: bool = False
@@ -92,7 +90,8 @@ TERM_NAMES = {
 
 
 def decomposition_frame(terms: Terms) -> Any:
-    """One row per term: its value with a 95 % interval (normal, from the terms' covariance), the
+    """One row per term: its value with a 95 % interval (from the terms' covariance and
+    ``Terms.quantile``: Student's t over the lists when several), the
     ms it contributes to the fitted lists on average, and its share of their mean list_ms."""
     import pandas as pd
 
@@ -111,7 +110,7 @@ def decomposition_frame(terms: Terms) -> Any:
     for i, key in enumerate(COUNTS):
         name, how = TERM_NAMES[key]
         known = identified.get(key, 0.0) is not None
-        half = Z975 * math.sqrt(max(float(cov[i, i]), 0.0))
+        half = terms.quantile * math.sqrt(max(float(cov[i, i]), 0.0))
         ms = float(mean_counts[i] * theta[i])
         out.append(
             {

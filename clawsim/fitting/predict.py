@@ -14,12 +14,15 @@ The point prediction is the median list: the terms' mean on the simulated counts
 slow runs all of its list slow, so the lists' time is skewed and its mean lies above its median;
 validation judges medians). The 95 % prediction interval is for one new list, around that median
 on the log scale:
-``sd^2 = (x' S x + run variance) / mean^2 + spread^2 (1 + 1/n)``, where ``x' S x`` is the terms'
-covariance on the predicted counts, the run variance is the spread of the simulated lists' time
-(e.g. Poisson turns making more or fewer scans), and ``spread`` the standard deviation of
-log(observed / fitted) over the n fitted lists (the run-to-run spread of the install), its part
-widened by (t_{n-1} / z)^2 because it is itself estimated from n lists; the quantile is z. With one fitted list that spread is not seen, and
-the interval says so (``spread_seen``).
+``sd^2 = w (x' S x / mean^2 + spread^2) + run variance / mean^2``, where ``x' S x`` is the terms'
+covariance on the predicted counts (cluster-robust over the n fitted lists, ``terms.Terms``: the
+uncertainty of the terms from the spread between processes, which also carries the uncertainty of
+the median), the run variance is the spread of the simulated lists' time (e.g. Poisson turns
+making more or fewer scans), and ``spread`` the standard deviation of log(observed / fitted) over
+the n fitted lists (how far one new process may run from the median); both estimated from n lists,
+so widened by w = (t_{n-1} / z)^2; the quantile is z. With one fitted list that spread is not seen
+(w = 1, spread 0: the terms' uncertainty within the list only), and the interval says so
+(``spread_seen``).
 """
 
 from __future__ import annotations
@@ -35,10 +38,9 @@ import yaml
 
 from ..errors import FitError, ScenarioError
 from ..scenario import Scenario
-from .terms import COUNTS, ListCounts, Terms
+from .terms import COUNTS, Z975, ListCounts, Terms
 
 ALIASES = {"rows": "list.rows", "fix": "registry.fix"}
-Z975 = 1.959963984540054  # standard normal quantile at 0.975
 
 
 def settings(text: str) -> dict[str, Any]:
@@ -105,8 +107,6 @@ def simulated_counts(scenario: Scenario, values: Mapping[str, Any], warm: bool) 
 
 def predict(terms: Terms, counts: Sequence[ListCounts], label: str) -> Prediction:
     """list_ms for lists making ``counts``, with the interval described in the module docstring."""
-    from scipy.stats import t as student
-
     if not counts:
         raise FitError(f"--predict {label}: the simulation recorded no list")
     theta, cov = terms.vector(), terms.covariance()
@@ -121,12 +121,12 @@ def predict(terms: Terms, counts: Sequence[ListCounts], label: str) -> Predictio
     per_run = x @ theta
     mean = float(per_run.mean())
     median = mean * math.exp(terms.center)  # the median list: the mean's terms times the median run factor
-    n = len(terms.counts)
     spread = terms.spread if terms.spread is not None else 0.0
     run_var = float(per_run.var(ddof=1)) if len(per_run) > 1 else 0.0
-    # the spread is itself estimated from n lists: its part is widened by (t_{n-1} / z)^2
-    widen = (float(student.ppf(0.975, n - 1)) / Z975) ** 2 if terms.spread is not None else 1.0
-    log_sd = math.sqrt(max(float(needs @ cov @ needs) + run_var, 0.0) / mean**2 + widen * spread**2 * (1 + 1 / n))
+    # the terms and the spread are estimated from n lists: their parts are widened by (t_{n-1} / z)^2
+    widen = (terms.quantile / Z975) ** 2
+    terms_var = max(float(needs @ cov @ needs), 0.0) / mean**2
+    log_sd = math.sqrt(widen * (terms_var + spread**2) + run_var / mean**2)
     q = Z975
     return Prediction(
         label,

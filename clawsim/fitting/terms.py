@@ -10,7 +10,14 @@ flipper's setter call). One list has hundreds of lookups, so the terms are ident
         + yield_ms * [across a yield]
 
 plus noise (timestamps are whole ms), fitted by least squares over every stretch of every list
-given, with heteroscedasticity-robust (HC1) standard errors: stretches after a scan are noisier.
+given. The standard errors are cluster-robust by list (CR1): one speed factor per process moves
+all of a list's stretches and spans together (a process that runs slow runs all of its list slow;
+validation/openclaw/transfer.md, "The terms per process"), so the stretches of one list are not
+independent, and the spread between lists (fresh processes) is what a term's uncertainty is made of;
+their intervals take the Student quantile on (lists - 1) degrees of freedom. With one list that
+spread is not seen: the errors are then heteroscedasticity-robust (HC1) over its stretches (a
+stretch after a scan is noisier), within that list only. The mean hit and scan spans take their
+uncertainty the same way (between lists, or between spans of the one list).
 The fixed part is what the list's edges leave: its ``list_ms`` minus all the above for its own
 rows, hits, misses and yields (the store load, the extra lookups a list makes besides its rows'
 and the edges of its first and last row). A term no stretch exercises (no misses: an idle list;
@@ -32,6 +39,7 @@ COLUMNS = ("within_row_ms", "row_ms", "miss_overhead_ms", "yield_ms")
 # Per-list counts that multiply the terms of a list's time (``counts``); "scan_ms"/"hit_ms" multiply
 # the mean span of a scan / a hit.
 COUNTS = ("setup_ms", "per_row_ms", "hit_ms", "scan_ms", "miss_overhead_ms", "yield_ms")
+Z975 = 1.959963984540054  # standard normal quantile at 0.975
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,15 @@ class Terms:
     spread: float | None
     counts: tuple[ListCounts, ...]
     center: float = 0.0
+    clusters: int = 1
+
+    @property
+    def quantile(self) -> float:
+        """The two-sided 95 % quantile for the terms' intervals: Student's t on (lists - 1) degrees
+        of freedom when clustered over lists, else the normal one."""
+        from scipy.stats import t as student
+
+        return float(student.ppf(0.975, self.clusters - 1)) if self.clusters > 1 else Z975
 
     def value(self, name: str) -> float | None:
         """A regression term's value (None where not identified)."""
@@ -165,31 +182,45 @@ class Terms:
         return float(self.count_vector(c) @ self.vector())
 
 
-def _hc1(design: np.ndarray, gap: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
-    """OLS on the identified columns (NaN elsewhere), HC1 covariance, residual sd."""
+def _ols(design: np.ndarray, gap: np.ndarray, lists: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """OLS on the identified columns (NaN elsewhere); its covariance, cluster-robust over the lists
+    (CR1) when there are several, else HC1; the residual sd; the number of clusters."""
     p = design.shape[1]
     used = np.flatnonzero(design.any(axis=0))
     coef, cov = np.full(p, np.nan), np.full((p, p), np.nan)
     if len(used) == 0 or len(gap) <= len(used):
-        return coef, cov, math.nan
+        return coef, cov, math.nan, 1
     x = design[:, used]
     beta, *_ = np.linalg.lstsq(x, gap, rcond=None)
     resid = gap - x @ beta
     bread = np.linalg.pinv(x.T @ x)
-    meat = (x * resid[:, None] ** 2).T @ x
     n, k = x.shape
-    sandwich = bread @ meat @ bread * n / (n - k)
+    groups = np.unique(lists)
+    if len(groups) > 1:
+        scores = np.array([(x[lists == g] * resid[lists == g, None]).sum(axis=0) for g in groups])
+        g = len(groups)
+        sandwich = bread @ (scores.T @ scores) @ bread * (g / (g - 1)) * ((n - 1) / (n - k))
+    else:
+        meat = (x * resid[:, None] ** 2).T @ x
+        sandwich = bread @ meat @ bread * n / (n - k)
     coef[used] = beta
     cov[np.ix_(used, used)] = sandwich
-    return coef, cov, float(np.sqrt(resid @ resid / (n - k)))
+    return coef, cov, float(np.sqrt(resid @ resid / (n - k))), max(len(groups), 1)
 
 
-def _mean_var(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and variance of the mean (0 with fewer than two values)."""
+def _mean_var(per_list: Sequence[Sequence[float]]) -> tuple[float, float]:
+    """Mean of the values of all lists and the variance of that mean: cluster-robust over the
+    lists when several have values, else over the values (0 with fewer than two values)."""
+    values = [v for part in per_list for v in part]
     if not values:
         return 0.0, 0.0
     arr = np.asarray(values, float)
-    return float(arr.mean()), (float(arr.var(ddof=1)) / len(arr) if len(arr) > 1 else 0.0)
+    mean, n = float(arr.mean()), len(arr)
+    sums = [float(np.sum(np.asarray(part, float) - mean)) for part in per_list if len(part)]
+    if len(sums) > 1:
+        g = len(sums)
+        return mean, float(np.sum(np.square(sums))) / n**2 * g / (g - 1)
+    return mean, (float(arr.var(ddof=1)) / n if n > 1 else 0.0)
 
 
 def fit_terms(
@@ -201,19 +232,20 @@ def fit_terms(
     parts = [stretches(e, per_row, batch) for e in chosen]
     design = np.vstack([p[0] for p in parts])
     gap = np.concatenate([p[1] for p in parts])
+    lists = np.concatenate([np.full(len(p[1]), i) for i, p in enumerate(parts)])
     counts = tuple(p[2] for p in parts)
-    coef, cov, sd = _hc1(design, gap)
-    hits = [lk.duration_ms for e in chosen for lk in e.lookups if lk.cache_hit]
-    scans = [lk.duration_ms for e in chosen for lk in e.lookups if not lk.cache_hit]
+    coef, cov, sd, clusters = _ols(design, gap, lists)
+    hits = [[lk.duration_ms for lk in e.lookups if lk.cache_hit] for e in chosen]
+    scans = [[lk.duration_ms for lk in e.lookups if not lk.cache_hit] for e in chosen]
     draft = Terms(coef, cov, len(gap), sd, (0.0,), _mean_var(hits), _mean_var(scans), None, counts)
     rest = draft.vector()
     rest[:4] = 0.0  # the fixed part: the list minus its observed spans and its regression terms
     rest[1] = draft.row_cost_ms
     fixed = tuple(c.list_ms - c.spans_ms - float(draft.count_vector(c) @ rest) for c in counts)
-    fitted = Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, None, counts)
+    fitted = Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, None, counts, 0.0, clusters)
     spread, center = None, 0.0
     if len(counts) > 1:
         ratios = [math.log(c.list_ms / fitted.predicted_ms(c)) for c in counts if fitted.predicted_ms(c) > 0]
         spread = float(np.std(ratios, ddof=1)) if len(ratios) > 1 else None
         center = float(np.median(ratios)) if ratios else 0.0
-    return Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, spread, counts, center)
+    return Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, spread, counts, center, clusters)

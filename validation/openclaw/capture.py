@@ -1,6 +1,7 @@
 """Capture warm real timelines for the transfer table (opt-in; needs the releases installed by install.sh).
 
     python validation/openclaw/capture.py [--reps 5] [--rows 60 150 300] [--releases 2026.6.8 2026.6.9]
+        [--flipper off on cycle2 cycle5] [--max-load 1.5]
 
 For every (release, rows, flipper) and repetition it runs ``drive.mjs --warmup 1`` in a fresh Node 22
 process: one warm-up ``sessions.list`` (a long-running gateway has listed before; the first list of
@@ -9,7 +10,12 @@ timeline. Repetitions are interleaved (repetition 1 of every configuration, then
 so a slow spell of the shared machine spreads over the configurations instead of landing on one.
 Each configuration's processes are appended to ``transfer/<release>-rows<N>-flipper<f>.jsonl.gz``
 (one pid per process); ``transfer/captures.csv`` holds one row per process (the drive's counts,
-``list_ms`` of the measured list, the 1-minute load average). Existing captures are replaced.
+``list_ms`` of the measured list, the 1-minute load average). The captured configurations' files
+and rows are replaced; other configurations' rows in ``captures.csv`` are kept.
+With ``--max-load L`` each process starts only once the 1-minute load average is at most L (the
+machine is shared; a busy spell slows a process 2-4x), waiting up to 10 minutes, then starting anyway.
+Flipper ``cycleK``: the flipper activates K workspaces in turn (``drive.mjs``), a cycle the memo
+holds (K = 2: 4 keys in the 8-entry LRU) or cannot (K = 5: 10 keys).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -29,9 +36,19 @@ OUT = HERE / "transfer"
 RELEASES = ("2026.6.8", "2026.6.9")
 ROWS = (60, 150, 300)
 FLIPPER = ("off", "on")
+FLIPPERS = ("off", "on", "cycle2", "cycle5")
 
 
-def capture(configs: list[Config], reps: int) -> pd.DataFrame:
+def quiet(max_load: float | None, patience_s: float = 600.0) -> float:
+    """Wait until the 1-minute load average is at most ``max_load`` (None: no wait; at most
+    ``patience_s``); the load average then."""
+    deadline = time.monotonic() + patience_s
+    while max_load is not None and os.getloadavg()[0] > max_load and time.monotonic() < deadline:
+        time.sleep(5)
+    return os.getloadavg()[0]
+
+
+def capture(configs: list[Config], reps: int, max_load: float | None = None) -> pd.DataFrame:
     """Drive every configuration ``reps`` times, interleaved; the per-process table."""
     cache = cache_dir()
     OUT.mkdir(exist_ok=True)
@@ -42,7 +59,7 @@ def capture(configs: list[Config], reps: int) -> pd.DataFrame:
         timeline = Path(tmp) / "timeline.jsonl"
         for rep in range(reps):
             for config in configs:
-                load = os.getloadavg()[0]
+                load = quiet(max_load)
                 report = drive(cache, config, timeline, warmup=1)
                 with gzip.open(OUT / f"{config.name}.jsonl.gz", "at", encoding="utf-8") as out:
                     out.write(timeline.read_text(encoding="utf-8"))
@@ -57,7 +74,14 @@ def capture(configs: list[Config], reps: int) -> pd.DataFrame:
                 )  # fmt: skip
                 print(f"{config.name} rep {rep}: {json.dumps(records[-1])}", file=sys.stderr)
     frame = pd.DataFrame.from_records(records)
-    frame.to_csv(OUT / "captures.csv", index=False, lineterminator="\n")
+    path = OUT / "captures.csv"
+    if path.is_file():
+        old = pd.read_csv(path)
+        keep = ~old.set_index(["release", "rows", "flipper"]).index.isin(
+            [(c.release, c.rows, c.flipper) for c in configs]
+        )
+        frame = pd.concat([old[keep], frame], ignore_index=True)
+    frame.to_csv(path, index=False, lineterminator="\n")
     return frame
 
 
@@ -65,11 +89,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--releases", nargs="+", default=list(RELEASES))
     parser.add_argument("--rows", nargs="+", type=int, default=list(ROWS))
-    parser.add_argument("--flipper", nargs="+", default=list(FLIPPER), choices=FLIPPER)
+    parser.add_argument("--flipper", nargs="+", default=list(FLIPPER), choices=FLIPPERS)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument(
+        "--max-load", type=float, default=None, help="start a process only at this 1-minute load or below"
+    )
     args = parser.parse_args(argv)
     configs = [Config(r, n, f) for r in args.releases for n in args.rows for f in args.flipper]
-    capture(configs, args.reps)
+    capture(configs, args.reps, args.max_load)
     return 0
 
 

@@ -1,13 +1,14 @@
 // Drive ONE real openclaw sessions.list in-process and report what its diagnostics timeline shows.
 //
-//   node22 drive.mjs --dist DIR --rows N --flipper on|off --timeline FILE [--warmup K]
+//   node22 drive.mjs --dist DIR --rows N --flipper on|off|cycleK --timeline FILE [--warmup K]
 //
 // DIR is an installed release's node_modules/openclaw/dist. The program imports that release's
 // bundled chunks (found by content, exports resolved from each chunk's own `export { local as x }`
 // list, because minified export names differ between releases), builds a temporary state dir with
 // a real config and a session store of N rows, turns diagnostics on, optionally starts a flipper
 // that calls the REAL setActivePluginRegistry with a new workspace dir on every loop iteration
-// (re-armed with setImmediate, like PR #90819's harness), calls the real `sessions.list`
+// (re-armed with setImmediate, like PR #90819's harness) or, with `cycleK`, with the K workspace
+// dirs ws-0 .. ws-(K-1) in turn (a cycle the memo may hold), calls the real `sessions.list`
 // server-method handler once (after K warm-up calls of the same handler, as a long-running gateway
 // has listed before: the first call of a fresh process carries one-off costs), and prints one JSON
 // object on stdout about the last call. All times are milliseconds.
@@ -30,7 +31,7 @@ function parseArgs(argv) {
     args[key] = argv[i + 1];
   }
   for (const key of ["dist", "rows", "timeline"]) if (!args[key]) throw new Error(`--${key} is required`);
-  if (!["on", "off"].includes(args.flipper)) throw new Error(`--flipper must be on or off`);
+  if (!/^(on|off|cycle[1-9][0-9]*)$/.test(args.flipper)) throw new Error(`--flipper must be on, off or cycleK (K >= 1)`);
   args.rows = Number.parseInt(args.rows, 10);
   if (!(args.rows > 0)) throw new Error(`--rows must be a positive integer`);
   args.warmup = Number.parseInt(args.warmup, 10);
@@ -117,13 +118,15 @@ function setEnv(dirs, timeline) {
 
 // ------------------------------------------------------------------ the flipper
 
-/** The PR's flipper: on every loop iteration, activate the registry for a never-seen workspace. */
-function startFlipper(setActivePluginRegistry, registry, root) {
+/** The PR's flipper: on every loop iteration, activate the registry for a never-seen workspace
+ *  (`cycle` 0), or for the workspaces ws-0 .. ws-(cycle-1) in turn (`cycle` K >= 1). */
+function startFlipper(setActivePluginRegistry, registry, root, cycle) {
   const flipper = { calls: 0, stopped: false };
   const tick = () => {
     if (flipper.stopped) return;
+    const n = cycle > 0 ? flipper.calls % cycle : flipper.calls + 1;
     flipper.calls += 1;
-    setActivePluginRegistry(registry, `flipper-${flipper.calls}`, "default", path.join(root, `ws-${flipper.calls}`));
+    setActivePluginRegistry(registry, `flipper-${n}`, "default", path.join(root, `ws-${n}`));
     setImmediate(tick);
   };
   setImmediate(tick);
@@ -197,7 +200,8 @@ async function main() {
   const registry = api.empty.value();
   // The gateway starts with its default workspace active (no flip yet).
   api.setter.value(registry, "gateway", "default", cfg.agents?.defaults?.workspace);
-  const flipper = args.flipper === "on" ? startFlipper(api.setter.value, registry, dirs.root) : null;
+  const cycle = args.flipper.startsWith("cycle") ? Number.parseInt(args.flipper.slice(5), 10) : 0;
+  const flipper = args.flipper === "off" ? null : startFlipper(api.setter.value, registry, dirs.root, cycle);
   const handler = api.handlers.value["sessions.list"];
   for (let k = 0; k < args.warmup; k++) await callSessionsList(handler, cfg, args.rows);
   const before = flipper?.calls ?? 0;

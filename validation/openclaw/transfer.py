@@ -9,10 +9,19 @@ flipper-on fit of 2026.6.8 then predicts (``FitResult.predict``):
 - ``rows``: every other row count, flipper on, both ways (and its own, in sample);
 - ``idle``: the same install with the flipper off (``actors=none``), at every row count;
 - ``pin``: the pinned release 2026.6.9 under the flipper (``fix=pin``), at every row count;
+- ``cycle``: the same install with a flipper that cycles through K workspaces
+  (``actors.0.workspaces=cycle:K``; captures ``flippercycleK``): K = 2 the memo holds, K = 5 it
+  cannot, at every row count;
 and every flipper-off fit the other row counts with the flipper off. Each cell is judged on the
 median of the target's processes: err = (predicted - median) / median. ``release`` rows give how
 far 2026.6.9 differs from 2026.6.8 with the flipper off (nothing to pin there): the part of a pin
-cell's error that is the releases', not the pin's.
+cell's error that is the releases', not the pin's. Every cell also compares the full scans the
+fitted scenario predicts there with the target's (the measured list of every process).
+
+``terms`` are the terms fitted from each capture with their 95 % intervals (cluster-robust over the
+processes, ``clawsim.fitting.terms``); ``per_process`` the same terms fitted from each process's
+measured list alone, beside the load it was captured at: where the terms of two captures differ,
+whether the processes differ.
 """
 
 from __future__ import annotations
@@ -23,14 +32,16 @@ from pathlib import Path
 import pandas as pd
 
 from clawsim.fitting import FitResult, fit
-from clawsim.timeline import list_evidence, read_timeline
+from clawsim.fitting.terms import fit_terms
+from clawsim.timeline import ListEvidence, list_evidence, read_timeline
 
 HERE = Path(__file__).resolve().parent
 CAPTURES = HERE / "transfer"
 SOURCE = "2026.6.8"
 PINNED = "2026.6.9"
 REPLICATIONS = 10
-LIMITS = {"rows": 0.25, "idle": 0.35, "pin": 0.35}
+LIMITS = {"rows": 0.25, "idle": 0.35, "pin": 0.35, "cycle": 0.35}
+CYCLES = (2, 5)  # workspaces a cycling flipper activates in turn: 2 the 8-entry memo holds, 5 not
 
 
 def capture_file(release: str, rows: int, flipper: str) -> Path:
@@ -41,18 +52,25 @@ def row_counts() -> list[int]:
     return sorted({int(p.name.split("-rows")[1].split("-")[0]) for p in CAPTURES.glob("*.jsonl.gz")})
 
 
+def measured(path: Path) -> list[ListEvidence]:
+    """The measured (last) list of every process in a capture file."""
+    last: dict[int, ListEvidence] = {}
+    for e in list_evidence(read_timeline(path)):
+        if e.rows and (e.pid not in last or e.start_ms > last[e.pid].start_ms):
+            last[e.pid] = e
+    return list(last.values())
+
+
 def warm_list_ms(path: Path) -> list[float]:
     """list_ms of the measured (last) list of every process in a capture file."""
-    last: dict[int, tuple[float, float]] = {}
-    for e in list_evidence(read_timeline(path)):
-        if e.rows and (e.pid not in last or e.start_ms > last[e.pid][0]):
-            last[e.pid] = (e.start_ms, e.list_ms)
-    return [ms for _, ms in last.values()]
+    return [e.list_ms for e in measured(path)]
 
 
 def _cell(kind: str, source: str, fitted: FitResult, setting: str, target: Path) -> dict:
     prediction = fitted.predict(setting)
-    observed = warm_list_ms(target)
+    lists = measured(target)
+    observed = [e.list_ms for e in lists]
+    scans = sorted({e.misses for e in lists})
     median = statistics.median(observed)
     return {
         "kind": kind, "source": source, "setting": setting, "target": target.name.removesuffix(".jsonl.gz"),
@@ -61,6 +79,8 @@ def _cell(kind: str, source: str, fitted: FitResult, setting: str, target: Path)
         "predicted_ms": round(prediction.list_ms, 1), "lo_ms": round(prediction.lo_ms, 1),
         "hi_ms": round(prediction.hi_ms, 1), "err": round((prediction.list_ms - median) / median, 4),
         "median_inside_interval": bool(prediction.lo_ms <= median <= prediction.hi_ms),
+        "scans_real": "/".join(map(str, scans)), "scans_predicted": round(prediction.misses, 2),
+        "scans_exact": scans == [prediction.misses],
     }  # fmt: skip
 
 
@@ -86,6 +106,11 @@ def transfer_frame() -> tuple[pd.DataFrame, pd.DataFrame]:
                         _cell("idle", name, fitted, f"rows={other},actors=none", capture_file(SOURCE, other, "off"))
                     )
                     cells.append(_cell("pin", name, fitted, f"rows={other},fix=pin", capture_file(PINNED, other, "on")))
+                    for k in CYCLES:
+                        target = capture_file(SOURCE, other, f"cycle{k}")
+                        if target.is_file():
+                            setting = f"rows={other},actors.0.workspaces=cycle:{k}"
+                            cells.append(_cell("cycle", name, fitted, setting, target))
     return pd.DataFrame(cells), pd.DataFrame(terms)
 
 
@@ -98,6 +123,54 @@ def _terms_row(path: Path, fitted: FitResult) -> dict:
     row["spread"] = None if fitted.terms.spread is None else round(fitted.terms.spread, 3)
     row["one_off_ms"] = round(float(fitted.cold.one_off_ms.median()), 1) if len(fitted.cold) else None
     return row
+
+
+def per_process_frame(captures: pd.DataFrame | None) -> pd.DataFrame:
+    """Per flipper-on capture and process (in capture order, so ``rep``): the terms fitted from its
+    measured list alone (intervals within that one list) and the load it was captured at."""
+    out = []
+    for release in (SOURCE, PINNED):
+        for rows in row_counts():
+            path = capture_file(release, rows, "on")
+            if not path.is_file():
+                continue
+            for rep, e in enumerate(measured(path)):
+                terms = fit_terms([e], 2)
+                assert terms is not None, f"{path.name}: a measured list without row lookups"
+                after, se = terms.value("miss_overhead_ms"), terms.se("miss_overhead_ms")
+                load = None
+                if captures is not None:
+                    hit = captures[(captures.release == release) & (captures.rows == rows)
+                                   & (captures.flipper == "on") & (captures.rep == rep)].load_1m  # fmt: skip
+                    load = float(hit.iloc[0]) if len(hit) else None
+                out.append({"capture": path.name.removesuffix(".jsonl.gz"), "rep": rep, "load_1m": load,
+                            "list_ms": round(e.list_ms, 1), "per row": round(terms.row_cost_ms, 3),
+                            "per miss: scan": round(terms.scan_ms[0], 2),
+                            "per miss: after": None if after is None else round(after, 3),
+                            "per miss: after lo": None if after is None or se is None else round(after - terms.quantile * se, 3),
+                            "per miss: after hi": None if after is None or se is None else round(after + terms.quantile * se, 3)})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def stability_rows(terms: pd.DataFrame) -> list[dict]:
+    """Per release and flipper: each term fitted at every row count, and whether their 95 %
+    intervals share a common value (the largest lower end at most the smallest upper end)."""
+    out = []
+    for prefix in sorted({c.rsplit("-rows", 1)[0] + "|" + c.rsplit("-", 1)[1] for c in terms.capture}):
+        release, flipper = prefix.split("|")
+        part = terms[terms.capture.str.startswith(release + "-rows") & terms.capture.str.endswith(flipper)]
+        for term in ("per row", "per miss: after", "per miss: scan"):
+            if part[term].isna().all():
+                continue
+            cells = {
+                int(c.split("-rows")[1].split("-")[0]): r
+                for c, r in zip(part.capture, part.to_dict(orient="records"), strict=True)
+            }
+            agree = part[f"{term} lo"].max() <= part[f"{term} hi"].min()
+            out.append({"release": release, "flipper": flipper.removeprefix("flipper"), "term": term,
+                        **{f"{n} rows": _term(cells[n], term) for n in sorted(cells)},
+                        "agree": "yes" if agree else "no"})  # fmt: skip
+    return out
 
 
 def release_rows(counts: list[int]) -> list[dict]:
@@ -121,18 +194,23 @@ def _table(head: list[str], body: list[list[str]]) -> list[str]:
 
 
 def markdown(cells: pd.DataFrame, terms: pd.DataFrame, captures: pd.DataFrame | None) -> str:
-    """transfer.md: the cells, the judgement per kind, the release difference, the terms."""
-    lines = ["# Transfer: a fitted install predicts other row counts, idle, and pinned", "",
+    """transfer.md: the cells, the judgement per kind, the release difference, the terms (per
+    capture, their agreement across row counts, per process)."""
+    lines = ["# Transfer: a fitted install predicts other row counts, idle, pinned and a workspace cycle", "",
              "Generated by `python validation/openclaw/run.py --transfer` from the captures in `transfer/`",
              "(`capture.py`: warm lists, processes interleaved). err = (predicted - median of the target's",
              "processes) / that median; the interval is the prediction's 95 % interval for one list.", ""]  # fmt: skip
     if captures is not None:
-        loads = captures.load_1m
-        lines += [f"Captured with {len(captures)} processes; 1-minute load average {loads.min():.1f} .. "
-                  f"{loads.max():.1f} (median {loads.median():.1f}) on {captures.attrs.get('cpus', 2)} cores.", ""]  # fmt: skip
+        for label, part in (("flipper on and off", captures[captures.flipper.isin(["on", "off"])]),
+                            ("workspace cycles", captures[~captures.flipper.isin(["on", "off"])])):  # fmt: skip
+            if len(part):
+                loads = part.load_1m
+                lines += [f"Captured ({label}) with {len(part)} processes; 1-minute load average {loads.min():.1f} .. "
+                          f"{loads.max():.1f} (median {loads.median():.1f}) on 2 cores.", ""]  # fmt: skip
     for kind, title in (("rows", "Other row counts (same release, same flipper)"),
                         ("idle", f"The same install with the flipper off ({SOURCE})"),
-                        ("pin", f"The pinned release ({SOURCE} -> {PINNED}, flipper on)")):  # fmt: skip
+                        ("pin", f"The pinned release ({SOURCE} -> {PINNED}, flipper on)"),
+                        ("cycle", f"A workspace cycle ({SOURCE}, the flipper cycling through K workspaces)")):  # fmt: skip
         part = cells[(cells.kind == kind) & (cells.source != cells.target)]
         if part.empty:
             continue
@@ -140,12 +218,13 @@ def markdown(cells: pd.DataFrame, terms: pd.DataFrame, captures: pd.DataFrame | 
         inside = int((part.err.abs() <= limit).sum())
         lines += [f"## {title}", "",
                   f"{inside} of {len(part)} cells within ±{limit:.0%} (median |err| {part.err.abs().median():.1%}); "
-                  f"the observed median inside the 95 % interval in {int(part.median_inside_interval.sum())} of {len(part)}.", ""]  # fmt: skip
-        body = [[r.source, r.setting, r.target, str(r.processes), f"{r.observed_median_ms:.1f}",
-                 f"{r.observed_min_ms:.1f} .. {r.observed_max_ms:.1f}", f"{r.predicted_ms:.1f}",
-                 f"{r.lo_ms:.1f} .. {r.hi_ms:.1f}", _pct(r.err)] for r in part.itertuples()]  # fmt: skip
-        lines += _table(["fitted from", "predict", "target", "n", "median", "min .. max", "predicted",
-                         "95% interval", "err"], body) + [""]  # fmt: skip
+                  f"the observed median inside the 95 % interval in {int(part.median_inside_interval.sum())} of {len(part)}; "
+                  f"full scans exact in {int(part.scans_exact.sum())} of {len(part)}.", ""]  # fmt: skip
+        body = [[r.source, r.setting, r.target, str(r.processes), f"{r.scans_real} / {r.scans_predicted:g}",
+                 f"{r.observed_median_ms:.1f}", f"{r.observed_min_ms:.1f} .. {r.observed_max_ms:.1f}",
+                 f"{r.predicted_ms:.1f}", f"{r.lo_ms:.1f} .. {r.hi_ms:.1f}", _pct(r.err)] for r in part.itertuples()]  # fmt: skip
+        lines += _table(["fitted from", "predict", "target", "n", "scans real / predicted", "median", "min .. max",
+                         "predicted", "95% interval", "err"], body) + [""]  # fmt: skip
     same = cells[(cells.kind == "rows") & (cells.source == cells.target)]
     if not same.empty:
         lines += ["## In sample", "", f"max |err| {same.err.abs().max():.1%} over {len(same)} fits.", ""]
@@ -160,6 +239,30 @@ def markdown(cells: pd.DataFrame, terms: pd.DataFrame, captures: pd.DataFrame | 
             ["" if pd.isna(r["spread"]) else f"{r['spread']:.2f}", "" if pd.isna(r["one_off_ms"]) else f"{r['one_off_ms']:.0f}"]
             for r in terms.to_dict(orient="records")]  # fmt: skip
     lines += _table(["capture", "lists", *cols, "spread (log sd)", "cold one-off ms (median)"], body)
+    lines += ["", "Intervals: cluster-robust over the capture's processes (Student t on processes - 1 degrees of",
+              "freedom): a process's speed factor moves all of its list, so the spread between fresh processes,",
+              "not between the stretches of one list, is what a term's uncertainty is made of.", ""]  # fmt: skip
+    stable = stability_rows(terms)
+    if stable:
+        lines += ["## The terms across row counts (do they agree within their intervals?)", ""]
+        lines += _table(list(stable[0]), [[str(v) for v in d.values()] for d in stable]) + [""]
+    return "\n".join(lines) + "\n" + per_process_markdown(per_process_frame(captures))
+
+
+def per_process_markdown(frame: pd.DataFrame) -> str:
+    """The per-process section: each flipper-on process's terms from its own measured list."""
+    if frame.empty:
+        return ""
+    lines = ["", "## The terms per process (flipper on: each process's measured list fitted alone)", "",
+             "The interval is within that one list (HC1 over its stretches). A process that ran slow (a busier",
+             "moment of the shared machine) has every term slow; that, not the row count, is where the captures'",
+             "terms differ.", ""]  # fmt: skip
+    body = [[r["capture"], str(r["rep"]), "" if pd.isna(r["load_1m"]) else f"{r['load_1m']:.2f}", f"{r['list_ms']:.1f}",
+             f"{r['per row']:.2f}", f"{r['per miss: scan']:.1f}",
+             "-" if pd.isna(r["per miss: after"]) else
+             f"{r['per miss: after']:.2f} ({r['per miss: after lo']:.2f} .. {r['per miss: after hi']:.2f})"]
+            for r in frame.to_dict(orient="records")]  # fmt: skip
+    lines += _table(["capture", "rep", "load 1m", "list_ms", "per row", "per miss: scan", "per miss: after"], body)
     return "\n".join(lines) + "\n"
 
 
