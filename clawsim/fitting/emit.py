@@ -184,6 +184,22 @@ def _mean_ci(values: list[float]) -> tuple[float, float | None, float | None]:
     return mean, max(mean - half, 0.0), mean + half  # a duration is never negative
 
 
+def _term_ci(terms: Terms | None, kind: str, values: list[float]) -> tuple[float, float | None, float | None]:
+    """The mean span with its 95 % interval: the terms' (cluster-robust over several lists,
+    ``terms.Terms``) when fitted, else Student t over the spans."""
+    if terms is None:
+        return _mean_ci(values)
+    mean, var = terms.scan_ms if kind == "scan" else terms.hit_ms
+    half = terms.quantile * math.sqrt(var)
+    return mean, max(mean - half, 0.0), mean + half  # a duration is never negative
+
+
+def _how(terms: Terms | None, what: str, values: list[float]) -> str:
+    if terms is not None and terms.clusters > 1:
+        return f"{len(values)} {what} of {terms.clusters} lists, Student t over the lists"
+    return f"{len(values)} {what}, Student t"
+
+
 def parameters_frame(
     chosen: Sequence[ListEvidence], per_row: int, per_row_how: str, keeps: bool, rate: Rate, terms: Terms | None = None
 ) -> Any:
@@ -211,8 +227,8 @@ def parameters_frame(
     if scans:
         rows.append(("scan_ms p50", *_median_ci(scans), f"{len(scans)} full scans (order-statistic interval)"))
         rows.append(("scan_ms p95", scans[min(len(scans) - 1, int(0.95 * len(scans)))], None, None, "empirical"))
-        rows.append(("scan_ms mean", *_mean_ci(scans), "Student t"))
+        rows.append(("scan_ms mean", *_term_ci(terms, "scan", scans), _how(terms, "full scans", scans)))
     if hits:
-        rows.append(("memo.hit_ms", *_mean_ci(hits), f"{len(hits)} cacheHit spans, Student t"))
+        rows.append(("memo.hit_ms", *_term_ci(terms, "hit", hits), _how(terms, "cacheHit spans", hits)))
     rows.append(("setter calls per s", rate.per_s, rate.lo_per_s, rate.hi_per_s, rate.how))
     return pd.DataFrame(rows, columns=["parameter", "value", "lo", "hi", "evidence"])
