@@ -92,3 +92,24 @@ def test_the_terms_fitted_at_different_row_counts_agree_within_their_intervals(r
         bounds["after"].append((after - q * se, after + q * se))
     for term, spans in bounds.items():
         assert max(lo for lo, _ in spans) <= min(hi for _, hi in spans), (term, spans)
+
+
+@pytest.mark.parametrize("k", [2, 5])
+def test_a_workspace_cycle_is_expressed_and_its_scans_are_the_real_ones(k):
+    """A flipper cycling through k workspaces (the capture's ``drive.mjs --flipper cycleK``) is
+    the fitted scenario with ``actors.0.workspaces: cycle:k``: it makes the full scans each real
+    process made in its measured list (k = 2: none, the memo holds the 4 keys; k = 5: as many as
+    a never-seen workspace, 10 keys thrash the 8-entry LRU)."""
+    from clawsim.timeline import list_evidence, read_timeline
+
+    result = fit(CAPTURES / "2026.6.8-rows150-flipperon.jsonl.gz", replications=2)
+    for rows in (60, 150, 300):
+        last: dict[int, tuple[float, int]] = {}
+        for e in list_evidence(read_timeline(CAPTURES / f"2026.6.8-rows{rows}-flippercycle{k}.jsonl.gz")):
+            if e.rows and (e.pid not in last or e.start_ms > last[e.pid][0]):
+                last[e.pid] = (e.start_ms, e.misses)
+        real = {misses for _, misses in last.values()}
+        assert len(last) == 5 and len(real) == 1, (rows, real)
+        predicted = result.predict(f"rows={rows},actors.0.workspaces=cycle:{k}").misses
+        assert predicted == real.pop(), rows
+        assert (predicted == 0) == (k == 2)

@@ -112,5 +112,6 @@ def results_markdown(frame: pd.DataFrame) -> str:
         + "\n## Summary\n\n"
         + summary_markdown(frame)
         + "\nWarm lists, 5 processes per configuration, and how a fitted install transfers to other rows, "
-        "idle and the pinned release: `transfer.md` (`run.py --transfer`).\n"
+        "idle, the pinned release and a workspace cycle, and the terms' stability across row counts: "
+        "`transfer.md` (`run.py --transfer`).\n"
     )

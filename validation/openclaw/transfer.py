@@ -29,10 +29,11 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from clawsim.fitting import FitResult, fit
-from clawsim.fitting.terms import fit_terms
+from clawsim.fitting.terms import fit_terms, stretches
 from clawsim.timeline import ListEvidence, list_evidence, read_timeline
 
 HERE = Path(__file__).resolve().parent
@@ -152,6 +153,31 @@ def per_process_frame(captures: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def after_miss_rows() -> list[dict]:
+    """Per flipper-on capture: the stretches right after a miss in the measured lists, their
+    median, mean and share over 5 ms, and their mean in each fifth of the list (a trend along the
+    list would be a scan-order or heap effect)."""
+    out = []
+    for release in (SOURCE, PINNED):
+        for rows in row_counts():
+            path = capture_file(release, rows, "on")
+            if not path.is_file():
+                continue
+            gaps, where = [], []
+            for e in measured(path):
+                design, gap, _ = stretches(e, 2)
+                after = design[:, 2] == 1
+                gaps += list(gap[after])
+                where += list(np.flatnonzero(after) * 5 // len(gap))
+            frame = pd.DataFrame({"gap": gaps, "fifth": where})
+            fifths = frame.groupby("fifth").gap.mean()
+            out.append({"capture": path.name.removesuffix(".jsonl.gz"), "stretches": len(frame),
+                        "median ms": f"{frame.gap.median():.2f}", "mean ms": f"{frame.gap.mean():.2f}",
+                        "share over 5 ms": f"{(frame.gap > 5).mean():.1%}",
+                        "mean per fifth of the list": " / ".join(f"{v:.2f}" for v in fifths)})  # fmt: skip
+    return out
+
+
 def stability_rows(terms: pd.DataFrame) -> list[dict]:
     """Per release and flipper: each term fitted at every row count, and whether their 95 %
     intervals share a common value (the largest lower end at most the smallest upper end)."""
@@ -246,6 +272,10 @@ def markdown(cells: pd.DataFrame, terms: pd.DataFrame, captures: pd.DataFrame | 
     if stable:
         lines += ["## The terms across row counts (do they agree within their intervals?)", ""]
         lines += _table(list(stable[0]), [[str(v) for v in d.values()] for d in stable]) + [""]
+    after = after_miss_rows()
+    if after:
+        lines += ["## The stretch right after a miss (measured lists of the flipper-on captures)", ""]
+        lines += _table(list(after[0]), [[str(v) for v in d.values()] for d in after]) + [""]
     return "\n".join(lines) + "\n" + per_process_markdown(per_process_frame(captures))
 
 
