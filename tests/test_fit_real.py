@@ -105,7 +105,7 @@ def test_a_workspace_cycle_is_expressed_and_its_scans_are_the_real_ones(k):
     result = fit(CAPTURES / "2026.6.8-rows150-flipperon.jsonl.gz", replications=2)
     for rows in (60, 150, 300):
         last: dict[int, tuple[float, int]] = {}
-        for e in list_evidence(read_timeline(CAPTURES / f"2026.6.8-rows{rows}-flippercycle{k}.jsonl.gz")):
+        for e in list_evidence(read_timeline(CAPTURES / "cycle" / f"2026.6.8-rows{rows}-flippercycle{k}.jsonl.gz")):
             if e.rows and (e.pid not in last or e.start_ms > last[e.pid][0]):
                 last[e.pid] = (e.start_ms, e.misses)
         real = {misses for _, misses in last.values()}

@@ -13,7 +13,8 @@ Each configuration's processes are appended to ``transfer/<release>-rows<N>-flip
 ``list_ms`` of the measured list, the 1-minute load average). The captured configurations' files
 and rows are replaced; other configurations' rows in ``captures.csv`` are kept.
 With ``--max-load L`` each process starts only once the 1-minute load average is at most L (the
-machine is shared; a busy spell slows a process 2-4x), waiting up to 10 minutes, then starting anyway.
+machine is shared; a busy spell slows a process 2-4x), waiting up to ``--patience`` seconds (600),
+then starting anyway.
 Flipper ``cycleK``: the flipper activates K workspaces in turn (``drive.mjs``), a cycle the memo
 holds (K = 2: 4 keys in the 8-entry LRU) or cannot (K = 5: 10 keys).
 """
@@ -48,20 +49,22 @@ def quiet(max_load: float | None, patience_s: float = 600.0) -> float:
     return os.getloadavg()[0]
 
 
-def capture(configs: list[Config], reps: int, max_load: float | None = None) -> pd.DataFrame:
-    """Drive every configuration ``reps`` times, interleaved; the per-process table."""
+def capture(
+    configs: list[Config], reps: int, max_load: float | None = None, out_dir: Path = OUT, patience_s: float = 600.0
+) -> pd.DataFrame:
+    """Drive every configuration ``reps`` times, interleaved, into ``out_dir``; the per-process table."""
     cache = cache_dir()
-    OUT.mkdir(exist_ok=True)
+    out_dir.mkdir(exist_ok=True)
     for config in configs:
-        (OUT / f"{config.name}.jsonl.gz").unlink(missing_ok=True)
+        (out_dir / f"{config.name}.jsonl.gz").unlink(missing_ok=True)
     records = []
     with tempfile.TemporaryDirectory() as tmp:
         timeline = Path(tmp) / "timeline.jsonl"
         for rep in range(reps):
             for config in configs:
-                load = quiet(max_load)
+                load = quiet(max_load, patience_s)
                 report = drive(cache, config, timeline, warmup=1)
-                with gzip.open(OUT / f"{config.name}.jsonl.gz", "at", encoding="utf-8") as out:
+                with gzip.open(out_dir / f"{config.name}.jsonl.gz", "at", encoding="utf-8") as out:
                     out.write(timeline.read_text(encoding="utf-8"))
                 records.append(
                     {
@@ -74,7 +77,7 @@ def capture(configs: list[Config], reps: int, max_load: float | None = None) -> 
                 )  # fmt: skip
                 print(f"{config.name} rep {rep}: {json.dumps(records[-1])}", file=sys.stderr)
     frame = pd.DataFrame.from_records(records)
-    path = OUT / "captures.csv"
+    path = out_dir / "captures.csv"
     if path.is_file():
         old = pd.read_csv(path)
         keep = ~old.set_index(["release", "rows", "flipper"]).index.isin(
@@ -91,12 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", nargs="+", type=int, default=list(ROWS))
     parser.add_argument("--flipper", nargs="+", default=list(FLIPPER), choices=FLIPPERS)
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--patience", type=float, default=600.0, help="seconds to wait for --max-load per process")
+    parser.add_argument("--out", type=Path, default=OUT, help="the folder of the captures (default transfer/)")
     parser.add_argument(
         "--max-load", type=float, default=None, help="start a process only at this 1-minute load or below"
     )
     args = parser.parse_args(argv)
     configs = [Config(r, n, f) for r in args.releases for n in args.rows for f in args.flipper]
-    capture(configs, args.reps, args.max_load)
+    capture(configs, args.reps, args.max_load, args.out, args.patience)
     return 0
 
 

@@ -9,13 +9,16 @@ flipper-on fit of 2026.6.8 then predicts (``FitResult.predict``):
 - ``rows``: every other row count, flipper on, both ways (and its own, in sample);
 - ``idle``: the same install with the flipper off (``actors=none``), at every row count;
 - ``pin``: the pinned release 2026.6.9 under the flipper (``fix=pin``), at every row count;
-- ``cycle``: the same install with a flipper that cycles through K workspaces
-  (``actors.0.workspaces=cycle:K``; captures ``flippercycleK``): K = 2 the memo holds, K = 5 it
-  cannot, at every row count;
 and every flipper-off fit the other row counts with the flipper off. Each cell is judged on the
 median of the target's processes: err = (predicted - median) / median. ``release`` rows give how
 far 2026.6.9 differs from 2026.6.8 with the flipper off (nothing to pin there): the part of a pin
-cell's error that is the releases', not the pin's. Every cell also compares the full scans the
+cell's error that is the releases', not the pin's.
+
+``cycle``: a flipper that cycles through K workspaces (``drive.mjs --flipper cycleK``;
+``actors.0.workspaces=cycle:K`` in the fitted scenario): K = 2 the memo holds, K = 5 it cannot.
+Those captures are their own session, ``transfer/cycle/`` (2026.6.8 flipper on, cycle2 and cycle5
+at every row count, 5 processes each, interleaved), and each flipper-on fit of that session
+predicts the cycles at every row count, so source and target ran in the same conditions. Every cell also compares the full scans the
 fitted scenario predicts there with the target's (the measured list of every process).
 
 ``terms`` are the terms fitted from each capture with their 95 % intervals (cluster-robust over the
@@ -43,6 +46,7 @@ PINNED = "2026.6.9"
 REPLICATIONS = 10
 LIMITS = {"rows": 0.25, "idle": 0.35, "pin": 0.35, "cycle": 0.35}
 CYCLES = (2, 5)  # workspaces a cycling flipper activates in turn: 2 the 8-entry memo holds, 5 not
+SESSION = CAPTURES / "cycle"  # the cycle captures with their own flipper-on sources
 
 
 def capture_file(release: str, rows: int, flipper: str) -> Path:
@@ -67,6 +71,11 @@ def warm_list_ms(path: Path) -> list[float]:
     return [e.list_ms for e in measured(path)]
 
 
+def _name(path: Path) -> str:
+    """A capture's name: its file under ``transfer/`` without the suffix (``cycle/2026.6.8-...``)."""
+    return str(path.relative_to(CAPTURES)).removesuffix(".jsonl.gz")
+
+
 def _cell(kind: str, source: str, fitted: FitResult, setting: str, target: Path) -> dict:
     prediction = fitted.predict(setting)
     lists = measured(target)
@@ -74,7 +83,7 @@ def _cell(kind: str, source: str, fitted: FitResult, setting: str, target: Path)
     scans = sorted({e.misses for e in lists})
     median = statistics.median(observed)
     return {
-        "kind": kind, "source": source, "setting": setting, "target": target.name.removesuffix(".jsonl.gz"),
+        "kind": kind, "source": source, "setting": setting, "target": _name(target),
         "processes": len(observed), "observed_median_ms": round(median, 1),
         "observed_min_ms": round(min(observed), 1), "observed_max_ms": round(max(observed), 1),
         "predicted_ms": round(prediction.list_ms, 1), "lo_ms": round(prediction.lo_ms, 1),
@@ -107,16 +116,22 @@ def transfer_frame() -> tuple[pd.DataFrame, pd.DataFrame]:
                         _cell("idle", name, fitted, f"rows={other},actors=none", capture_file(SOURCE, other, "off"))
                     )
                     cells.append(_cell("pin", name, fitted, f"rows={other},fix=pin", capture_file(PINNED, other, "on")))
-                    for k in CYCLES:
-                        target = capture_file(SOURCE, other, f"cycle{k}")
-                        if target.is_file():
-                            setting = f"rows={other},actors.0.workspaces=cycle:{k}"
-                            cells.append(_cell("cycle", name, fitted, setting, target))
+    for rows in counts:
+        path = SESSION / capture_file(SOURCE, rows, "on").name
+        if not path.is_file():
+            continue
+        fitted = fit(path, replications=REPLICATIONS)
+        terms.append(_terms_row(path, fitted))
+        for other, k in ((o, k) for o in counts for k in CYCLES):
+            target = SESSION / capture_file(SOURCE, other, f"cycle{k}").name
+            if target.is_file():
+                setting = f"rows={other},actors.0.workspaces=cycle:{k}"
+                cells.append(_cell("cycle", _name(path), fitted, setting, target))
     return pd.DataFrame(cells), pd.DataFrame(terms)
 
 
 def _terms_row(path: Path, fitted: FitResult) -> dict:
-    row: dict = {"capture": path.name.removesuffix(".jsonl.gz"), "lists": len(fitted.terms.counts)}
+    row: dict = {"capture": _name(path), "lists": len(fitted.terms.counts)}
     for r in fitted.decomposition.itertuples():
         row[r.term] = None if r.value_ms is None else round(r.value_ms, 3)
         row[f"{r.term} lo"] = None if r.lo is None else round(r.lo, 3)
@@ -126,31 +141,41 @@ def _terms_row(path: Path, fitted: FitResult) -> dict:
     return row
 
 
-def per_process_frame(captures: pd.DataFrame | None) -> pd.DataFrame:
-    """Per flipper-on capture and process (in capture order, so ``rep``): the terms fitted from its
-    measured list alone (intervals within that one list) and the load it was captured at."""
+def per_process_frame() -> pd.DataFrame:
+    """Per flipper-on capture (``transfer/`` and the cycle session) and process (in capture order,
+    so ``rep``): the terms fitted from its measured list alone (intervals within that one list)
+    and the load it was captured at."""
     out = []
-    for release in (SOURCE, PINNED):
-        for rows in row_counts():
-            path = capture_file(release, rows, "on")
-            if not path.is_file():
-                continue
-            for rep, e in enumerate(measured(path)):
-                terms = fit_terms([e], 2)
-                assert terms is not None, f"{path.name}: a measured list without row lookups"
-                after, se = terms.value("miss_overhead_ms"), terms.se("miss_overhead_ms")
-                load = None
-                if captures is not None:
-                    hit = captures[(captures.release == release) & (captures.rows == rows)
-                                   & (captures.flipper == "on") & (captures.rep == rep)].load_1m  # fmt: skip
-                    load = float(hit.iloc[0]) if len(hit) else None
-                out.append({"capture": path.name.removesuffix(".jsonl.gz"), "rep": rep, "load_1m": load,
-                            "list_ms": round(e.list_ms, 1), "per row": round(terms.row_cost_ms, 3),
-                            "per miss: scan": round(terms.scan_ms[0], 2),
-                            "per miss: after": None if after is None else round(after, 3),
-                            "per miss: after lo": None if after is None or se is None else round(after - terms.quantile * se, 3),
-                            "per miss: after hi": None if after is None or se is None else round(after + terms.quantile * se, 3)})  # fmt: skip
+    for folder, release, rows in (
+        (f, r, n) for f in (CAPTURES, SESSION) for r in (SOURCE, PINNED) for n in row_counts()
+    ):
+        path = folder / capture_file(release, rows, "on").name
+        if not path.is_file():
+            continue
+        captures = _captures(folder)
+        for rep, e in enumerate(measured(path)):
+            terms = fit_terms([e], 2)
+            assert terms is not None, f"{path.name}: a measured list without row lookups"
+            after, se = terms.value("miss_overhead_ms"), terms.se("miss_overhead_ms")
+            load = None
+            if captures is not None:
+                hit = captures[(captures.release == release) & (captures.rows == rows)
+                               & (captures.flipper == "on") & (captures.rep == rep)].load_1m  # fmt: skip
+                load = float(hit.iloc[0]) if len(hit) else None
+            half = None if after is None or se is None else terms.quantile * se
+            out.append({"capture": _name(path), "rep": rep, "load_1m": load,
+                        "list_ms": round(e.list_ms, 1), "per row": round(terms.row_cost_ms, 3),
+                        "per miss: scan": round(terms.scan_ms[0], 2),
+                        "per miss: after": None if after is None else round(after, 3),
+                        "per miss: after lo": None if half is None else round(after - half, 3),
+                        "per miss: after hi": None if half is None else round(after + half, 3)})  # fmt: skip
     return pd.DataFrame(out)
+
+
+def _captures(folder: Path) -> pd.DataFrame | None:
+    """A capture folder's ``captures.csv`` (one row per process), if there is one."""
+    path = folder / "captures.csv"
+    return pd.read_csv(path) if path.is_file() else None
 
 
 def after_miss_rows() -> list[dict]:
@@ -219,20 +244,18 @@ def _table(head: list[str], body: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in body)]
 
 
-def markdown(cells: pd.DataFrame, terms: pd.DataFrame, captures: pd.DataFrame | None) -> str:
+def markdown(cells: pd.DataFrame, terms: pd.DataFrame) -> str:
     """transfer.md: the cells, the judgement per kind, the release difference, the terms (per
     capture, their agreement across row counts, per process)."""
     lines = ["# Transfer: a fitted install predicts other row counts, idle, pinned and a workspace cycle", "",
              "Generated by `python validation/openclaw/run.py --transfer` from the captures in `transfer/`",
              "(`capture.py`: warm lists, processes interleaved). err = (predicted - median of the target's",
              "processes) / that median; the interval is the prediction's 95 % interval for one list.", ""]  # fmt: skip
-    if captures is not None:
-        for label, part in (("flipper on and off", captures[captures.flipper.isin(["on", "off"])]),
-                            ("workspace cycles", captures[~captures.flipper.isin(["on", "off"])])):  # fmt: skip
-            if len(part):
-                loads = part.load_1m
-                lines += [f"Captured ({label}) with {len(part)} processes; 1-minute load average {loads.min():.1f} .. "
-                          f"{loads.max():.1f} (median {loads.median():.1f}) on 2 cores.", ""]  # fmt: skip
+    for label, frame in (("transfer/", _captures(CAPTURES)), ("transfer/cycle/", _captures(SESSION))):
+        if frame is not None:
+            loads = frame.load_1m
+            lines += [f"Captured ({label}) with {len(frame)} processes; 1-minute load average {loads.min():.1f} .. "
+                      f"{loads.max():.1f} (median {loads.median():.1f}) on 2 cores.", ""]  # fmt: skip
     for kind, title in (("rows", "Other row counts (same release, same flipper)"),
                         ("idle", f"The same install with the flipper off ({SOURCE})"),
                         ("pin", f"The pinned release ({SOURCE} -> {PINNED}, flipper on)"),
@@ -276,7 +299,7 @@ def markdown(cells: pd.DataFrame, terms: pd.DataFrame, captures: pd.DataFrame | 
     if after:
         lines += ["## The stretch right after a miss (measured lists of the flipper-on captures)", ""]
         lines += _table(list(after[0]), [[str(v) for v in d.values()] for d in after]) + [""]
-    return "\n".join(lines) + "\n" + per_process_markdown(per_process_frame(captures))
+    return "\n".join(lines) + "\n" + per_process_markdown(per_process_frame())
 
 
 def per_process_markdown(frame: pd.DataFrame) -> str:
@@ -308,8 +331,6 @@ def write_transfer() -> str:
     cells, terms = transfer_frame()
     cells.to_csv(HERE / "transfer.csv", index=False, lineterminator="\n")
     terms.to_csv(HERE / "transfer-terms.csv", index=False, lineterminator="\n")
-    path = CAPTURES / "captures.csv"
-    captures = pd.read_csv(path) if path.is_file() else None
-    text = markdown(cells, terms, captures)
+    text = markdown(cells, terms)
     (HERE / "transfer.md").write_text(text, encoding="utf-8")
     return text
