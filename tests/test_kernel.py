@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 import simpy
 
-from clawsim.engine.loop import IMMEDIATE, EventLoop, Sleep, Work, timer_due
+from clawsim.engine.loop import IMMEDIATE, DelayProbe, EventLoop, Sleep, Work, timer_due
 from clawsim.engine.memo import Memo
 from clawsim.engine.registry import ROOT_CONTEXT, Registry
 from clawsim.scenario import MemoSpec
@@ -131,3 +133,34 @@ def test_the_pin_captures_once_and_never_blocks_writers():
     registry.set("/agent", now=2.0)
     assert (registry.flips, registry.changes, registry.changed_at) == (2, 1, 1.0)  # a set of the same value
     assert registry.read(registry.pin(ROOT_CONTEXT)) == "/agent"  # a new pin captures the value of now
+
+
+def _percentiles_by_definition(samples, after_ms, until_ms, percents):
+    """DelayProbe.percentiles written out: every firing listed, sorted, the smallest value with
+    at least that share of firings at or below it (HdrHistogram's getValueAtPercentile)."""
+    times = [t for t, _, _ in samples]
+    first = next((i for i, t in enumerate(times) if t > after_ms), len(times))
+    last = min(len(times), next((i for i, t in enumerate(times) if t > until_ms), len(times)) + 1)
+    firings = sorted(late for _, late, n in samples[first:last] for _ in range(n))
+    if not firings:
+        return [0.0 for _ in percents]
+    return [firings[max(1, int(p / 100 * len(firings) + 0.5)) - 1] for p in percents]
+
+
+@pytest.mark.parametrize("repeated", [False, True])
+def test_probe_percentiles_match_their_definition(repeated):
+    """Windows with ties in lateness, with and without idle samples counting several firings."""
+    draw = random.Random(7)
+    for _ in range(200):
+        probe = DelayProbe()
+        t = 0.0
+        for _ in range(draw.randrange(0, 40)):
+            t += draw.choice((0.5, 1.0, 2.8, 3.0))
+            n = draw.choice((1, 1, 4)) if repeated else 1
+            probe.samples.append((t, draw.choice((0.0, 0.25, 1.5, draw.random())), n))
+            probe.repeated = probe.repeated or n > 1
+        after, until = sorted((draw.uniform(-1, t + 1), draw.uniform(-1, t + 1)))
+        percents = (50, 99, 100, 0.1)
+        assert probe.percentiles(after, until, percents) == _percentiles_by_definition(
+            probe.samples, after, until, percents
+        )

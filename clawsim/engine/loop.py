@@ -39,6 +39,7 @@ import bisect
 import heapq
 import itertools
 import math
+import operator
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
@@ -119,15 +120,17 @@ class DelayProbe:
 
     Computed lazily at each timers phase instead of simulating the timer: while the loop
     is blocked idle the probe fires on time, once a millisecond, so an idle wait adds that
-    many samples of 0 ms. ``samples`` holds (when, lateness, how many) in time order.
+    many samples of 0 ms. ``samples`` holds (when, lateness, how many) in time order;
+    ``repeated``: whether any of them counts more than one firing.
     """
 
-    __slots__ = ("due", "max_ms", "samples")
+    __slots__ = ("due", "max_ms", "samples", "repeated")
 
     def __init__(self) -> None:
         self.due = PROBE_RESOLUTION_MS
         self.max_ms = 0.0
         self.samples: list[tuple[float, float, int]] = []
+        self.repeated = False
 
     def timers_phase(self, now: float) -> None:
         if now >= self.due:
@@ -145,6 +148,7 @@ class DelayProbe:
             fired_last = now - (now - self.due) % PROBE_RESOLUTION_MS
             on_time = round((fired_last - self.due) / PROBE_RESOLUTION_MS) + 1
             self.samples.append((fired_last, 0.0, on_time))
+            self.repeated = self.repeated or on_time > 1
             self.due = fired_last + PROBE_RESOLUTION_MS
 
     def percentiles(self, after_ms: float, until_ms: float, percents: tuple[float, ...]) -> list[float]:
@@ -153,18 +157,24 @@ class DelayProbe:
         the callback running at ``until_ms``). As HdrHistogram's ``getValueAtPercentile``
         (Node's histogram): the smallest sample with at least that share at or below it;
         0 where the window holds no sample."""
-        times = [t for t, _, _ in self.samples]
-        first = bisect.bisect_right(times, after_ms)
-        last = min(len(times), bisect.bisect_right(times, until_ms) + 1)
+        samples = self.samples
+        first = bisect.bisect_right(samples, after_ms, key=_when)
+        last = min(len(samples), bisect.bisect_right(samples, until_ms, key=_when) + 1)
         if first >= last:
             return [0.0 for _ in percents]
-        window = sorted((late, n) for _, late, n in self.samples[first:last])
-        cumulative = list(itertools.accumulate(n for _, n in window))
+        # by lateness alone: samples of equal lateness in any order give the same value at every rank
+        window = sorted(samples[first:last], key=_lateness)
+        if not self.repeated:  # each sample one firing: the k-th smallest is at index k - 1
+            return [float(window[max(1, int(p / 100 * len(window) + 0.5)) - 1][1]) for p in percents]
+        cumulative = list(itertools.accumulate(n for _, _, n in window))
         out = []
         for percent in percents:  # plain Python: a window holds a few samples per list, often
             wanted = max(1, int(percent / 100 * cumulative[-1] + 0.5))
-            out.append(float(window[bisect.bisect_left(cumulative, wanted)][0]))
+            out.append(float(window[bisect.bisect_left(cumulative, wanted)][1]))
         return out
+
+
+_when, _lateness = operator.itemgetter(0), operator.itemgetter(1)
 
 
 class EventLoop:
