@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from conftest import SCENARIOS, run
 
 import clawsim
+from clawsim.engine import EngineOptions
+from clawsim.engine.choices import SEEDED
+from clawsim.engine.run import build_world
 
 pytestmark = pytest.mark.fast  # the inner loop: python -m pytest -m fast (seconds)
 
@@ -297,3 +301,26 @@ def test_rows_counted_in_one_step_cost_what_the_row_they_repeat_cost():
     row_by_row = run(text.format(every=1)).iloc[0]
     assert bulk.list_ms == pytest.approx(10.0)
     assert row_by_row.list_ms == pytest.approx(10.0 + 8 * 0.005)  # + the ends of 8 loop iterations
+
+
+@pytest.mark.parametrize("engine", ["aggregated", "reference"])
+def test_each_actor_copy_draws_from_its_own_stream_numbered_over_all_actors(engine):
+    """Stream k drives the k-th copy in file order; under the aggregated engine the copies of a
+    poisson actor are one source on its copy 0's stream, and no other copy makes a stream."""
+    scenario = clawsim.parse_scenario(
+        "actors:\n"
+        "  - {name: agent, kind: poisson, rate_per_s: 5, count: 3, workspaces: 'random:4'}\n"
+        "  - {name: cron, kind: interval, period_ms: 50, count: 2, workspaces: 'random:3'}\n"
+    )
+    world = build_world(scenario, lambda: np.random.default_rng(0), options=EngineOptions(engine=engine))
+    made: list[int] = []
+
+    def stream(k):
+        def make():
+            made.append(k)
+            return np.random.default_rng(k)
+
+        return make
+
+    SEEDED.arm(world, scenario, stream)
+    assert sorted(set(made)) == ([1, 4, 5] if engine == "aggregated" else [1, 2, 3, 4, 5])

@@ -72,9 +72,17 @@ def start_actor(world: World, actor: ActorSpec, copy: int, stream: Stream) -> No
     """Arm one copy of an actor on the loop (or, for poisson, as an external source); the copy's
     random stream is made only if it draws (random workspaces, poisson arrivals)."""
     loop = world.loop
-    names = workspace_names(actor, copy, stream() if actor.workspaces.form == "random" else None)
+
+    def copy_names() -> Iterator[str]:
+        return workspace_names(actor, copy, stream() if actor.workspaces.form == "random" else None)
+
     match actor:
+        case PoissonActor() if loop.arrivals is not None:  # the aggregated engine: one source for all copies
+            if copy == 0:
+                source = PoissonSource(actor, stream(), lambda workspace, now: activate(world, actor, workspace, now))
+                loop.arrivals.add(source)
         case ImmediateActor():
+            names = copy_names()
 
             def reflipper() -> Task:  # the PR's flipper: re-arms with setImmediate
                 if actor.start_ms:
@@ -85,8 +93,10 @@ def start_actor(world: World, actor: ActorSpec, copy: int, stream: Stream) -> No
 
             loop.set_immediate(reflipper())
         case IntervalActor(period_ms=period_ms):
+            names = copy_names()
             loop.set_interval(period_ms, lambda: activation(world, actor, names), start_ms=actor.start_ms)
         case BurstActor(period_ms=period_ms, size=size):
+            names = copy_names()
 
             def burst() -> Task:  # one activation in the tick, then one per check phase
                 for k in range(size):
@@ -95,12 +105,21 @@ def start_actor(world: World, actor: ActorSpec, copy: int, stream: Stream) -> No
                     yield from activation(world, actor, names)
 
             loop.set_interval(period_ms, burst, start_ms=actor.start_ms)
-        case PoissonActor() if loop.arrivals is not None:  # the aggregated engine: one source for all copies
-            if copy == 0:
-                source = PoissonSource(actor, stream(), lambda workspace, now: activate(world, actor, workspace, now))
-                loop.arrivals.add(source)
         case PoissonActor():
-            loop.env.process(_arrivals(world, actor, names, stream()))
+            loop.env.process(_arrivals(world, actor, copy_names(), stream()))
+        case _:
+            assert_never(actor)
+
+
+def armed_copies(actor: ActorSpec, aggregated: bool) -> int:
+    """How many copies of ``actor`` ``start_actor`` arms, copies 0 .. n-1 (each with its own
+    stream): every copy, but under the aggregated engine a poisson actor's copy 0 is its one
+    source for all copies, and the others arm nothing (a run of 128 agents arms one)."""
+    match actor:
+        case PoissonActor() if aggregated:
+            return min(actor.count, 1)
+        case ImmediateActor() | IntervalActor() | BurstActor() | PoissonActor():
+            return actor.count
         case _:
             assert_never(actor)
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from .actors import Stream, activate, start_actor
+from .actors import Stream, activate, armed_copies, start_actor
 from .loop import Task, Work
 
 if TYPE_CHECKING:
@@ -45,9 +45,12 @@ class Seeded:
     """The seeded random draws: stream k (k >= 1) drives the k-th actor copy, in file order."""
 
     def arm(self, world: World, scenario: Scenario, stream: Callable[[int], Stream]) -> None:
-        copies = [(actor, c) for actor in scenario.actors for c in range(actor.count)]
-        for k, (actor, copy) in enumerate(copies, start=1):
-            start_actor(world, actor, copy, stream(k))
+        first = 1  # stream of the actor's copy 0: copies are numbered on over all actors
+        aggregated = world.loop.arrivals is not None
+        for actor in scenario.actors:
+            for copy in range(armed_copies(actor, aggregated)):
+                start_actor(world, actor, copy, stream(first + copy))
+            first += actor.count
 
     def gap(self, world: World, index: int) -> Task | None:
         return None
