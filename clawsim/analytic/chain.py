@@ -35,12 +35,16 @@ def merge(walk: Walk, pop: Population) -> Population:
     k = walk.params.k
     pop = pop.take(pop.p > PRUNE)
     for lo, hi in walk.params.same_timers:
-        pop.due[:, lo:hi] = np.sort(pop.due[:, lo:hi], axis=1)
+        pop.due_ms[:, lo:hi] = np.sort(pop.due_ms[:, lo:hi], axis=1)
     while True:
         grid = walk.grid
-        cols = [np.round(pop.sp / grid), *(np.round(pop.due[:, i] / grid) for i in range(k)), pop.flags.astype(float)]
+        cols = [
+            np.round(pop.since_poll_ms / grid),
+            *(np.round(pop.due_ms[:, i] / grid) for i in range(k)),
+            pop.flags.astype(float),
+        ]
         if k:
-            cols.append(np.round(pop.tf / grid))
+            cols.append(np.round(pop.clock_fraction_ms / grid))
         keys = np.stack(cols, axis=1)
         _, group = np.unique(keys, axis=0, return_inverse=True)
         group = group.ravel()
@@ -55,7 +59,7 @@ def merge(walk: Walk, pop: Population) -> Population:
     rep = pop.take(first)
     rep.p = mass[group[first]]
     rep.p = rep.p / rep.p.sum()
-    rep.x = np.zeros(len(rep))
+    rep.since_row_end_ms = np.zeros(len(rep))
     return rep
 
 
@@ -125,7 +129,7 @@ def _idle_timers(params: ChainParams, t0: float) -> tuple[list[float], bool, flo
         wake = max(min(dues), clock)
         if wake >= t0:
             break
-        now = wake + params.delta
+        now = wake + params.iteration_ms
         for _, i in sorted((d, i) for i, d in enumerate(dues) if d <= now):
             dues[i] = math.floor(now) + armed[i]
             now += params.timers[i].work_ms

@@ -1,6 +1,6 @@
 """The chain's loop phases: what one iteration of Node's loop does to every state.
 
-An iteration outside the list's callbacks is overhead (``delta``), the timers phase (each
+An iteration outside the list's callbacks is overhead (``iteration_ms``), the timers phase (each
 due timer flips, re-arms, works) and the poll phase (the poisson arrivals of the window
 run). An awaited I/O is a sequence of such iterations until a poll phase begins after its
 completion, the loop blocking when nothing keeps it busy. Every function updates the
@@ -22,10 +22,10 @@ MAX_WAIT_PASSES = 10_000  # loop passes of one awaited I/O the chain follows
 def advance(walk: Walk, pop: Population, dt: float | np.ndarray) -> None:
     """Time passes by ``dt`` (a number or one per state), in place."""
     walk.acc.ms += float(np.sum(pop.p * dt))
-    pop.sp = pop.sp + dt
+    pop.since_poll_ms = pop.since_poll_ms + dt
     if walk.params.k:
-        pop.due = pop.due - (dt[:, None] if isinstance(dt, np.ndarray) and np.ndim(dt) else dt)
-        pop.tf = np.mod(pop.tf + dt, 1.0)
+        pop.due_ms = pop.due_ms - (dt[:, None] if isinstance(dt, np.ndarray) and np.ndim(dt) else dt)
+        pop.clock_fraction_ms = np.mod(pop.clock_fraction_ms + dt, 1.0)
 
 
 def timers_phase(walk: Walk, pop: Population) -> np.ndarray:
@@ -35,17 +35,17 @@ def timers_phase(walk: Walk, pop: Population) -> np.ndarray:
     spent = np.zeros(len(pop))
     if not params.k or not len(pop):
         return spent
-    remaining = pop.due <= EPS
+    remaining = pop.due_ms <= EPS
     rows_all = np.arange(len(pop))
     while remaining.any():
-        masked = np.where(remaining, pop.due, np.inf)
+        masked = np.where(remaining, pop.due_ms, np.inf)
         i = np.argmin(masked, axis=1)
         has = np.asarray(remaining.any(axis=1))
         rows, idx = rows_all[has], i[has]
         walk.acc.flips += float(pop.p[rows].sum())
         pop.flip(has)
-        pop.due[rows, idx] = params.armed[idx] - pop.tf[rows]  # floor(now) + trunc(period) - now
-        work = np.where(has, params.twork[i], 0.0)
+        pop.due_ms[rows, idx] = params.armed_ms[idx] - pop.clock_fraction_ms[rows]  # floor(now) + trunc(period) - now
+        work = np.where(has, params.timer_work_ms[i], 0.0)
         advance(walk, pop, work)
         spent += work
         remaining[rows, idx] = False
@@ -56,7 +56,7 @@ def poisson_branches(walk: Walk, mean: np.ndarray) -> list[tuple[np.ndarray, flo
     """(probability per state, arrivals) branches; counts above ``LUMP`` share a branch
     at their conditional mean (arrivals matter only through their work)."""
     p0 = np.exp(-mean)
-    if walk.params.wp == 0:  # only whether some arrival flipped matters
+    if walk.params.arrival_work_ms == 0:  # only whether some arrival flipped matters
         return [(p0, 0.0), (1 - p0, 1.0)]
     out: list[tuple[np.ndarray, float | np.ndarray]] = []
     pn, cum, head = p0, np.zeros_like(mean), np.zeros_like(mean)
@@ -76,18 +76,18 @@ def poll_busy(walk: Walk, pop: Population) -> tuple[Population, np.ndarray]:
     """A poll phase of a busy loop: the arrivals since the last one run now. Returns
     the branched population and the time each state's arrivals took."""
     params = walk.params
-    mean = params.lam * pop.sp
+    mean = params.arrivals_per_ms * pop.since_poll_ms
     walk.acc.flips += float(np.sum(pop.p * mean))
-    if params.lam == 0:
+    if params.arrivals_per_ms == 0:
         pop = pop.copy()
-        pop.sp = np.zeros(len(pop))
+        pop.since_poll_ms = np.zeros(len(pop))
         return pop, np.zeros(len(pop))
     parts, works = [], []
     for q, n in poisson_branches(walk, mean):
         b = pop.copy()
         b.p = b.p * q
-        b.sp = np.zeros(len(b))
-        work = np.broadcast_to(n * params.wp, (len(b),)).astype(float)
+        b.since_poll_ms = np.zeros(len(b))
+        work = np.broadcast_to(n * params.arrival_work_ms, (len(b),)).astype(float)
         if np.any(np.asarray(n) > 0):
             b.flip(np.broadcast_to(np.asarray(n) > 0, (len(b),)))
         advance(walk, b, work)
@@ -98,7 +98,7 @@ def poll_busy(walk: Walk, pop: Population) -> tuple[Population, np.ndarray]:
 
 def iteration(walk: Walk, pop: Population) -> Population:
     """From the end of a check phase to the next check phase: overhead, timers, poll."""
-    advance(walk, pop, walk.params.delta)
+    advance(walk, pop, walk.params.iteration_ms)
     timers_phase(walk, pop)
     return poll_busy(walk, pop)[0]
 
@@ -116,19 +116,19 @@ def io_wait(walk: Walk, pop: Population, latency: float) -> Population:
     """
     params = walk.params
     pending, out = pop.copy(), []
-    pending.x = np.zeros(len(pending))
+    pending.since_row_end_ms = np.zeros(len(pending))
     for _ in range(MAX_WAIT_PASSES):
         if not len(pending):
             break
-        advance(walk, pending, params.delta)
+        advance(walk, pending, params.iteration_ms)
         spent = timers_phase(walk, pending)
-        pending.x = pending.x + params.delta + spent
+        pending.since_row_end_ms = pending.since_row_end_ms + params.iteration_ms + spent
         branched, work = poll_busy(walk, pending)
-        done = branched.x >= latency - EPS
+        done = branched.since_row_end_ms >= latency - EPS
         out.append(branched.take(done))
         busy = ~done & (work > 0)
         nxt = branched.take(busy)
-        nxt.x = nxt.x + work[busy]
+        nxt.since_row_end_ms = nxt.since_row_end_ms + work[busy]
         idle = branched.take(~done & (work == 0))
         woke, finished = block(walk, idle, latency)
         out.extend(finished)
@@ -144,19 +144,22 @@ def block(walk: Walk, pop: Population, latency: float) -> tuple[list[Population]
     if not len(pop):
         return [], []
     params = walk.params
-    rest = latency - pop.x
-    nxt = pop.due.min(axis=1) if params.k else np.full(len(pop), np.inf)
+    rest = latency - pop.since_row_end_ms
+    nxt = pop.due_ms.min(axis=1) if params.k else np.full(len(pop), np.inf)
     window = np.minimum(rest, np.maximum(nxt, 0.0))
-    walk.acc.flips += float(np.sum(pop.p * params.lam * window))
-    p0 = np.exp(-params.lam * window)
+    walk.acc.flips += float(np.sum(pop.p * params.arrivals_per_ms * window))
+    p0 = np.exp(-params.arrivals_per_ms * window)
     woken = nxt < rest - EPS
     results = []
-    for mask, dt, sp in ((woken, np.maximum(nxt, 0.0), 0.0), (~woken, rest + params.residual, params.residual)):
+    for mask, dt, since_poll in (
+        (woken, np.maximum(nxt, 0.0), 0.0),
+        (~woken, rest + params.residual_ms, params.residual_ms),
+    ):
         part = pop.take(mask)
         step = dt[mask]
         advance(walk, part, step)
-        part.sp = np.full(len(part), sp)
-        part.x = part.x + step
+        part.since_poll_ms = np.full(len(part), since_poll)
+        part.since_row_end_ms = part.since_row_end_ms + step
         quiet, flipped = part.copy(), part.copy()
         quiet.p = quiet.p * p0[mask]
         flipped.p = flipped.p * (1 - p0[mask])

@@ -63,14 +63,14 @@ class ChainParams:
     """What the chain's phases read; ``exact`` is whether the model is exact before any
     merging had to coarsen its grid (see ``chain_params``)."""
 
-    delta: float  # loop.iteration_ms
-    lam: float  # poisson arrivals per ms
-    wp: float  # work_ms of one poisson arrival
-    residual: float  # mean residual work at an I/O completion (M/D/1)
+    iteration_ms: float  # loop.iteration_ms
+    arrivals_per_ms: float  # poisson arrivals per ms
+    arrival_work_ms: float  # work_ms of one poisson arrival
+    residual_ms: float  # mean residual work at an I/O completion (M/D/1)
     timers: tuple[Timer, ...]
     same_timers: tuple[tuple[int, int], ...]
-    armed: np.ndarray  # Timer.armed_ms per timer
-    twork: np.ndarray  # Timer.work_ms per timer
+    armed_ms: np.ndarray  # Timer.armed_ms per timer
+    timer_work_ms: np.ndarray  # Timer.work_ms per timer
     pin: bool
     keyed: bool
     all_miss: bool  # every lookup scans (no memo, or a row larger than it)
@@ -98,19 +98,19 @@ def chain_params(scenario: Scenario) -> ChainParams:
         if isinstance(a, IntervalActor)
         for _ in range(a.count)
     )
-    lam, wp = arrival_rate_per_ms(scenario), poisson_work_ms(scenario)
-    rho = lam * wp
+    arrivals_per_ms, arrival_work_ms = arrival_rate_per_ms(scenario), poisson_work_ms(scenario)
+    load = arrivals_per_ms * arrival_work_ms
     sums = ScanSums(memo.scan_ms, CHAIN_POINTS)
     slots, lookups = memo.slots, spec.lookups_per_row
     return ChainParams(
-        delta=scenario.loop.iteration_ms,
-        lam=lam,
-        wp=wp,
-        residual=lam * wp * wp / (2 * (1 - rho)),
+        iteration_ms=scenario.loop.iteration_ms,
+        arrivals_per_ms=arrivals_per_ms,
+        arrival_work_ms=arrival_work_ms,
+        residual_ms=load * arrival_work_ms / (2 * (1 - load)),
         timers=timers,
         same_timers=_same_runs(timers),
-        armed=np.array([t.armed_ms for t in timers]),
-        twork=np.array([t.work_ms for t in timers]),
+        armed_ms=np.array([t.armed_ms for t in timers]),
+        timer_work_ms=np.array([t.work_ms for t in timers]),
         pin=scenario.registry.pinned,
         keyed=memo.keyed,
         all_miss=slots == 0 or (slots is not None and lookups > slots),
@@ -120,12 +120,12 @@ def chain_params(scenario: Scenario) -> ChainParams:
         overhead_ms=scan_mean(memo.miss_overhead_ms),
         ttl_ms=memo.rules.ttl_ms,
         sums=sums,
-        exact=_exact(scenario, sums, wp, timers),
+        exact=_exact(scenario, sums, arrival_work_ms, timers),
         grid=EXACT_GRID if sums.constant else RANDOM_GRID,
     )
 
 
-def _exact(scenario: Scenario, sums: ScanSums, wp: float, timers: tuple[Timer, ...]) -> bool:
+def _exact(scenario: Scenario, sums: ScanSums, arrival_work_ms: float, timers: tuple[Timer, ...]) -> bool:
     """Whether the chain follows the scenario exactly (see docs/analytic.md for the rest)."""
     if not sums.constant:
         return False  # drawn costs: scan sums on a few points, states merged on a grid
@@ -137,4 +137,4 @@ def _exact(scenario: Scenario, sums: ScanSums, wp: float, timers: tuple[Timer, .
         # lateness and busy residuals are approximated as well (a few %)
         return False
     # the list may arrive while an activation runs: start delayed, flips queued behind it
-    return not (scenario.list.start_ms > 0 and (wp > 0 or any(t.work_ms > 0 for t in timers)))
+    return not (scenario.list.start_ms > 0 and (arrival_work_ms > 0 or any(t.work_ms > 0 for t in timers)))

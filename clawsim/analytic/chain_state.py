@@ -46,35 +46,49 @@ def without(flags: np.ndarray, bits: Flag) -> np.ndarray:
 
 
 class Population:
-    """States as arrays: probability ``p``, ms since the last poll phase began ``sp``, each
-    timer's ms until due ``due`` (one column per timer), ``flags``, the loop clock's
-    fraction of a millisecond ``tf``, and ``x`` (a scratch clock: ms since the row ended,
+    """States as arrays: probability ``p``, ms since the last poll phase began
+    ``since_poll_ms``, each timer's ms until due ``due_ms`` (one column per timer), ``flags``,
+    the loop clock's fraction of a millisecond ``clock_fraction_ms``, and
+    ``since_row_end_ms`` (a scratch clock: ms since the row ended,
     inside an I/O wait)."""
 
-    __slots__ = ("p", "sp", "due", "flags", "tf", "x")
+    __slots__ = ("p", "since_poll_ms", "due_ms", "flags", "clock_fraction_ms", "since_row_end_ms")
 
     def __init__(
         self,
         p: np.ndarray,
-        sp: np.ndarray,
-        due: np.ndarray,
+        since_poll_ms: np.ndarray,
+        due_ms: np.ndarray,
         flags: np.ndarray,
-        tf: np.ndarray,
-        x: np.ndarray | None = None,
+        clock_fraction_ms: np.ndarray,
+        since_row_end_ms: np.ndarray | None = None,
     ):
-        self.p, self.sp, self.due, self.flags, self.tf = p, sp, due, flags, tf
-        self.x = np.zeros(len(p)) if x is None else x
+        self.p, self.since_poll_ms, self.due_ms, self.flags = p, since_poll_ms, due_ms, flags
+        self.clock_fraction_ms = clock_fraction_ms
+        self.since_row_end_ms = np.zeros(len(p)) if since_row_end_ms is None else since_row_end_ms
 
     def __len__(self) -> int:
         return len(self.p)
 
     def take(self, idx: np.ndarray) -> Population:
         """The states selected by ``idx`` (a mask or indices), as a new population."""
-        return Population(self.p[idx], self.sp[idx], self.due[idx], self.flags[idx], self.tf[idx], self.x[idx])
+        return Population(
+            self.p[idx],
+            self.since_poll_ms[idx],
+            self.due_ms[idx],
+            self.flags[idx],
+            self.clock_fraction_ms[idx],
+            self.since_row_end_ms[idx],
+        )
 
     def copy(self) -> Population:
         return Population(
-            self.p.copy(), self.sp.copy(), self.due.copy(), self.flags.copy(), self.tf.copy(), self.x.copy()
+            self.p.copy(),
+            self.since_poll_ms.copy(),
+            self.due_ms.copy(),
+            self.flags.copy(),
+            self.clock_fraction_ms.copy(),
+            self.since_row_end_ms.copy(),
         )
 
     def flip(self, mask: np.ndarray | None = None) -> None:
@@ -90,11 +104,11 @@ class Population:
             return Population(np.zeros(0), np.zeros(0), np.zeros((0, timers)), np.zeros(0, dtype=np.int64), np.zeros(0))
         return Population(
             np.concatenate([q.p for q in pops]),
-            np.concatenate([q.sp for q in pops]),
-            np.concatenate([q.due for q in pops]),
+            np.concatenate([q.since_poll_ms for q in pops]),
+            np.concatenate([q.due_ms for q in pops]),
             np.concatenate([q.flags for q in pops]),
-            np.concatenate([q.tf for q in pops]),
-            np.concatenate([q.x for q in pops]),
+            np.concatenate([q.clock_fraction_ms for q in pops]),
+            np.concatenate([q.since_row_end_ms for q in pops]),
         )
 
 

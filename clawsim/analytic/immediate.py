@@ -26,10 +26,10 @@ from .expectation import EPS, Expectation
 
 
 class TokenMemo:
-    """The memo in closed form: groups of L keys, one per workspace (or one if unkeyed).
+    """The memo in closed form: groups of ``lookups`` keys, one per workspace (or one if unkeyed).
 
-    A group hits iff it was looked up before and, LRU, ``(D + 1) * L <= capacity`` where D
-    is the number of distinct other groups looked up since (all L keys of a group then
+    A group hits iff it was looked up before and, LRU, ``(distinct + 1) * lookups <= capacity``
+    where ``distinct`` is the number of other groups looked up since (all keys of a group then
     hit or miss together). Entries remember the registry change count when stored: a
     hit is stale (TTL or unkeyed memo) iff the entry's workspace differs or a change
     happened since.
@@ -50,27 +50,27 @@ class TokenMemo:
         self, workspace: str, rows: int, lookups: int, row_ms: float, changes: int
     ) -> tuple[int, int, int, float]:
         """(scans, hits, stale hits, ms) of ``rows`` rows that each look ``lookups`` keys up."""
-        L, S, h = lookups, self.scan_ms + self.overhead_ms, self.hit_ms
-        if L == 0:
+        miss_ms, hit_ms = self.scan_ms + self.overhead_ms, self.hit_ms
+        if lookups == 0:
             return 0, 0, 0, rows * row_ms
         if workspace == self.snapshot:
-            return 0, rows * L, 0, rows * row_ms
-        if self.slots == 0 or (self.slots is not None and L > self.slots):
-            return rows * L, 0, 0, rows * (row_ms + L * S)
+            return 0, rows * lookups, 0, rows * row_ms
+        if self.slots == 0 or (self.slots is not None and lookups > self.slots):
+            return rows * lookups, 0, 0, rows * (row_ms + lookups * miss_ms)
         key = workspace if self.keyed else "*"
         hit = key in self.recency
         if hit and self.slots is not None:
             distinct_since = len(self.recency) - 1 - self.recency.index(key)
-            hit = (distinct_since + 1) * L <= self.slots
+            hit = (distinct_since + 1) * lookups <= self.slots
         if key in self.recency:
             self.recency.remove(key)
         self.recency.append(key)
         if hit:
             stored_changes, stored_ws = self.entries[key]
             stale = not self.fingerprinted and (stored_ws != workspace or stored_changes < changes)
-            return 0, rows * L, rows * L if stale else 0, rows * (row_ms + L * h)
+            return 0, rows * lookups, rows * lookups if stale else 0, rows * (row_ms + lookups * hit_ms)
         self.entries[key] = (changes, workspace)
-        return L, (rows - 1) * L, 0, rows * row_ms + L * S + (rows - 1) * L * h
+        return lookups, (rows - 1) * lookups, 0, rows * row_ms + lookups * miss_ms + (rows - 1) * lookups * hit_ms
 
 
 @dataclass
@@ -88,16 +88,16 @@ class ImmediateWalk:
     """One replication of a scenario with immediate actors only (``coverage.model_for``)."""
 
     def __init__(self, scenario: Scenario):
-        self.sc = scenario
+        self.scenario = scenario
         # never drawn from: random: workspaces are outside this model (coverage)
         rng = np.random.default_rng(0)
         self.copies = [(a, c) for a in scenario.active_actors for c in range(a.count)]
         self.gens = [workspace_names(a, c, rng=rng) for a, c in self.copies]
         self.spinning = scenario.spinning
-        self.delta = scenario.loop.iteration_ms
+        self.iteration_ms = scenario.loop.iteration_ms
         self.global_ws = scenario.registry.initial_workspace
         self.flips = self.changes = 0
-        self.t = 0.0
+        self.now_ms = 0.0
         memo = scenario.memo
         self.memo = TokenMemo(scenario, scan_mean(memo.scan_ms), scan_mean(memo.miss_overhead_ms))
         self.tie = False
@@ -109,62 +109,62 @@ class ImmediateWalk:
             name = next(gen)
             self.flips += 1
             if name != self.global_ws:
-                if not self.sc.memo.fingerprinted and abs(self.t - self.last_store) <= EPS:
+                if not self.scenario.memo.fingerprinted and abs(self.now_ms - self.last_store) <= EPS:
                     # a store and a registry change at the same instant (free rows and
                     # hits): the engine's strict "stored before the change" test decides
                     self.tie = True
                 self.changes += 1
                 self.global_ws = name
-            self.t += actor.work_ms
+            self.now_ms += actor.work_ms
 
     def io_wait(self, latency: float, phase: str) -> None:
         """An awaited I/O from the end of a row: it resumes in the first poll phase at or after completion."""
-        done = self.t + latency
+        done = self.now_ms + latency
         if not self.spinning:  # idle loop: blocks in poll until the I/O arrives
-            self.t = max(done, self.t + self.delta)
+            self.now_ms = max(done, self.now_ms + self.iteration_ms)
             return
         if phase == "poll":  # this iteration's check phase still runs the actors
             self.check_phase()
-        self.t += self.delta
-        while self.t < done - EPS:
+        self.now_ms += self.iteration_ms
+        while self.now_ms < done - EPS:
             self.check_phase()
-            self.t += self.delta
-        if abs(self.t - done) <= EPS * 1000:
+            self.now_ms += self.iteration_ms
+        if abs(self.now_ms - done) <= EPS * 1000:
             self.tie = True  # completion and poll phase at the same time: float rounding decides
 
     def arrive(self) -> None:
         """Move to the first list's start: the first poll phase at/after ``start_ms`` if actors spin."""
-        start = self.sc.list.start_ms
+        start = self.scenario.list.start_ms
         if start > 0 and self.spinning:
-            while self.t < start - EPS:
+            while self.now_ms < start - EPS:
                 self.check_phase()
-                self.t += self.delta
-            self.tie = self.tie or abs(self.t - start) <= EPS * 1000
+                self.now_ms += self.iteration_ms
+            self.tie = self.tie or abs(self.now_ms - start) <= EPS * 1000
         else:
-            self.t = start
+            self.now_ms = start
 
     def read(self, tally: _Tally, workspace: str, rows: int, lookups: int, row_ms: float) -> None:
         """``rows`` rows of ``lookups`` lookups each, reading ``workspace``: counted and timed."""
-        s, h, st, ms = self.memo.group(workspace, rows, lookups, row_ms, self.changes)
-        tally.scans, tally.hits, tally.stale = tally.scans + s, tally.hits + h, tally.stale + st
+        scans, hits, stale, ms = self.memo.group(workspace, rows, lookups, row_ms, self.changes)
+        tally.scans, tally.hits, tally.stale = tally.scans + scans, tally.hits + hits, tally.stale + stale
         tally.lookups += rows * lookups
-        if s:  # the last scan's entry is stored at its end, before its overhead
-            self.last_store = self.t + s * (self.memo.scan_ms + self.memo.overhead_ms) - self.memo.overhead_ms
-        self.t += ms
+        if scans:  # the last scan's entry is stored at its end, before its overhead
+            self.last_store = self.now_ms + scans * (self.memo.scan_ms + self.memo.overhead_ms) - self.memo.overhead_ms
+        self.now_ms += ms
 
     def one_list(self, index: int, phase: str) -> tuple[Expectation, str]:
         """Walk list ``index`` whose first batch runs in ``phase``; returns its figures and
         the phase the next list starts in (it runs right after this one's last batch)."""
-        t0, flips0, tally = self.t, self.flips, _Tally()
+        t0, flips0, tally = self.now_ms, self.flips, _Tally()
         pinned: str | None = None
-        for step in list_steps(self.sc.list, self.sc.registry.pinned):
+        for step in list_steps(self.scenario.list, self.scenario.registry.pinned):
             match step:
                 case Rows(rows=rows, lookups=lookups, row_cost_ms=row_cost_ms):
                     self.read(tally, pinned or self.global_ws, rows, lookups, row_cost_ms)
                 case Yield():
                     tally.yields += 1
                     if phase == "check":
-                        self.t += self.delta
+                        self.now_ms += self.iteration_ms
                     self.check_phase()
                     phase = "check"
                 case AwaitIO(ms=ms):
@@ -173,7 +173,7 @@ class ImmediateWalk:
                 case Pin():
                     pinned = self.global_ws
                 case Setup(cost=cost):
-                    self.t += scan_mean(cost)
+                    self.now_ms += scan_mean(cost)
                 case HoistedLookups(lookups=lookups):
                     self.read(tally, pinned or self.global_ws, 1, lookups, 0.0)
                 case _:
@@ -186,7 +186,7 @@ class ImmediateWalk:
             tally.lookups,
             self.flips - flips0,
             tally.yields,
-            self.t - t0,
+            self.now_ms - t0,
             not self.tie,
             "immediate",
         )
@@ -197,9 +197,9 @@ def immediate_expectations(scenario: Scenario) -> list[Expectation]:
     """The exact walk's figures for every list of a scenario ``coverage.model_for`` gave it."""
     walk = ImmediateWalk(scenario)
     walk.arrive()
-    phase, out, first_start = "poll", [], walk.t
+    phase, out, first_start = "poll", [], walk.now_ms
     for index in range(scenario.list.count):
         figures, phase = walk.one_list(index, phase)
         out.append(figures)
-    check_ttl_immediate(scenario.memo, walk.t - first_start)
+    check_ttl_immediate(scenario.memo, walk.now_ms - first_start)
     return out
