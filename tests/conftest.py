@@ -1,22 +1,31 @@
-"""Shared helpers: build scenarios from text and run them through the public API."""
+"""Shared helpers: build scenarios from text and run them through the public API.
+
+The fast tier (``pytest -m "fast and not slow"``) pays mostly for imports, so this file
+imports neither pandas nor hypothesis up front (hypothesis's profile is loaded before the
+first module that uses it is imported, and its plugin is dropped when none does), and a run
+whose ``-m`` selects only ``fast`` tests does not import the test modules that mark nothing
+``fast`` (``pytest_ignore_collect``).
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 import shutil
 import subprocess
+import sys
 import textwrap
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pytest
-from hypothesis import settings
 
 import clawsim
 
-# Property tests are part of CI: derandomized, so a run is repeatable, and unhurried.
-settings.register_profile("clawsim", derandomize=True, deadline=None, max_examples=60, print_blob=True)
-settings.load_profile("clawsim")
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -57,6 +66,62 @@ def harness_text() -> str:
         actors:
           - {name: flipper, kind: immediate, workspaces: unique}
     """
+
+
+@cache
+def _hypothesis_profile() -> None:
+    """Property tests are part of CI: derandomized, so a run is repeatable, and unhurried."""
+    from hypothesis import settings
+
+    settings.register_profile("clawsim", derandomize=True, deadline=None, max_examples=60, print_blob=True)
+    settings.load_profile("clawsim")
+
+
+@cache
+def _only_fast(markexpr: str) -> bool:
+    """Whether the ``-m`` expression is false for every test not marked ``fast``, whatever its
+    other marks (False if it cannot be read: then everything is collected, as pytest does)."""
+    if "fast" not in markexpr:
+        return False
+    try:
+        from _pytest.mark.expression import Expression  # pytest's own reading of -m
+
+        expression = Expression.compile(markexpr)
+    except Exception:
+        return False
+    others = sorted(set(re.findall(r"[A-Za-z_]\w*", markexpr)) - {"and", "or", "not", "fast"})
+    if len(others) > 8:
+        return False
+    for values in itertools.product((False, True), repeat=len(others)):
+        marks = dict(zip(others, values, strict=True))
+        if expression.evaluate(lambda name, marks=marks, **_: marks.get(name, False)):
+            return False
+    return True
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A run of the fast tier skips (does not import) a test module that marks nothing fast."""
+    if collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    if _only_fast(config.getoption("markexpr") or "") and "mark.fast" not in collection_path.read_text():
+        return True
+    return None
+
+
+def pytest_collect_file(file_path: Path) -> None:
+    """Hypothesis's profile is loaded before a module that uses it is imported (its
+    ``settings`` objects take their defaults from the profile loaded when they are made)."""
+    if file_path.suffix == ".py" and file_path.name.startswith("test_") and "hypothesis" in file_path.read_text():
+        _hypothesis_profile()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """When no collected module uses hypothesis (the fast tier), its pytest plugin has nothing
+    left to do but import all of hypothesis (~1 s) for its end-of-run summary: unregistered."""
+    plugins = session.config.pluginmanager
+    plugin = plugins.get_plugin("hypothesispytest")
+    if "hypothesis" not in sys.modules and plugin is not None:
+        plugins.unregister(plugin)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
