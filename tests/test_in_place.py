@@ -59,6 +59,7 @@ def exact(records: list[dict]) -> list[list[tuple[str, str]]]:
 
 STEP, RESUME_IN_PLACE = simpy.Environment.step, loop.EventLoop.resume_in_place
 READ_IN_PLACE, BATCHES_IN_PLACE = loop.EventLoop.read_in_place, loop.EventLoop.batches_in_place
+READS_IN_PLACE = loop.EventLoop.reads_in_place
 
 
 class Counted:
@@ -67,7 +68,13 @@ class Counted:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch):
         self.events = self.resumed = self.held = self.reads = self.batches = 0
-        step, resume, read, batches = STEP, RESUME_IN_PLACE, READ_IN_PLACE, BATCHES_IN_PLACE
+        step, resume, read, batches, reads = STEP, RESUME_IN_PLACE, READ_IN_PLACE, BATCHES_IN_PLACE, READS_IN_PLACE
+        self.chained = 0
+
+        def counted_reads(event_loop: loop.EventLoop, *args: Any) -> tuple[int, float]:
+            done, left = reads(event_loop, *args)
+            self.chained += done
+            return done, left
 
         def counted_read(event_loop: loop.EventLoop, ms: float) -> bool:
             done = read(event_loop, ms)
@@ -93,6 +100,7 @@ class Counted:
         monkeypatch.setattr(loop.EventLoop, "resume_in_place", counted_resume)
         monkeypatch.setattr(loop.EventLoop, "read_in_place", counted_read)
         monkeypatch.setattr(loop.EventLoop, "batches_in_place", counted_batches)
+        monkeypatch.setattr(loop.EventLoop, "reads_in_place", counted_reads)
 
 
 def both_ways(monkeypatch: pytest.MonkeyPatch, scenario: clawsim.Scenario, runs: int = 4) -> tuple[Counted, Counted]:
@@ -114,7 +122,9 @@ def test_reads_complete_in_the_loop(monkeypatch: pytest.MonkeyPatch, fix: str) -
     off, on = both_ways(monkeypatch, gateway(fix=fix))
     assert off.events > 4 * 100 * 2  # two SimPy events per read at least, 4 runs
     assert on.events < off.events / 10
-    assert off.reads == 0 and on.reads > 100
+    assert off.reads == off.chained == 0
+    # unpinned, rows scan (no chain): reads one by one; pinned, rows hit: chains of rows and reads
+    assert on.reads > 20 if fix == "none" else on.chained > 4 * 100
 
 
 STEADY = """seed: 8

@@ -102,19 +102,26 @@ def _hits_end(t: float, rows: int, lookups: int, hit_ms: float, row_cost_ms: flo
     return end
 
 
-def _steady_batches(
-    world: World, stats: ListStats, pairs: list[int], k: int, context: AsyncContext, lookups: int, row_cost_ms: float
+def _in_place(
+    world: World,
+    stats: ListStats,
+    chains: Chains,
+    k: int,
+    context: AsyncContext,
+    lookups: int,
+    row_cost_ms: float,
+    io_ms: float | None,
 ) -> tuple[int, float]:
-    """From the yield at step ``k`` on: the batches (a yield, then rows; ``pairs[j]`` rows for
-    the pair at step j, 0 where none starts) whose yields the loop resumes in place with no
-    arrival due and whose rows all hit in place (``MetadataCache.hits_in_place``), run in one
-    loop (``EventLoop.batches_in_place``). Nothing else runs between them, so the global and
-    the memo stay as they are: the same floats and counts as step by step. Returns (steps
-    done, ms of work left to hold)."""
+    """From step ``k`` on, steps that nothing else can run between, in one loop of the event
+    loop: batches after a yield resumed in place with no arrival due (``batches_in_place``,
+    from a yield), or batches each followed by a read resumed in place (``reads_in_place``,
+    from rows; ``io_ms`` the reads' latency), as long as their rows all hit in place
+    (``MetadataCache.hits_in_place``). The global and the memo stay as they are: the same
+    floats and counts as step by step. Returns (steps done, ms of work left to hold)."""
     cache, hit = world.cache, list[float]()
     workspace = world.registry.read(context)  # what each of these batches reads
 
-    def ready() -> bool:  # asked once, when the loop has found the first yield resumable
+    def ready() -> bool:  # asked once, when the loop has found the first step resumable
         keys = cache.keys(workspace, lookups)
         if not (keys and cache.lru_order and cache.hits_in_place(workspace, keys)):
             return False
@@ -124,35 +131,48 @@ def _steady_batches(
     def batch_end(t: float, rows: int) -> float:
         return _hits_end(t, rows, lookups, hit[0], row_cost_ms)
 
-    done, left = world.loop.batches_in_place(pairs, k, ready, batch_end)
-    if done:
-        rows = sum(pairs[k : k + 2 * done : 2])
-        stats.yields += done
+    after_yield, before_read = chains
+    if after_yield[k]:
+        done, left = world.loop.batches_in_place(after_yield, k, ready, batch_end)
+        batches, steps = done, 2 * done
+    else:
+        assert io_ms is not None, "a read follows these rows"
+        steps, left = world.loop.reads_in_place(before_read, k, io_ms, ready, batch_end)
+        batches = (steps + 1) // 2
+    if steps:
+        rows = sum((after_yield if after_yield[k] else before_read)[k : k + 2 * batches : 2])
+        stats.yields += batches if after_yield[k] else 0
         stats.hits += rows * lookups
         stats.lookups += rows * lookups
         stats.workspaces.add(workspace)
-    return 2 * done, left
+    return steps, left
 
 
-def _pairs(steps: tuple[Step, ...]) -> list[int]:
-    """For each step, the rows of the batch a yield there starts (a yield, then rows with no
-    read after them), else 0; made once per steps tuple (``list_steps`` shares them)."""
-    made = _PAIRS.get(id(steps))
+Chains = tuple[list[int], list[int]]
+
+
+def _chains(steps: tuple[Step, ...]) -> Chains:
+    """Per step: the rows of the batch a yield there starts (a yield, then rows with no read
+    after them), else 0; the rows of the batch starting there if a read follows it, else 0.
+    Made once per steps tuple (``list_steps`` shares them)."""
+    made = _CHAINS.get(id(steps))
     if made is not None and made[0] is steps:
         return made[1]
-    pairs = [0] * len(steps)
+    after_yield, before_read = [0] * len(steps), [0] * len(steps)
     for j in range(len(steps) - 1):
-        after = steps[j + 1]
-        if type(steps[j]) is Yield and type(after) is Rows:
+        this, after = steps[j], steps[j + 1]
+        if type(this) is Yield and type(after) is Rows:
             if j + 2 >= len(steps) or type(steps[j + 2]) is not AwaitIO:
-                pairs[j] = after.rows
-    if len(_PAIRS) >= 16:
-        del _PAIRS[next(iter(_PAIRS))]
-    _PAIRS[id(steps)] = (steps, pairs)
-    return pairs
+                after_yield[j] = after.rows
+        elif type(this) is Rows and type(after) is AwaitIO:
+            before_read[j] = this.rows
+    if len(_CHAINS) >= 16:
+        del _CHAINS[next(iter(_CHAINS))]
+    _CHAINS[id(steps)] = (steps, (after_yield, before_read))
+    return after_yield, before_read
 
 
-_PAIRS: dict[int, tuple[tuple[Step, ...], list[int]]] = {}
+_CHAINS: dict[int, tuple[tuple[Step, ...], Chains]] = {}
 
 
 def _hit_rows(
@@ -248,13 +268,21 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
     rows_id = tracer.open_list(index, stats.start_ms, spec.rows) if tracer is not None else None
     steps = list_steps(spec, world.pin)
     steady = tracer is None and chooser is None and world.fast_rows
-    pairs = _pairs(steps) if steady and isinstance(steps, tuple) else []  # for _steady_batches
+    chains = _chains(steps) if steady and isinstance(steps, tuple) else None  # for _in_place
+    io_ms = spec.per_row_io.latency_ms if spec.per_row_io else None
     skip_to = 0
     for k, step in enumerate(steps):
-        if k < skip_to:  # run by _steady_batches
+        if k < skip_to:  # run by _in_place
             continue
         match step:
             case Rows(rows=rows, lookups=lookups, row_cost_ms=row_cost_ms):
+                if chains and chains[1][k]:
+                    done, left = _in_place(world, stats, chains, k, context, lookups, row_cost_ms, io_ms)
+                    if done:
+                        skip_to = k + done
+                        if left:
+                            yield Work(left)
+                        continue
                 workspace = registry.read(context)  # getActivePluginRegistryWorkspaceDirFromState()
                 if lookups:
                     stats.workspaces.add(workspace)
@@ -265,8 +293,8 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
                     yield Work(ms)
                 opened = False
             case Yield(row=row):
-                if pairs and pairs[k]:
-                    done, left = _steady_batches(world, stats, pairs, k, context, spec.row_lookups, spec.row_cost_ms)
+                if chains and chains[0][k]:
+                    done, left = _in_place(world, stats, chains, k, context, spec.row_lookups, spec.row_cost_ms, io_ms)
                     if done:
                         skip_to = k + done
                         if left:

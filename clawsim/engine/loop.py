@@ -393,6 +393,63 @@ class EventLoop:
             self.probe.idle_until(at)
         return True
 
+    def reads_in_place(
+        self,
+        rows: Sequence[int],
+        first: int,
+        io_ms: float,
+        ready: Callable[[], bool],
+        batch_end: Callable[[float, int], float],
+    ) -> tuple[int, float]:
+        """The running callback's batch of ``rows[first]`` rows then an awaited read of ``io_ms``,
+        then the same for ``rows[first + 2]``, ... (up to a 0), while each batch's work
+        (``batch_end(t, rows) - t``) can be held in place (``held``) and each read resumes in
+        place (``read_in_place``): nothing else runs meanwhile, so one bound (the first SimPy
+        event, read, timer or arrival) decides every step. The same clock, counters and delay
+        probe as those calls one by one. Returns (steps done: a batch, or a batch and its read,
+        each counting one; ms of the last batch's work left to hold: the caller yields ``Work``
+        of them, then its read). ``ready()``: as in ``batches_in_place``.
+        """
+        if not (self._last_polled and self.in_place) or self._immediates or self._arrived or self.stopped:
+            return 0, 0.0
+        env, probe, iteration_ms = self.env, self.probe, self.iteration_ms
+        queue, io, timers, arrivals = env._queue, self._io, self._timers, self.arrivals
+        held_below = min(queue[0][0] if queue else math.inf, io[0][0] if io else math.inf)
+        timer = timers[0][0] if timers else None
+        arriving = arrivals.next_ms if arrivals is not None else None
+        now, still, began, iterations = env._now, self._still, self._began, self.iterations
+        done, left = 0, 0.0
+        for k in range(first, len(rows), 2):
+            if not rows[k] or (not done and not ready()):
+                break
+            ms = batch_end(now, rows[k]) - now
+            done += 1
+            if ms > 0:  # held
+                if now + ms >= held_below:
+                    left = ms
+                    break
+                now = now + ms
+            at, end = now + io_ms, now + iteration_ms  # read_in_place
+            last = max(at, end)
+            if last >= held_below:
+                break
+            if timer is not None and (timer <= last or end + (timer - end) <= at):
+                break
+            if arriving is not None and (arriving <= last or end + (arriving - end) <= at):
+                break
+            still = still + 1 if end == began else 0
+            if still >= STALL_ITERATIONS or iterations >= MAX_ITERATIONS:
+                break
+            now = began = end
+            iterations += 1
+            probe.timers_phase(now)
+            if at > end:
+                now = at
+                probe.idle_until(at)
+            done += 1
+        env._now, self._still, self._began, self.iterations = now, still, began, iterations
+        return done, left
+
     def batches_in_place(
         self, rows: Sequence[int], first: int, ready: Callable[[], bool], batch_end: Callable[[float, int], float]
     ) -> tuple[int, float]:
