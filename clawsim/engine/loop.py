@@ -219,6 +219,7 @@ class EventLoop:
         self._still = 0  # iterations in a row that ended where they began in simulated time
         self._last_callback = False  # the running callback is the last of its check phase
         self._last_polled = False  # the running callback is the last of its poll phase (no arrivals run)
+        self._in_check = False  # the loop is in its check phase (the callback may be in a later poll phase)
 
     def start(self) -> simpy.Process:
         """Start the loop, as Node does once the main script has run synchronously."""
@@ -301,6 +302,7 @@ class EventLoop:
                 yield from self._timers_phase(self._began)
             if self._arrived or not immediates or (self.arrivals is not None and self.arrivals.next_ms <= env.now):
                 yield from self._poll_phase()  # else it would find nothing to run and not block
+            self._in_check = True
             for left in range(len(immediates), 0, -1):  # the check phase, inline: it runs every iteration
                 if self.stopped:
                     break
@@ -309,7 +311,7 @@ class EventLoop:
                 while (ms := self._callback(task)) is not None:
                     self._to_simpy()
                     yield env.timeout(ms)
-            self._last_callback = False
+            self._last_callback = self._last_polled = self._in_check = False
             if not self.stopped and not self._skip(env.now + self.iteration_ms):
                 self._to_simpy()
                 yield env.timeout(self.iteration_ms)
@@ -340,7 +342,14 @@ class EventLoop:
         and goes on as if resumed, with no trip through the loop. Otherwise None, nothing
         changed: the caller yields IMMEDIATE. None also when that poll phase halted the run
         (too many arrivals): the caller yields IMMEDIATE and is never resumed, as in the loop.
+
+        A callback that ``reads_in_place`` resumed from a check phase into a later poll phase
+        (the loop still in that check phase) resumes at once: that poll phase's check phase
+        runs it next, with nothing before it.
         """
+        if self._last_polled and self._in_check and self.in_place and not self._immediates and not self.stopped:
+            self._last_polled, self._last_callback = False, True
+            return 0.0
         if not (self._last_callback and self.in_place) or self._immediates or self._arrived or self.stopped:
             return None
         env = self.env
@@ -408,9 +417,12 @@ class EventLoop:
         event, read, timer or arrival) decides every step. The same clock, counters and delay
         probe as those calls one by one. Returns (steps done: a batch, or a batch and its read,
         each counting one; ms of the last batch's work left to hold: the caller yields ``Work``
-        of them, then its read). ``ready()``: as in ``batches_in_place``.
+        of them, then its read). ``ready()``: as in ``batches_in_place``. The callback may be the
+        last of a check phase too: after a read it is the last of a poll phase (so a yield of it
+        resumes at once: ``resume_in_place``).
         """
-        if not (self._last_polled and self.in_place) or self._immediates or self._arrived or self.stopped:
+        last_callback = self._last_polled or self._last_callback
+        if not (last_callback and self.in_place) or self._immediates or self._arrived or self.stopped:
             return 0, 0.0
         env, probe, iteration_ms = self.env, self.probe, self.iteration_ms
         queue, io, timers, arrivals = env._queue, self._io, self._timers, self.arrivals
@@ -447,6 +459,7 @@ class EventLoop:
                 now = at
                 probe.idle_until(at)
             done += 1
+            self._last_callback, self._last_polled = False, True
         env._now, self._still, self._began, self.iterations = now, still, began, iterations
         return done, left
 
