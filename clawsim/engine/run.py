@@ -141,7 +141,7 @@ def simulate_once(
     chooser.arm(world, scenario, streams.stream)
     start_lists(world, scenario.list)
     finished = loop.start()
-    env.run(until=simpy.AnyOf(env, [finished, env.timeout(scenario.loop.max_sim_ms), loop.halted]))
+    env.run(until=_first_of(env, (finished, env.timeout(scenario.loop.max_sim_ms), loop.halted)))
     loop.probe.finish(env.now)
     for stats in world.stats.lists:  # an overloaded loop hit max_sim_ms or halted: say so, keep counts
         if stats.end_ms is None:
@@ -159,6 +159,27 @@ def simulate_once(
         "loop_iterations": loop.iterations,
     }
     return [{**stats.record(), **{k: run_values[k] for k in RUN_METRICS}} for stats in world.stats.lists]
+
+
+def _first_of(env: simpy.Environment, events: tuple[simpy.Event, ...]) -> simpy.Event:
+    """What ``simpy.AnyOf(env, events)`` is to ``env.run``, without a condition's bookkeeping:
+    an event triggered as the first of ``events`` is processed (so scheduled at that time behind
+    what is already scheduled then, as AnyOf's is), failing as it failed."""
+    first = env.event()
+
+    def fire(event: simpy.Event) -> None:
+        if first.triggered:
+            return
+        if event.ok:
+            first.succeed()
+        else:
+            event.defused = True  # as a condition takes a failure on: the run raises it once
+            assert isinstance(event.value, Exception)
+            first.fail(event.value)
+
+    for event in events:
+        event.callbacks.append(fire)
+    return first
 
 
 def simulate_run(spec: RunSpec, options: EngineOptions = DEFAULT_OPTIONS) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ inferring a policy from ``(capacity, ttl_ms)``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal, assert_never
 
@@ -39,8 +40,10 @@ class MemoPolicy:
         return self.ttl_ms is not None
 
 
+@functools.lru_cache(maxsize=64)
 def memo_policy(policy: PolicyName, capacity: int | None, ttl_ms: float | None) -> MemoPolicy:
-    """The policy object of a (validated) memo spec's ``policy``, ``capacity`` and ``ttl_ms``."""
+    """The policy object of a (validated) memo spec's ``policy``, ``capacity`` and ``ttl_ms``
+    (frozen: made once per combination, a run asks for it several times)."""
     match policy:
         case "none":
             return MemoPolicy(policy, 0, None, refresh_on_hit=True)
