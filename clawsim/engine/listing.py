@@ -118,6 +118,9 @@ def _in_place(
     from rows; ``io_ms`` the reads' latency), as long as their rows all hit in place
     (``MetadataCache.hits_in_place``). The global and the memo stay as they are: the same
     floats and counts as step by step. Returns (steps done, ms of work left to hold)."""
+    after_yield, before_read = chains
+    if after_yield[k] and not world.loop.quiet_iteration():  # the first yield cannot resume so
+        return 0, 0.0
     cache, hit = world.cache, list[float]()
     workspace = world.registry.read(context)  # what each of these batches reads
 
@@ -131,7 +134,6 @@ def _in_place(
     def batch_end(t: float, rows: int) -> float:
         return _hits_end(t, rows, lookups, hit[0], row_cost_ms)
 
-    after_yield, before_read = chains
     if after_yield[k]:
         done, left = world.loop.batches_in_place(after_yield, k, ready, batch_end)
         batches, steps = done, 2 * done

@@ -463,6 +463,18 @@ class EventLoop:
         env._now, self._still, self._began, self.iterations = now, still, began, iterations
         return done, left
 
+    def quiet_iteration(self) -> bool:
+        """A cheap first look for ``batches_in_place``: whether the next iteration begins before
+        any timer, read, aggregated arrival or SimPy event (False: no batch would run)."""
+        end = self.env._now + self.iteration_ms
+        queue, arrivals = self.env._queue, self.arrivals
+        return (
+            (arrivals is None or arrivals.next_ms > end)
+            and (not queue or queue[0][0] > end)
+            and (not self._timers or self._timers[0][0] > end)
+            and (not self._io or self._io[0][0] > end)
+        )
+
     def batches_in_place(
         self, rows: Sequence[int], first: int, ready: Callable[[], bool], batch_end: Callable[[float, int], float]
     ) -> tuple[int, float]:
