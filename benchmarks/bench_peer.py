@@ -251,17 +251,42 @@ def best_round(rounds: int, *jobs: Callable[[], object]) -> list[float]:
     return best
 
 
+# Issue 17's targets on this table: (case, least peer/clawsim); every case at least x1.
+SPEEDUP_TARGETS = {
+    "PR harness, fix none": 5.0,
+    "PR harness, fix pin": 5.0,
+    "10,000 rows x 2 lookups, 1 agent": 5.0,
+    "10,000 rows x 2 lookups, 128 agents": 20.0,
+}
+AGENTS_RATIO_TARGET = 2.0  # clawsim's 10,000-row list under 128 agents / under 1 agent, at most
+
+
 def peer_table(quick: bool) -> None:
     print(f"{'case':<44} {'runs':>5} {'clawsim/run':>12} {'peer/run':>12} {'peer/clawsim':>13}  counts")
+    speedups, per_run = {}, {}
     for case in cases(quick):
         ours, theirs = clawsim_runs(case, case.reps), peer_runs(case, case.reps)
         check_same(case, ours(), theirs())
         t_ours, t_theirs = best_round(2 if quick else 3, ours, theirs)
         n = case.reps
+        speedups[case.name], per_run[case.name] = t_theirs / t_ours, t_ours / n
         print(
             f"{case.name:<44} {n:>5} {_ms(t_ours / n):>12} {_ms(t_theirs / n):>12} {t_theirs / t_ours:>12.1f}x  "
             f"{'equal' if case.exact else 'same in distribution'}"
         )
+    print("issue 17's targets in this run:")
+    for name, speedup in speedups.items():
+        least = SPEEDUP_TARGETS.get(name, 1.0)
+        print(f"  {name:<44} peer/clawsim x{speedup:.1f} (target >= x{least:g}): {_met(speedup >= least)}")
+    agents = per_run["10,000 rows x 2 lookups, 128 agents"] / per_run["10,000 rows x 2 lookups, 1 agent"]
+    print(
+        f"  {'10,000 rows, 128 agents / 1 agent (clawsim)':<44} x{agents:.1f} "
+        f"(target <= x{AGENTS_RATIO_TARGET:g}): {_met(agents <= AGENTS_RATIO_TARGET)}"
+    )
+
+
+def _met(met: bool) -> str:
+    return "met" if met else "not met"
 
 
 def _ms(seconds: float) -> str:
