@@ -121,25 +121,22 @@ def _in_place(
     after_yield, before_read = chains
     if after_yield[k] and not world.loop.quiet_iteration():  # the first yield cannot resume so
         return 0, 0.0
-    cache, hit = world.cache, list[float]()
+    cache = world.cache
     workspace = world.registry.read(context)  # what each of these batches reads
-
-    def ready() -> bool:  # asked once, when the loop has found the first step resumable
-        keys = cache.keys(workspace, lookups)
-        if not (keys and cache.lru_order and cache.hits_in_place(workspace, keys)):
-            return False
-        hit.append(0.0 if cache.current_snapshot == workspace else cache.hit_ms)
-        return True
+    keys = cache.keys(workspace, lookups)  # nothing runs before their first lookup: checked now
+    if not (keys and cache.lru_order and cache.hits_in_place(workspace, keys)):
+        return 0, 0.0
+    hit_ms = 0.0 if cache.current_snapshot == workspace else cache.hit_ms
 
     def batch_end(t: float, rows: int) -> float:
-        return _hits_end(t, rows, lookups, hit[0], row_cost_ms)
+        return _hits_end(t, rows, lookups, hit_ms, row_cost_ms)
 
     if after_yield[k]:
-        done, left = world.loop.batches_in_place(after_yield, k, ready, batch_end)
+        done, left = world.loop.batches_in_place(after_yield, k, batch_end)
         batches, steps = done, 2 * done
     else:
         assert io_ms is not None, "a read follows these rows"
-        steps, left = world.loop.reads_in_place(before_read, k, io_ms, ready, batch_end)
+        steps, left = world.loop.reads_in_place(before_read, k, io_ms, batch_end)
         batches = (steps + 1) // 2
     if steps:
         rows = sum((after_yield if after_yield[k] else before_read)[k : k + 2 * batches : 2])

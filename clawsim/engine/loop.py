@@ -407,7 +407,6 @@ class EventLoop:
         rows: Sequence[int],
         first: int,
         io_ms: float,
-        ready: Callable[[], bool],
         batch_end: Callable[[float, int], float],
     ) -> tuple[int, float]:
         """The running callback's batch of ``rows[first]`` rows then an awaited read of ``io_ms``,
@@ -417,7 +416,7 @@ class EventLoop:
         event, read, timer or arrival) decides every step. The same clock, counters and delay
         probe as those calls one by one. Returns (steps done: a batch, or a batch and its read,
         each counting one; ms of the last batch's work left to hold: the caller yields ``Work``
-        of them, then its read). ``ready()``: as in ``batches_in_place``. The callback may be the
+        of them, then its read). The callback may be the
         last of a check phase too: after a read it is the last of a poll phase (so a yield of it
         resumes at once: ``resume_in_place``).
         """
@@ -432,7 +431,7 @@ class EventLoop:
         now, still, began, iterations = env._now, self._still, self._began, self.iterations
         done, left = 0, 0.0
         for k in range(first, len(rows), 2):
-            if not rows[k] or (not done and not ready()):
+            if not rows[k]:
                 break
             ms = batch_end(now, rows[k]) - now
             done += 1
@@ -476,7 +475,7 @@ class EventLoop:
         )
 
     def batches_in_place(
-        self, rows: Sequence[int], first: int, ready: Callable[[], bool], batch_end: Callable[[float, int], float]
+        self, rows: Sequence[int], first: int, batch_end: Callable[[float, int], float]
     ) -> tuple[int, float]:
         """The running callback's ``await setImmediate`` then a batch of ``rows[first]`` rows,
         then the same for ``rows[first + 2]``, ... (up to a 0), while each yield would resume in
@@ -486,8 +485,6 @@ class EventLoop:
         bound (the first SimPy event, read, timer or arrival) decides every step. The same
         clock, counters and delay probe as those calls one by one. Returns (batches begun, ms
         of the last one's work left to hold: the caller yields ``Work`` of them; 0.0 if none).
-        ``ready()`` is asked once, before anything changes, when the first yield can resume so:
-        False leaves everything as it was (0 batches).
         """
         if not (self._last_callback and self.in_place) or self._immediates or self._arrived or self.stopped:
             return 0, 0.0
@@ -508,8 +505,6 @@ class EventLoop:
             still = still + 1 if end == began else 0
             if still >= STALL_ITERATIONS or iterations >= MAX_ITERATIONS:
                 break
-            if not done and not ready():
-                return 0, 0.0
             now = began = end
             iterations += 1
             if now >= probe.due:  # DelayProbe.timers_phase
