@@ -127,6 +127,10 @@ def transfer_frame() -> tuple[pd.DataFrame, pd.DataFrame]:
             if target.is_file():
                 setting = f"rows={other},actors.0.workspaces=cycle:{k}"
                 cells.append(_cell("cycle", _name(path), fitted, setting, target))
+    for rows, k in ((n, k) for n in counts for k in CYCLES):  # their own terms, beside their sources'
+        path = SESSION / capture_file(SOURCE, rows, f"cycle{k}").name
+        if path.is_file():
+            terms.append(_terms_row(path, fit(path, replications=REPLICATIONS, check=False)))
     return pd.DataFrame(cells), pd.DataFrame(terms)
 
 
