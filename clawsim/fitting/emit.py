@@ -186,8 +186,8 @@ def _mean_ci(values: list[float]) -> tuple[float, float | None, float | None]:
 
 def _term_ci(terms: Terms | None, kind: str, values: list[float]) -> tuple[float, float | None, float | None]:
     """The mean span with its 95 % interval: the terms' (cluster-robust over several lists,
-    ``terms.Terms``) when fitted, else Student t over the spans."""
-    if terms is None:
+    ``terms.Terms``) when fitted from several lists, else Student t over the spans."""
+    if terms is None or terms.clusters < 2:
         return _mean_ci(values)
     mean, var = terms.scan_ms if kind == "scan" else terms.hit_ms
     half = terms.quantile * math.sqrt(var)
