@@ -15,7 +15,16 @@ import pytest
 from conftest import ROOT
 
 import clawsim
-from clawsim.scenario.costs import AnyCost, Constant, Cost, Distribution, Empirical, Lognormal, Uniform, distribution
+from clawsim.scenario.costs import (
+    DISTRIBUTIONS,
+    AnyCost,
+    Constant,
+    Cost,
+    Empirical,
+    Lognormal,
+    Uniform,
+    distribution,
+)
 from clawsim.scenario.messages import _UNION_TAGS
 
 pytestmark = pytest.mark.fast  # the inner loop: python -m pytest -m fast (seconds)
@@ -35,12 +44,12 @@ def _cost(kind: type) -> Cost:
 
 
 def _tags() -> set[str]:
-    members = typing.get_args(typing.get_args(Distribution)[0])
-    return {typing.get_args(m.model_fields["dist"].annotation)[0] for m in members}
+    return {typing.get_args(m.model_fields["dist"].annotation)[0] for m in DISTRIBUTIONS}
 
 
 def test_every_kind_has_an_example_and_defines_every_method_itself():
     kinds = set(typing.get_args(AnyCost))
+    assert kinds == {Constant, *DISTRIBUTIONS}  # every kind a scenario can name, and the plain number
     assert set(EXAMPLES) == kinds, "a cost kind without an example in this test (or an example of no kind)"
     assert {"draws", "points", "quantile", "sampler", "mean", "drawn"} <= set(METHODS)
     for kind in kinds:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol, TypeAlias, get_args
 
 from pydantic import Field, model_validator
 
@@ -237,6 +237,9 @@ class Empirical(Strict):
 
 
 Distribution = Annotated[Lognormal | Uniform | Empirical, Field(discriminator="dist")]
+DISTRIBUTIONS: tuple[type[Strict], ...] = get_args(get_args(Distribution)[0])
+# Each distribution's ``dist`` value: pydantic's tag for it in an error's location.
+DIST_TAGS: frozenset[str] = frozenset(get_args(m.model_fields["dist"].annotation)[0] for m in DISTRIBUTIONS)
 CostMs = Ms | Distribution
 AnyCost = Constant | Lognormal | Uniform | Empirical
 

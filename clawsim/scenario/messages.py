@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from .costs import DIST_TAGS, DISTRIBUTIONS
 from .yamlsafe import line_of, path_loc, written
 
 # pydantic's names for union members, which appear in ``loc`` but are not fields.
@@ -20,9 +21,7 @@ _UNION_TAGS = {
     "int",
     "constrained-float",
     "constrained-int",
-    "lognormal",
-    "uniform",
-    "empirical",
+    *DIST_TAGS,
     "immediate",
     "interval",
     "poisson",
@@ -46,7 +45,9 @@ def _relevant(error: Any) -> bool:
     tags = [p for p in error["loc"] if _is_tag(p)]
     number_branch = any(t in _NUMBER_TAGS for t in tags)
     last = error["loc"][-1] if error["loc"] else None  # the distribution union itself, not one of its fields
-    dist_branch = isinstance(last, str) and last.startswith("tagged-union[") and "Lognormal" in last
+    dist_branch = (
+        isinstance(last, str) and last.startswith("tagged-union[") and all(m.__name__ in last for m in DISTRIBUTIONS)
+    )
     is_mapping = isinstance(error.get("input"), dict)
     return not ((number_branch and is_mapping) or (dist_branch and not is_mapping))
 
