@@ -1,4 +1,4 @@
-"""A scenario ``name`` is one plain folder name (it names ``reports/<name>``): anything that
+"""A scenario ``name`` is one plain folder name (it names ``results/<name>/``): anything that
 could write elsewhere, or could not be a folder at all, is refused at validation."""
 
 from __future__ import annotations

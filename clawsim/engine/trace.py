@@ -19,7 +19,7 @@ docs/trace.md lists them all):
   (``memo.miss_overhead_ms``).
 
 Tracks name the lanes of a trace viewer: ``loop`` (what holds the thread), ``list N``
-and ``actor NAME#COPY``.
+and ``actor NAME``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A scenario ``name`` names its result folder (``reports/<name>``), so it must be one plain
+"""A scenario ``name`` names its result folders (``results/<name>/<hash>``), so it must be one plain
 folder name: never a path, never empty, ``.`` or ``..``, no control characters, at most
 255 bytes of UTF-8 (the limit of common file systems)."""
 
@@ -21,6 +21,6 @@ def check_folder_name(name: str) -> None:
         raise ValueError(f"the name is {size} bytes of UTF-8; a folder name has at most {MAX_NAME_BYTES}")
     for char in name:
         if char in "/\\":
-            raise ValueError(f"the name contains {char!r}: it names one folder under reports/, not a path")
+            raise ValueError(f"the name contains {char!r}: it names one folder under results/, not a path")
         if unicodedata.category(char) == "Cc":
             raise ValueError(f"the name contains the control character U+{ord(char):04X}")

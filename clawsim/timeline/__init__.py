@@ -7,13 +7,15 @@ What an engine emits for a traced run (checked by :func:`write_timeline`, which 
 - :class:`Span` records with unique string ``span_id``s; ``parent_id`` names another span of the
   same run (or None); a child lies inside its parent's interval; ``duration_ms >= 0``; times in
   ms from the run's t=0. Spans on one ``track`` nest (Chrome draws a track as one thread).
-- names: the gateway's own for the list (:data:`~clawsim.timeline.openclaw.OPENCLAW_SPAN_NAMES`),
+- names: the gateway's own for the list (:data:`~clawsim.timeline.names.OPENCLAW_SPAN_NAMES`),
   ``clawsim.*`` for everything else (``clawsim.actor.turn``, ``clawsim.list.batch``, ...; all in
   :mod:`clawsim.timeline.names`). One
   list is a root ``gateway.sessions.list`` (attributes ``agentId``, ``configuredAgentsOnly``) with
-  children ``.store_load``, ``.model_catalog``, ``.rows`` (``storeEntries``: rows built) and
-  ``.active_run_flags`` (``sessions``); each lookup a ``plugins.metadata.scan`` child of the rows
-  span, ``cacheHit: True`` on hits only, with ``hasWorkspaceDir`` / ``hasInstalledIndex``.
+  one child ``.rows`` (``storeEntries``: rows built); each lookup a ``plugins.metadata.scan``
+  child of the rows span, ``cacheHit: True`` on hits only, with ``hasWorkspaceDir`` /
+  ``hasInstalledIndex``. The gateway's other children of a list (``.store_load``,
+  ``.model_catalog``, ``.active_run_flags``) are work the engine does not model: it never
+  writes them, and the readers and ``synthetic`` timelines take them as a real gateway writes them.
 - :class:`Instant` records named ``clawsim.*`` (``clawsim.registry.set`` with ``workspace``,
   ``clawsim.list.yield`` with ``row``), with ``parent_id`` where the engine knows it (else the
   writer takes the innermost span open on the instant's track).
