@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from clawsim.timeline import write_timeline
-from clawsim.timeline.synthetic import ListShape, list_trace
+from clawsim.timeline.synthetic import ListShape, list_events
 
 ROWS, PER_ROW, LISTS_PER_PROCESS = 200, 2, 20
 SHAPE = ListShape(scan_ms=60.0, hit_ms=0.2, row_ms=1.0, yield_ms=2.5, store_load_ms=8.0, miss_overhead_ms=8.0)
@@ -40,7 +40,7 @@ def generate(path: Path, lists: int) -> int:
         for first in range(0, lists, LISTS_PER_PROCESS):
             spans, instants = [], []
             for i in range(first, min(first + LISTS_PER_PROCESS, lists)):
-                s, m = list_trace(hits, ROWS, PER_ROW, start_ms=i * 20_000.0, prefix=f"l{i}", shape=SHAPE)
+                s, m = list_events(hits, ROWS, PER_ROW, start_ms=i * 20_000.0, prefix=f"l{i}", shape=SHAPE)
                 spans += s
                 instants += m
             lines += write_timeline(spans, instants, out, pid=1000 + first)

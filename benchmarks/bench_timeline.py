@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from clawsim.timeline import list_evidence, read_timeline, write_timeline
-from clawsim.timeline.synthetic import list_trace
+from clawsim.timeline.synthetic import list_events
 
 ROWS, PER_ROW, LISTS_PER_CHUNK = 100, 2, 20
 
@@ -32,7 +32,7 @@ def generate(path: Path, target_lines: int) -> int:
         while lines < target_lines:
             spans, instants = [], []
             for i in range(LISTS_PER_CHUNK):
-                s, m = list_trace(hits, ROWS, PER_ROW, start_ms=(pid * LISTS_PER_CHUNK + i) * 1000.0, prefix=f"l{i}")
+                s, m = list_events(hits, ROWS, PER_ROW, start_ms=(pid * LISTS_PER_CHUNK + i) * 1000.0, prefix=f"l{i}")
                 spans += s
                 instants += m
             lines += write_timeline(spans, instants, out, pid=pid)

@@ -13,7 +13,7 @@ import time
 
 import clawsim
 from clawsim.engine.run import simulate_once
-from clawsim.engine.trace import Tracer
+from clawsim.engine.tracer import Tracer
 
 CASES = {
     "PR harness, fix none (200 rows, flipper)": """

@@ -17,7 +17,7 @@ from typing import Any
 
 from .engine.choices import SEEDED, Chooser
 from .engine.run import simulate_once
-from .engine.trace import Tracer
+from .engine.tracer import Tracer
 from .errors import UsageError
 from .scenario import Plan, RunSpec, Scenario, plan
 from .timeline.model import Instant, Span
@@ -231,16 +231,16 @@ def trace_counts(traced: TracedRun) -> list[dict]:
     strictly between its start and its end, its root span's duration). A setter call at the
     very moment a list starts or ends ran before it started or after it ended (the thread
     runs one callback at a time): the timeline file orders them so too."""
-    from .engine import trace as names
+    from .timeline import names
 
-    by_track = {s.track: s for s in traced.spans if s.name == names.LIST}
-    rows_of = {s.parent_id: s.span_id for s in traced.spans if s.name == names.ROWS}
+    by_track = {s.track: s for s in traced.spans if s.name == names.LIST_SPAN}
+    rows_of = {s.parent_id: s.span_id for s in traced.spans if s.name == names.ROWS_SPAN}
     out = []
     for track in sorted(by_track, key=lambda t: int(t.split()[-1])):
         root = by_track[track]
         rows_id = rows_of[root.span_id]
-        lookups = [s for s in traced.spans if s.parent_id == rows_id and s.name in (names.SCAN, names.SNAPSHOT)]
-        scans = sum(1 for s in lookups if s.name == names.SCAN and not s.attr("cacheHit"))
+        lookups = [s for s in traced.spans if s.parent_id == rows_id and s.name in (names.SCAN_SPAN, names.SNAPSHOT)]
+        scans = sum(1 for s in lookups if s.name == names.SCAN_SPAN and not s.attr("cacheHit"))
         end = root.start_ms + root.duration_ms
         out.append(
             {

@@ -12,7 +12,7 @@ from clawsim.fitting import fit
 from clawsim.fitting.predict import settings
 from clawsim.fitting.terms import fit_terms
 from clawsim.timeline import list_evidence, read_timeline, write_timeline
-from clawsim.timeline.synthetic import ListShape, list_trace
+from clawsim.timeline.synthetic import ListShape, list_events
 
 SHAPE = ListShape(scan_ms=60.0, hit_ms=0.3, row_ms=1.2, yield_ms=0.8, store_load_ms=9.0, miss_overhead_ms=6.0)
 
@@ -28,7 +28,7 @@ def _timeline(rows_per_list: list[int], shape: ListShape = SHAPE, pid: int = 7) 
     """The lists through the file format and back (timestamps become whole ms, as a gateway's)."""
     out = io.StringIO()
     for i, rows in enumerate(rows_per_list):
-        spans, instants = list_trace(_hits(rows, 2, i), rows, 2, start_ms=i * 60_000.0, prefix=f"l{i}", shape=shape)
+        spans, instants = list_events(_hits(rows, 2, i), rows, 2, start_ms=i * 60_000.0, prefix=f"l{i}", shape=shape)
         write_timeline(spans, instants, out, pid=pid + i)
     return list(list_evidence(read_timeline(io.StringIO(out.getvalue()).readlines(), marks=True)))
 
@@ -46,7 +46,7 @@ def test_terms_are_recovered_from_lists_with_known_costs():
 def test_a_term_no_stretch_exercises_is_not_identified():
     idle = ListShape(row_ms=1.0)
     out = io.StringIO()
-    spans, instants = list_trace([True] * 400, 200, 2, shape=idle)
+    spans, instants = list_events([True] * 400, 200, 2, shape=idle)
     write_timeline(spans, instants, out)
     terms = fit_terms(list(list_evidence(read_timeline(io.StringIO(out.getvalue()).readlines(), marks=True))), 2)
     assert terms is not None and terms.value("miss_overhead_ms") is None
@@ -76,7 +76,7 @@ def test_cold_first_lists_are_left_out_and_priced(tmp_path):
     with path.open("w") as out:
         for p in range(3):
             for i, extra in enumerate((300.0, 0.0)):
-                spans, instants = list_trace(
+                spans, instants = list_events(
                     _hits(100, 2, p), 100, 2, start_ms=p * 1e6 + i * 1e5, prefix=f"p{p}l{i}",
                     shape=ListShape(scan_ms=60.0, hit_ms=0.3, row_ms=1.2, yield_ms=0.8,
                                     store_load_ms=9.0 + extra, miss_overhead_ms=6.0),

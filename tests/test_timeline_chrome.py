@@ -8,13 +8,13 @@ from collections import defaultdict
 from numbers import Number
 
 from clawsim.timeline import Instant, Span, chrome_trace, write_chrome_trace
-from clawsim.timeline.synthetic import list_trace
+from clawsim.timeline.synthetic import list_events
 
 
 def trace() -> tuple[list[Span], list[Instant]]:
-    spans, instants = list_trace([i % 20 < 2 for i in range(60)], rows=30, per_row=2, start_ms=3.0)
-    more, marks = list_trace([True] * 20, rows=10, per_row=2, start_ms=9.0, prefix="b", track="list 10")
-    other, other_marks = list_trace([False] * 4, rows=2, per_row=2, prefix="c", track="list 2")
+    spans, instants = list_events([i % 20 < 2 for i in range(60)], rows=30, per_row=2, start_ms=3.0)
+    more, marks = list_events([True] * 20, rows=10, per_row=2, start_ms=9.0, prefix="b", track="list 10")
+    other, other_marks = list_events([False] * 4, rows=2, per_row=2, prefix="c", track="list 2")
     turn = Span("clawsim.actor.turn", 4.0, 1.5, "turn", None, "actor flipper#0")
     task = Span("clawsim.loop.task", 0.0, 3.0, "task", None, "loop")
     flip = Instant("clawsim.registry.set", 5.0, "actor flipper#0", {"workspace": "w1"})

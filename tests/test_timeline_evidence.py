@@ -17,7 +17,7 @@ from clawsim.timeline import (
     read_timeline,
     write_timeline,
 )
-from clawsim.timeline.synthetic import ListShape, list_trace
+from clawsim.timeline.synthetic import ListShape, list_events
 
 ROWS, PER_ROW, BATCH = 30, 2, 10
 SHAPE = ListShape()
@@ -35,7 +35,7 @@ def hits_where(miss) -> list[bool]:
 
 
 def one_list(hits: list[bool]) -> ListEvidence:
-    (evidence,) = through_file(*list_trace(hits, ROWS, PER_ROW))
+    (evidence,) = through_file(*list_events(hits, ROWS, PER_ROW))
     return evidence
 
 
@@ -79,7 +79,7 @@ def test_other_cost_per_row_is_row_work_plus_the_yields_share() -> None:
 
 
 def test_evidence_fields_and_extras() -> None:
-    spans, instants = list_trace(hits_where(lambda row, j: row == 0), ROWS, PER_ROW)
+    spans, instants = list_events(hits_where(lambda row, j: row == 0), ROWS, PER_ROW)
     (evidence,) = through_file(spans, instants)
     rows_span = next(s for s in spans if s.name == "gateway.sessions.list.rows")
     assert evidence.rows == ROWS
@@ -91,7 +91,7 @@ def test_evidence_fields_and_extras() -> None:
 
 
 def test_file_and_engine_records_give_the_same_evidence() -> None:
-    spans, instants = list_trace(hits_where(lambda row, j: row % BATCH == 0), ROWS, PER_ROW)
+    spans, instants = list_events(hits_where(lambda row, j: row % BATCH == 0), ROWS, PER_ROW)
     (direct,) = list_evidence(completion_order(spans, instants))
     (logged,) = through_file(spans, instants)
     assert infer_list(direct).misses_per_batch == infer_list(logged).misses_per_batch == (2, 2, 2)
@@ -99,7 +99,7 @@ def test_file_and_engine_records_give_the_same_evidence() -> None:
 
 
 def test_lookups_outside_rows_and_inexact_lookups_per_row() -> None:
-    spans, instants = list_trace([False] * 45, rows=15, per_row=3, shape=ListShape(store_load_ms=30.0))
+    spans, instants = list_events([False] * 45, rows=15, per_row=3, shape=ListShape(store_load_ms=30.0))
     spans += [Span("plugins.metadata.scan", 1.0 + 5 * i, 5.0, f"out{i}", "list0.store", "list 0") for i in range(3)]
     spans = [s if s.name != "gateway.sessions.list.rows" else Span(s.name, s.start_ms, s.duration_ms, s.span_id,
              s.parent_id, s.track, (("storeEntries", 20),)) for s in spans]  # fmt: skip
@@ -111,8 +111,8 @@ def test_lookups_outside_rows_and_inexact_lookups_per_row() -> None:
 
 
 def test_several_lists_among_other_work() -> None:
-    first, first_marks = list_trace(hits_where(lambda row, j: True), ROWS, PER_ROW, prefix="a", track="list 0")
-    second, second_marks = list_trace(
+    first, first_marks = list_events(hits_where(lambda row, j: True), ROWS, PER_ROW, prefix="a", track="list 0")
+    second, second_marks = list_events(
         hits_where(lambda row, j: row == 0), ROWS, PER_ROW, start_ms=10.0, prefix="b", track="list 1"
     )
     turn = Span("clawsim.actor.turn", 5.0, 3.0, "turn", None, "actor flipper#0")

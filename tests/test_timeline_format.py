@@ -23,7 +23,7 @@ from clawsim.timeline import (
     write_timeline,
 )
 from clawsim.timeline.order import START
-from clawsim.timeline.synthetic import list_trace
+from clawsim.timeline.synthetic import list_events
 
 ROOT, SCAN, ROWS = (
     "22b61c0e-5f0a-4c1e-9d0b-6f3f0c1d2a11",
@@ -109,7 +109,7 @@ def test_scan_end_line_matches_the_real_example_field_for_field() -> None:
 
 
 def test_writer_is_deterministic_and_uses_uuid_shaped_ids() -> None:
-    spans, instants = list_trace([False, True] * 15, rows=15, per_row=2)
+    spans, instants = list_events([False, True] * 15, rows=15, per_row=2)
     first, second = written(spans, instants), written(spans, instants)
     assert first == second
     ids = {json.loads(line).get("spanId") for line in first} - {None}
@@ -195,7 +195,7 @@ def test_a_full_real_list_parses_from_a_file_with_bom_and_blank_lines(tmp_path: 
 
 
 def test_truncated_last_line_is_dropped_and_open_spans_are_not_yielded() -> None:
-    spans, instants = list_trace([False] * 20, rows=10, per_row=2)
+    spans, instants = list_events([False] * 20, rows=10, per_row=2)
     lines = written(spans, instants)
     whole = list(read_timeline(lines))
     cut = list(read_timeline([*lines[:-1], lines[-1][:37]]))
@@ -204,7 +204,7 @@ def test_truncated_last_line_is_dropped_and_open_spans_are_not_yielded() -> None
 
 
 def test_a_bad_line_before_the_end_is_an_error_naming_file_and_line(tmp_path: Path) -> None:
-    lines = written(*list_trace([True] * 4, rows=2, per_row=2))
+    lines = written(*list_events([True] * 4, rows=2, per_row=2))
     path = tmp_path / "t.jsonl"
     path.write_text("\n".join([*lines[:3], lines[3][:20], *lines[4:]]) + "\n")
     with pytest.raises(TimelineError, match=rf"^{path}:4: not JSON"):
@@ -268,7 +268,7 @@ def test_other_names_two_pids_errors_marks_and_missing_attributes() -> None:
 
 
 def test_reader_streams() -> None:
-    lines = written(*list_trace([False] * 4, rows=2, per_row=2))
+    lines = written(*list_events([False] * 4, rows=2, per_row=2))
 
     def source():
         yield from lines[:3]  # the list's start, the store load's start and end

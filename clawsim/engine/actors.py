@@ -17,7 +17,7 @@ from typing import assert_never
 import numpy as np
 
 from ..scenario import ActorSpec, BurstActor, ImmediateActor, IntervalActor, PoissonActor
-from . import trace
+from ..timeline import names
 from .loop import IMMEDIATE, Sleep, Task, Work
 from .sources import PoissonSource
 from .world import World
@@ -59,7 +59,7 @@ def activate(world: World, actor: ActorSpec, workspace: str, now: float) -> floa
         world.stats.actor_scans += not hit
     held = t - now + actor.work_ms
     if tracer is not None and held > 0:
-        tracer.span(trace.TURN, now, held, f"actor {actor.name}", None, turn, actor=actor.name, workspace=workspace)
+        tracer.span(names.TURN, now, held, f"actor {actor.name}", None, turn, actor=actor.name, workspace=workspace)
     return held
 
 

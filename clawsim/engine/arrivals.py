@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import trace
+from ..timeline import names
 from .loop import MAX_WAITING
 from .metrics import RunStats
 from .registry import Registry
 from .sources import PoissonSource
-from .trace import Tracer
+from .tracer import Tracer
 
 if TYPE_CHECKING:
     from .loop import EventLoop
@@ -179,7 +179,7 @@ class Arrivals:
                 registry.changes += within
                 registry.changed_at = t + last_change * work_ms
             if registry.tracer is not None:
-                _trace_run(registry.tracer, source, t, n, first != registry.workspace or within > 0, last, work_ms)
+                _trace_streak(registry.tracer, source, t, n, first != registry.workspace or within > 0, last, work_ms)
             registry.workspace = last
             t += n * work_ms
             if late:
@@ -187,14 +187,14 @@ class Arrivals:
         return t
 
 
-def _trace_run(
+def _trace_streak(
     tracer: Tracer, source: PoissonSource, t: float, n: int, changed: bool, last: str, work_ms: float
 ) -> None:
-    """A collapsed run of ``n`` setter calls in a trace: one mark carrying the count (they are
+    """A streak of ``n`` setter calls collapsed in the tracer: one mark carrying the count (they are
     back to back from ``t``, ``work_ms`` apart), and their work as one turn span."""
-    tracer.instant(trace.SET, t, trace.LOOP, workspace=last, changed=changed, count=n)
+    tracer.instant(names.SET, t, names.LOOP, workspace=last, changed=changed, count=n)
     if work_ms > 0:
-        tracer.span(trace.TURN, t, n * work_ms, f"actor {source.actor.name}", actor=source.actor.name, count=n)
+        tracer.span(names.TURN, t, n * work_ms, f"actor {source.actor.name}", actor=source.actor.name, count=n)
 
 
 def _streaks(labels: np.ndarray) -> list[Streak]:

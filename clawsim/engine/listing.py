@@ -15,7 +15,7 @@ from operator import add
 from typing import assert_never
 
 from ..scenario import ListSpec
-from . import trace
+from ..timeline import names
 from .loop import IMMEDIATE, IO, EventLoop, Sleep, Task, Work
 from .memo import MetadataCache
 from .metrics import ListStats
@@ -250,7 +250,7 @@ def look_up(
             if world.cache.miss_overhead is not None:  # memo.miss_overhead_ms: outside the scan's span
                 over = world.cache.miss_overhead()
                 if tracer is not None:
-                    tracer.span(trace.MISS_OVERHEAD, t, over, trace.LOOP, parent)
+                    tracer.span(names.MISS_OVERHEAD, t, over, names.LOOP, parent)
                 t += over
     stats.lookups += len(keys)
     return t - now
@@ -287,7 +287,7 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
                     stats.workspaces.add(workspace)
                 ms = build_rows(world, stats, workspace, rows, lookups, row_cost_ms, rows_id)
                 if tracer is not None:
-                    tracer.span(trace.BATCH, loop.now, ms, trace.LOOP, rows_id, rows=rows, workspace=workspace)
+                    tracer.span(names.BATCH, loop.now, ms, names.LOOP, rows_id, rows=rows, workspace=workspace)
                 if not loop.held(ms):
                     yield Work(ms)
                 opened = False
@@ -304,7 +304,7 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
                     _queue_gap(world, chooser.gap(world, gap))
                 stats.yields += 1
                 if tracer is not None:
-                    tracer.instant(trace.YIELD, loop.now, f"list {index}", rows_id, row=row)
+                    tracer.instant(names.YIELD, loop.now, f"list {index}", rows_id, row=row)
                 held = loop.resume_in_place()
                 if held is None:
                     yield IMMEDIATE  # await new Promise<void>((resolve) => setImmediate(resolve))
@@ -324,7 +324,7 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
             case Setup():  # list.setup_ms: the list's fixed work before its rows
                 ms = world.setup_cost() if world.setup_cost is not None else 0.0
                 if tracer is not None:
-                    tracer.span(trace.SETUP, loop.now, ms, trace.LOOP, rows_id)
+                    tracer.span(names.SETUP, loop.now, ms, names.LOOP, rows_id)
                 yield Work(ms)
             case HoistedLookups(lookups=lookups):  # resolved once before the row loop, reused by every row
                 workspace = registry.read(context)

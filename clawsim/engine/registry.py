@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .trace import LOOP, SET, Tracer
+from ..timeline.names import LOOP, SET
+from .tracer import Tracer
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from .memo import DrawnAhead, MetadataCache
 from .metrics import RUN_METRICS, RunStats
 from .options import DEFAULT_OPTIONS, EngineOptions
 from .registry import Registry
-from .trace import Tracer
+from .tracer import Tracer
 from .world import World
 
 
@@ -130,7 +130,7 @@ def simulate_once(
     ``options``: how the engine runs (``EngineOptions``): both engines give the same records in
     distribution, and identical records when no poisson actor is active; the fast paths on or off
     give identical records. With a ``tracer``, the same run also
-    records its events there (see ``trace.py``). ``chooser`` makes the run's open decisions
+    records its events there (see ``tracer.py``). ``chooser`` makes the run's open decisions
     (``choices.py``): the seeded draws by default, or a schedule to replay.
     """
     streams = run_streams(scenario.seed, stream)

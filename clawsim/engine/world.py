@@ -11,7 +11,7 @@ from .loop import EventLoop
 from .memo import MetadataCache
 from .metrics import RunStats
 from .registry import Registry
-from .trace import Tracer
+from .tracer import Tracer
 
 if TYPE_CHECKING:
     from .choices import Chooser
@@ -26,7 +26,7 @@ class World:
     cache: MetadataCache
     pin: bool
     stats: RunStats = field(default_factory=RunStats)
-    tracer: Tracer | None = None  # set for a traced run (see trace.py)
+    tracer: Tracer | None = None  # set for a traced run (see tracer.py)
     chooser: Chooser | None = None  # who decides what the run leaves open (choices.py); None: seeded
     open_lists: int = 0
     more_lists: bool = True

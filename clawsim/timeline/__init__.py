@@ -1,4 +1,11 @@
-"""Traces of one run: a neutral model, the openclaw diagnostics timeline, Chrome traces, list evidence.
+"""A run's events and the files they are written as, and the evidence read back from a timeline.
+
+Modules: ``model`` (the events: ``Span`` and ``Instant``, in no file format), ``names`` (the
+one home of their names and tracks), ``order`` (the order a real gateway writes them in),
+``openclaw`` (openclaw's diagnostics timeline, JSON Lines) and ``reader`` (streaming one back),
+``chrome`` (a Chrome trace: Chrome Trace Event JSON), ``gantt`` (the picture of the event
+loop), ``evidence`` (what a timeline says about each ``sessions.list`` call, for the fit) and
+``synthetic`` (hand-built events of one list, shaped like the gateway's).
 
 Pure data in, data out (stdlib; pandas only inside :func:`evidence_frame`).
 

@@ -1,4 +1,4 @@
-"""A trace as Chrome Trace Event JSON (chrome://tracing, Perfetto, speedscope).
+"""A run's events as a Chrome trace: Chrome Trace Event JSON (chrome://tracing, Perfetto, speedscope).
 
 One process; one thread (``tid``) per track: ``"loop"`` first, then the other tracks in natural
 order ("list 2" before "list 10"). Spans are complete events (``ph: "X"``, ``ts``/``dur`` in µs),
@@ -26,7 +26,7 @@ DEFAULT_PROCESS = "clawsim"
 def chrome_trace(
     spans: Sequence[Span], instants: Sequence[Instant] = (), *, process_name: str = DEFAULT_PROCESS, pid: int = 1
 ) -> dict[str, Any]:
-    """``{"traceEvents": [...], "displayTimeUnit": "ms"}`` for the trace; deterministic for equal input."""
+    """``{"traceEvents": [...], "displayTimeUnit": "ms"}`` for the events; deterministic for equal input."""
     tids = _tids([*spans, *instants])
     events: list[tuple[tuple[int, float, float, int], dict[str, Any]]] = []
     for index, span in enumerate(spans):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
-from . import names as trace_names
+from . import names as event_names
 from .model import Instant, Span
 
 COLOURS = {
@@ -51,7 +51,7 @@ def _bars(
     out = []
     for s in spans:
         if s.name in names and _visible(s.start_ms, s.duration_ms, window):
-            served = s.name == trace_names.SNAPSHOT or bool(dict(s.attributes).get("cacheHit"))
+            served = s.name == event_names.SNAPSHOT or bool(dict(s.attributes).get("cacheHit"))
             if hit is None or served == hit:
                 out.append((s.start_ms, max(s.duration_ms, 0.0)))
     return out
@@ -59,7 +59,7 @@ def _bars(
 
 def _holders(spans: Sequence[Span]) -> list[tuple[float, float]]:
     """Callbacks that hold the thread: row batches, actor turns (scans lie inside them)."""
-    return sorted((s.start_ms, s.duration_ms) for s in spans if s.name in (trace_names.BATCH, trace_names.TURN))
+    return sorted((s.start_ms, s.duration_ms) for s in spans if s.name in (event_names.BATCH, event_names.TURN))
 
 
 def delay_curve(spans: Sequence[Span]) -> tuple[list[float], list[float]]:
@@ -73,28 +73,28 @@ def delay_curve(spans: Sequence[Span]) -> tuple[list[float], list[float]]:
 
 
 def _draw_panel(ax: Any, dax: Any, panel: Panel, window: tuple[float, float]) -> None:
-    lists = sorted({s.track for s in panel.spans if s.name == trace_names.LIST_SPAN}, key=lambda t: int(t.split()[-1]))
+    lists = sorted({s.track for s in panel.spans if s.name == event_names.LIST_SPAN}, key=lambda t: int(t.split()[-1]))
     lanes = {track: i + 2 for i, track in enumerate(reversed(lists))}
     thread_y, registry_y = 0, 1
     layers = [
-        ({trace_names.BATCH}, None, 0.35, "batch", "row batch"),
-        ({trace_names.TURN}, None, 0.35, "turn", "actor turn"),
-        ({trace_names.SCAN_SPAN}, False, 0.3, "scan", "full scan"),
-        ({trace_names.SCAN_SPAN, trace_names.SNAPSHOT}, True, 0.15, "hit", "memo hit"),
+        ({event_names.BATCH}, None, 0.35, "batch", "row batch"),
+        ({event_names.TURN}, None, 0.35, "turn", "actor turn"),
+        ({event_names.SCAN_SPAN}, False, 0.3, "scan", "full scan"),
+        ({event_names.SCAN_SPAN, event_names.SNAPSHOT}, True, 0.15, "hit", "memo hit"),
     ]
     for names, hit, half, colour, label in layers:
         bars = _bars(panel.spans, window, names, hit)
         if bars:
             ax.broken_barh(bars, (thread_y - half, 2 * half), color=COLOURS[colour], label=label)
     for s in panel.spans:
-        if s.name == trace_names.LIST_SPAN and s.track in lanes:
+        if s.name == event_names.LIST_SPAN and s.track in lanes:
             ax.broken_barh(
                 [(s.start_ms, s.duration_ms)], (lanes[s.track] - 0.25, 0.5), color=COLOURS["list"], alpha=0.35
             )
     yields = [
         (i.at_ms, lanes[i.track])
         for i in panel.instants
-        if i.name == trace_names.YIELD and i.track in lanes and window[0] <= i.at_ms <= window[1]
+        if i.name == event_names.YIELD and i.track in lanes and window[0] <= i.at_ms <= window[1]
     ]
     if yields:
         ax.scatter(
@@ -109,7 +109,7 @@ def _draw_panel(ax: Any, dax: Any, panel: Panel, window: tuple[float, float]) ->
     sets = [
         (i.at_ms, bool(dict(i.attributes).get("changed")))
         for i in panel.instants
-        if i.name == trace_names.SET and window[0] <= i.at_ms <= window[1]
+        if i.name == event_names.SET and window[0] <= i.at_ms <= window[1]
     ]
     for changed, label in ((True, "set: workspace changed"), (False, "set: same workspace")):
         xs = [x for x, c in sets if c == changed]

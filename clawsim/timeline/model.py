@@ -1,7 +1,7 @@
-"""A neutral trace of one run: spans (work with a duration) and instants (a moment).
+"""The events of one run, in no file format yet: spans (work with a duration) and instants (a moment).
 
 Times are milliseconds of simulated time from the run's t=0. ``track`` names the lane a
-record is drawn on: ``"loop"`` (the event loop's thread), ``"list 0"``, ``"actor flipper#0"``,
+record is drawn on: ``"loop"`` (the event loop's thread), ``"list 0"``, ``"actor flipper"``,
 ... Spans on one track nest (a track is a logical thread); a span's parent is named by id and
 may sit on another track. Attributes are a tuple of ``(key, value)`` pairs in insertion order
 with JSON scalar values, so every record is immutable and hashable; pass a mapping through

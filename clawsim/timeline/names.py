@@ -1,6 +1,6 @@
 """The one home of the names in a trace: the gateway's span names, clawsim's own, the tracks.
 
-The engine's tracer (``engine.trace``), the timeline writers and readers, the picture
+The engine's tracer (``engine.tracer``), the timeline writers and readers, the picture
 (``gantt``), the evidence and the fit all import these; docs/trace.md lists them. The
 gateway's names are its diagnostics timeline's; clawsim's are namespaced ``clawsim.*``.
 """

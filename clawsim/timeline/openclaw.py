@@ -1,4 +1,4 @@
-"""Write a trace as the openclaw gateway's diagnostics timeline (JSON Lines, ``openclaw.diagnostics.v1``).
+"""Write a run's events as the openclaw gateway's diagnostics timeline (JSON Lines, ``openclaw.diagnostics.v1``).
 
 The gateway (``src/infra/diagnostics-timeline.ts``) appends one JSON object per line, fields in
 this order: ``schemaVersion, type, timestamp, name, pid, phase, spanId, parentSpanId`` (absent on
@@ -61,7 +61,7 @@ def write_timeline(
     pid: int = DEFAULT_PID,
     epoch: str | datetime = EPOCH,
 ) -> int:
-    """Write the trace to ``out`` (a path or a text stream) as one process ``pid``; returns the line count.
+    """Write the events to ``out`` (a path or a text stream) as one process ``pid``; returns the line count.
 
     Raises ValueError on a name outside the gateway's set and ``clawsim.*``, or (from
     :func:`~clawsim.timeline.order.ordered_events`) on ids that do not form a tree of nested spans.

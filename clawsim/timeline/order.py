@@ -1,4 +1,4 @@
-"""The order in which a real gateway would have written a trace's events.
+"""The order in which a real gateway would have written a run's events.
 
 A span gives a start event at ``start_ms`` and an end event at ``end_ms``; an instant one mark
 event at ``at_ms``. Events are ordered by time. Ties inside one span tree follow the tree

@@ -1,4 +1,4 @@
-"""Hand-built traces of one ``sessions.list`` call, shaped like the gateway's (for tests, demos, benchmarks).
+"""Hand-built events of one ``sessions.list`` call, shaped like the gateway's (for tests, demos, benchmarks).
 
 Not a simulation: the caller says which lookups hit. The layout follows the gateway's list:
 a root ``gateway.sessions.list`` with ``store_load``, ``model_catalog``, ``rows`` and
@@ -33,7 +33,7 @@ class ListShape:
     miss_overhead_ms: float = 0.0
 
 
-def list_trace(
+def list_events(
     hits: Sequence[bool],
     rows: int,
     per_row: int,

@@ -1,25 +1,11 @@
-"""What one traced run did, event by event: spans and instants in ms of simulated time.
+"""The tracer of a run: what one traced run did, event by event (its spans and instants, in
+ms of simulated time), recorded as the engine runs it.
 
 Tracing is off unless a ``Tracer`` is handed to ``simulate_once``; with it off no hook
-does any work beyond one ``is None`` test. The names follow the gateway's diagnostics
-timeline where the real gateway has the event (``gateway.sessions.list``,
-``gateway.sessions.list.rows``, ``plugins.metadata.scan`` with ``cacheHit`` on memo hits),
-and are namespaced ``clawsim.*`` where it has none (their one home is ``timeline.names``;
-docs/trace.md lists them all):
-
-- ``clawsim.list.batch``: the rows built in one callback (on the ``loop`` track);
-- ``clawsim.list.yield``: an instant at each ``setImmediate`` yield (on the list's track);
-- ``clawsim.registry.set``: an instant at each ``setActivePluginRegistry`` call (with
-  ``count: n`` for n back-to-back calls that the aggregated engine ran as one step);
-- ``clawsim.actor.turn``: one actor activation holding the thread (on the actor's track);
-- ``clawsim.metadata.snapshot``: a lookup served by the gateway's current snapshot (the real
-  gateway emits no span for it: it never reaches ``loadPluginMetadataSnapshot``);
-- ``clawsim.list.setup``: the list's fixed work before its rows (``list.setup_ms``);
-- ``clawsim.memo.miss_overhead``: the work right after a full scan, outside its span
-  (``memo.miss_overhead_ms``).
-
-Tracks name the lanes of a trace viewer: ``loop`` (what holds the thread), ``list N``
-and ``actor NAME``.
+does any work beyond one ``is None`` test. The events' names are the gateway's where the
+real gateway has the event and ``clawsim.*`` where it has none; their one home is
+``timeline.names``, and docs/trace.md says what each means and carries. Tracks name the
+lanes of a trace viewer: ``loop`` (what holds the thread), ``list N`` and ``actor NAME``.
 """
 
 from __future__ import annotations
@@ -28,26 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..timeline.model import Instant, Span
-from ..timeline.names import BATCH, LOOP, MISS_OVERHEAD, SET, SETUP, SNAPSHOT, TURN, YIELD
-from ..timeline.names import LIST_SPAN as LIST
-from ..timeline.names import ROWS_SPAN as ROWS
-from ..timeline.names import SCAN_SPAN as SCAN
-
-__all__ = [
-    "BATCH",
-    "LIST",
-    "LOOP",
-    "MISS_OVERHEAD",
-    "ROWS",
-    "SCAN",
-    "SET",
-    "SETUP",
-    "SNAPSHOT",
-    "TURN",
-    "YIELD",
-    "Tracer",
-]
-
+from ..timeline.names import LIST_SPAN, LOOP, ROWS_SPAN, SCAN_SPAN, SNAPSHOT
 
 _SCAN_ATTRS = (("hasWorkspaceDir", True), ("hasInstalledIndex", False))
 _HIT_ATTRS = (("cacheHit", True), *_SCAN_ATTRS)
@@ -107,7 +74,7 @@ class Tracer:
         elif not hit or self.hit_spans:  # NOTE: the hot path of a traced run: no keyword arguments
             self._last_id += 1
             attrs = _HIT_ATTRS if hit else _SCAN_ATTRS
-            self._raw.append((SCAN, start_ms, cost_ms, str(self._last_id), parent, LOOP, attrs))
+            self._raw.append((SCAN_SPAN, start_ms, cost_ms, str(self._last_id), parent, LOOP, attrs))
 
     def repeated_hits(
         self, t: float, row_ms: float, rows: int, lookups: int, hit_ms: float, snapshot: bool, parent: str | None
@@ -125,7 +92,7 @@ class Tracer:
             start = t + r * row_ms
             for k in range(lookups):
                 first += 1
-                raw.append((SCAN, start + k * hit_ms, hit_ms, str(first), parent, LOOP, _HIT_ATTRS))
+                raw.append((SCAN_SPAN, start + k * hit_ms, hit_ms, str(first), parent, LOOP, _HIT_ATTRS))
         self._last_id = first
 
     def open_list(self, index: int, start_ms: float, rows: int) -> str:
@@ -138,8 +105,10 @@ class Tracer:
         """A list returned (or the run ended with it open): its root span and its rows span."""
         start_ms, rows, list_id, rows_id = self._open_lists.pop(index)
         track = f"list {index}"
-        self.span(LIST, start_ms, end_ms - start_ms, track, None, list_id, agentId=None, configuredAgentsOnly=False)
-        self.span(ROWS, start_ms, end_ms - start_ms, track, list_id, rows_id, storeEntries=rows)
+        self.span(
+            LIST_SPAN, start_ms, end_ms - start_ms, track, None, list_id, agentId=None, configuredAgentsOnly=False
+        )
+        self.span(ROWS_SPAN, start_ms, end_ms - start_ms, track, list_id, rows_id, storeEntries=rows)
 
     def close_all(self, end_ms: float) -> None:
         """At the end of a run: close the lists still open (they ran out of simulated time)."""
