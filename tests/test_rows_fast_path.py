@@ -267,3 +267,30 @@ def test_sensitivity_sweep_sample_is_unchanged(monkeypatch: pytest.MonkeyPatch) 
     )
     assert fast == slow
     assert calls > 1000
+
+
+STEADY = {  # lists whose batches hit in place for long stretches, and what ends a stretch
+    "alone, a short last batch": "list: {rows: 2005, yield_every: 10}\nactors: []",
+    "pinned, interval timers": "list: {rows: 2000, yield_every: 7, row_cost_ms: 0.1}\nregistry: {fix: pin}\n"
+    "actors: [{name: cron, kind: interval, period_ms: 9, work_ms: 0.5, workspaces: 'cycle:3'}]",
+    "whole-ms iterations": "list: {rows: 1000, yield_every: 10, row_cost_ms: 0.3}\nloop: {iteration_ms: 1}\nactors: []",
+    "polled lists": "list: {rows: 400, yield_every: 10, poll_every_ms: 200, duration_ms: 2000}\nactors: []",
+    "no row cost": "list: {rows: 500, yield_every: 10, row_cost_ms: 0}\nmemo: {policy: lru, capacity: 8, "
+    "scan_ms: 2.5, hit_ms: 0}\nloop: {iteration_ms: 0.001}\nactors: []",
+}
+
+
+@pytest.mark.parametrize("name", sorted(STEADY))
+def test_batches_in_place_give_the_same_records(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Stretches of batches run in one loop (``EventLoop.batches_in_place``) ended by a short last
+    batch, timers, whole-ms iterations or a next list: the same records, field by field."""
+    scenario = clawsim.parse_scenario(f"seed: 5\n{STEADY[name]}\n")
+    taken = IN_PLACE_TAKEN[0]
+    for engine in ("aggregated", "reference"):
+        slow, fast, _ = both_ways(
+            monkeypatch,
+            lambda options: [exact(simulate_once(scenario, run, options=options)) for run in range(3)],
+            engine,
+        )
+        assert fast == slow
+    assert IN_PLACE_TAKEN[0] - taken > 100
