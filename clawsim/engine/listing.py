@@ -7,6 +7,7 @@ in the memo (``build_rows``, with exact fast paths), the yields and the awaited 
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Hashable
 from functools import reduce
@@ -86,12 +87,13 @@ def _repeated_hit_rows(
     hit_ms = 0.0 if cache.current_snapshot == workspace else cache.hit_ms
     stats.hits += rows * lookups
     stats.lookups += rows * lookups
-    return _hits_end(t, rows, lookups, hit_ms, row_cost_ms)
+    return _hits_end(lookups, hit_ms, row_cost_ms, t, rows)
 
 
-def _hits_end(t: float, rows: int, lookups: int, hit_ms: float, row_cost_ms: float) -> float:
+def _hits_end(lookups: int, hit_ms: float, row_cost_ms: float, t: float, rows: int) -> float:
     """When ``rows`` rows from ``t`` end whose ``lookups`` lookups all hit at ``hit_ms``: the
-    first row's lookups summed one by one, the rest repeating it (as ``steady`` rows)."""
+    first row's lookups summed one by one, the rest repeating it (as ``steady`` rows). The
+    row's terms come first, so that ``partial`` binds them for a chain of batches."""
     inner = t
     for _ in range(lookups):
         inner += hit_ms
@@ -127,9 +129,7 @@ def _in_place(
     if not (keys and cache.lru_order and cache.hits_in_place(workspace, keys)):
         return 0, 0.0
     hit_ms = 0.0 if cache.current_snapshot == workspace else cache.hit_ms
-
-    def batch_end(t: float, rows: int) -> float:
-        return _hits_end(t, rows, lookups, hit_ms, row_cost_ms)
+    batch_end = functools.partial(_hits_end, lookups, hit_ms, row_cost_ms)  # (t, rows) -> when they end
 
     if after_yield[k]:
         done, left = world.loop.batches_in_place(after_yield, k, batch_end)
@@ -269,16 +269,14 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
     steady = tracer is None and chooser is None and world.fast_rows
     chains = _chains(steps) if steady and isinstance(steps, tuple) else None  # for _in_place
     io_ms = spec.per_row_io.latency_ms if spec.per_row_io else None
-    skip_to = 0
-    for k, step in enumerate(steps):
-        if k < skip_to:  # run by _in_place
-            continue
+    walk = enumerate(steps)
+    for k, step in walk:
         match step:
             case Rows(rows=rows, lookups=lookups, row_cost_ms=row_cost_ms):
                 if chains and chains[1][k]:
                     done, left = _in_place(world, stats, chains, k, context, lookups, row_cost_ms, io_ms)
-                    if done:
-                        skip_to = k + done
+                    if done:  # steps k .. k + done - 1 were run by _in_place
+                        next(itertools.islice(walk, done - 1, done - 1), None)
                         if left:
                             yield Work(left)
                         continue
@@ -294,8 +292,8 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
             case Yield(row=row):
                 if chains and chains[0][k]:
                     done, left = _in_place(world, stats, chains, k, context, spec.row_lookups, spec.row_cost_ms, io_ms)
-                    if done:
-                        skip_to = k + done
+                    if done:  # steps k .. k + done - 1 were run by _in_place
+                        next(itertools.islice(walk, done - 1, done - 1), None)
                         if left:
                             yield Work(left)
                         continue

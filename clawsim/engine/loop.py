@@ -136,7 +136,8 @@ class DelayProbe:
         if now >= self.due:
             late = now - self.due
             self.samples.append((now, late, 1))
-            self.max_ms = max(self.max_ms, late)
+            if late > self.max_ms:  # max(), without the call: the same value
+                self.max_ms = late
             self.due = now + PROBE_RESOLUTION_MS
 
     def finish(self, now: float) -> None:
@@ -495,9 +496,11 @@ class EventLoop:
         if self.arrivals is not None:
             resumed_below = min(resumed_below, self.arrivals.next_ms)
         now, still, began, iterations = env._now, self._still, self._began, self.iterations
+        due, max_ms, sample = probe.due, probe.max_ms, probe.samples.append  # the probe's, written back
         done, left = 0, 0.0
         for k in range(first, len(rows), 2):
-            if not rows[k]:
+            batch = rows[k]
+            if not batch:
                 break
             end = now + iteration_ms  # resume_in_place
             if end >= resumed_below:
@@ -507,19 +510,21 @@ class EventLoop:
                 break
             now = began = end
             iterations += 1
-            if now >= probe.due:  # DelayProbe.timers_phase
-                late = now - probe.due
-                probe.samples.append((now, late, 1))
-                probe.max_ms = max(probe.max_ms, late)
-                probe.due = now + PROBE_RESOLUTION_MS
+            if now >= due:  # DelayProbe.timers_phase
+                late = now - due
+                sample((now, late, 1))
+                if late > max_ms:  # max(), without the call: the same value
+                    max_ms = late
+                due = now + PROBE_RESOLUTION_MS
             done += 1
-            ms = batch_end(now, rows[k]) - now
+            ms = batch_end(now, batch) - now
             if ms > 0:  # held
                 if now + ms >= held_below:
                     left = ms
                     break
                 now = now + ms
         env._now, self._still, self._began, self.iterations = now, still, began, iterations
+        probe.due, probe.max_ms = due, max_ms
         return done, left
 
     def held(self, ms: float) -> bool:
