@@ -13,7 +13,9 @@ Two models, chosen by the kind of the actors (``coverage.model_for``; see
   approximated (documented, and measured by the tests).
 
 Scan costs are discretized in ``costs``; every reason a scenario is outside both models
-is in ``coverage``.
+is in ``coverage``; ``models`` runs the model ``coverage.model_for`` picks, ``expectation``
+holds one list's figures, ``tables`` puts them beside a results table, and ``load`` is the
+actors' offered load of the thread (the summary's ``load`` column).
 
 ``expectations(scenario)`` takes one resolved scenario (no ``sweep:``/``variants:``; see
 ``clawsim.plan``) and returns one dict per list; it raises ``NotAnalytic`` naming the

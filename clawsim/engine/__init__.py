@@ -1,7 +1,10 @@
 """The simulation kernel: Node's event loop (``loop``), the process-global workspace and
 its pin (``registry``), the metadata memo and cache rules (``memo``), the steps of a list (``walk``), the
 list on the loop (``listing``), the actors (``actors``), what is measured (``metrics``), the shared world
-(``world``), one run's lifecycle (``run``) and how the engine runs it (``options``)."""
+(``world``), one run's lifecycle (``run``) and how the engine runs it (``options``); Poisson arrivals
+aggregated per poll phase (``arrivals``, one ``sources`` entry per poisson actor), every
+nondeterministic decision of a run through one chooser (``choices``) and the opt-in tracer of a
+run (``tracer``)."""
 
 from .options import EngineOptions
 from .run import run_streams, simulate_once, simulate_run

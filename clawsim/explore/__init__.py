@@ -3,7 +3,9 @@ counterexamples to replay (docs/explore.md).
 
 ``model`` is the abstract state and its transitions, ``search`` the exhaustive (merged
 states) and sampled searches, ``properties`` what is checked, ``schedule`` the schedule files,
-``runner`` the per-point exploration that the CLI and ``clawsim.explore.explore`` run.
+``runner`` the per-point exploration that the CLI and ``clawsim.explore.explore`` run,
+``replay`` a schedule replayed (by the model, on Node, by the engine) and ``report`` what
+``clawsim explore`` writes.
 """
 
 from .model import Bounds, Model

@@ -6,7 +6,9 @@ the yield batch (the gateway's constant 10), the full-scan and hit costs, the pe
 left over, whether the memo keeps entries at all, and the rate of workspace-changing setter
 calls (``estimate.py``). The result is a scenario whose ``sweep: {registry.fix: [none, pin]}``
 answers "what does the pin buy on this install", plus a check of the fitted scenario
-against the observed lists (``check.py``).
+against the observed lists (``check.py``). ``terms.py`` regresses a list's time on its cost
+terms, ``emit.py`` writes the fitted scenario and the parameter table, and ``predict.py``
+gives list_ms elsewhere (``clawsim fit --predict``).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import yaml
 from ..scenario import Scenario, parse_scenario
 from ..scenario.schema import LoopSpec
 from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence
+from ..timeline.names import BATCH
 from .estimate import Rate, Structure, busy_ms
 from .terms import Terms
 
@@ -48,7 +49,7 @@ def row_cost_ms(chosen: Sequence[ListEvidence]) -> float:
     per_list = []
     for e in chosen:
         lookups_ms = sum(lk.duration_ms for lk in e.lookups)
-        simulated = any(r.name == "clawsim.list.batch" for r in e.extras)
+        simulated = any(r.name == BATCH for r in e.extras)
         yields = 0 if simulated else max(math.ceil((e.rows or 0) / SESSIONS_LIST_YIELD_BATCH_SIZE) - 1, 0)
         other = busy_ms(e) - lookups_ms - yields * LoopSpec().iteration_ms
         per_list.append(max(other, 0.0) / (e.rows or 1))

@@ -16,8 +16,8 @@ panels, or are held at one value, named in the caption (``layout``). Growth with
 a power fit for scans (exponent ± standard error) and an affine fit for list_ms (fixed
 ms + ms per row). PNGs are deterministic for a given matplotlib and FreeType (``draw``).
 Modules: ``stats`` (summaries and fits), ``layout`` (where each field goes), ``select``
-(which charts), ``draw`` and ``tradeoff`` (drawing), ``page`` (markdown and HTML),
-``gallery`` (the committed reports under ``reports/``).
+(which charts), ``draw`` and ``tradeoff`` (drawing), ``numbers`` (how a number is written),
+``page`` (markdown and HTML), ``gallery`` (the committed reports under ``reports/``).
 """
 
 from __future__ import annotations
