@@ -227,7 +227,8 @@ def test_fifo_and_burst_as_node_runs_them(node_calibration):
     counts = frame[frame.metric != "list_ms"]
     assert set(counts.rule) == {"exact"} and set(counts.status) == {"pass"}
     assert values(frame, "scans", variant="lru") == [2] and values(frame, "scans", variant="fifo") == [12]
-    burst = nodecheck.compare(clawsim.load_scenario(data / "burst.yaml"), calibration=node_calibration, attempts=1)
+    # a burst's flips depend on Node's real timers: on a busy machine an attempt may be repeated
+    burst = nodecheck.compare(clawsim.load_scenario(data / "burst.yaml"), calibration=node_calibration, attempts=3)
     assert not (burst.status == "fail").any(), burst.to_string()
     assert values(burst, "scans", **{"registry.fix": "pin"}) == [2]
 
