@@ -247,3 +247,15 @@ def test_the_cost_terms_run_in_node_too(node_calibration):
     assert bad.empty, bad.to_string()
     assert values(frame, "scans") == [12]
     assert values(frame, "list_ms")[0] > 8 + 12 * (3 + 2)  # the setup and each miss's overhead were spun
+
+
+def test_a_burst_s_counts_get_one_firing_of_slack():
+    """A timed count may differ by one timer firing; a burst's firing is ``size`` flips."""
+    data = Path(__file__).resolve().parent / "data" / "nodecheck"
+    judged = nodecheck.rules(clawsim.load_scenario(data / "burst.yaml"))
+    assert str(judged["flips"]) == "within 25%|4" and judged["flips"].judge(12, 16)
+    assert not judged["flips"].judge(12, 17)
+    interval = nodecheck.rules(
+        clawsim.load_scenario(data.parents[2] / "validation" / "scenarios" / "interval-actor.yaml")
+    )
+    assert str(interval["flips"]) == "within 25%|2"
