@@ -10,6 +10,7 @@ can be attached to an issue or opened from a CI artifact.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -111,28 +112,28 @@ def _saved_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
 def saturation_text(frame: pd.DataFrame, scenario: Scenario) -> str:
     """One paragraph naming the saturated points, or "" when every run finished its lists."""
     dims = list(scenario.dimensions) or ["point"]
-    table, high = saturation(frame, dims), overloaded(frame, scenario, dims)
+    saturated = _points(
+        saturation(frame, dims), dims, lambda r: f": {r['halted']}/{r['runs']} runs did not finish the list"
+    )
+    high = _points(overloaded(frame, scenario, dims), dims, lambda r: f" (load {r['load']:.2f})")
     parts = []
-    if not table.empty:
-        points = "; ".join(
-            ", ".join(f"`{d}` = {r[d]}" for d in dims) + f": {r['halted']}/{r['runs']} runs did not finish the list"
-            for r in table.to_dict(orient="records")
-        )
+    if saturated:
         parts.append(
-            f"**Saturated**: {points}. The loop could not keep up (the actors' offered load, or the list with "
+            f"**Saturated**: {saturated}. The loop could not keep up (the actors' offered load, or the list with "
             "them, asked for more than the thread can give), so those runs stopped before their lists ended; "
             "their counts and times are left out of every mean, table and chart (marked there)."
         )
-    if not high.empty:
-        points = "; ".join(
-            ", ".join(f"`{d}` = {r[d]}" for d in dims) + f" (load {r['load']:.2f})"
-            for r in high.to_dict(orient="records")
-        )
+    if high:
         parts.append(
-            f"**Overloaded**: {points}: the actors' offered load is at least 1, so the loop's backlog grows for as "
+            f"**Overloaded**: {high}: the actors' offered load is at least 1, so the loop's backlog grows for as "
             "long as a run lasts; these lists finished, but their numbers depend on how long they ran."
         )
     return "\n\n".join(parts)
+
+
+def _points(table: pd.DataFrame, dims: list[str], tail: Callable[[dict[str, Any]], str]) -> str:
+    """The table's points as "`d` = v, ...<tail>" joined by "; " ("" for an empty table)."""
+    return "; ".join(", ".join(f"`{d}` = {r[d]}" for d in dims) + tail(r) for r in table.to_dict(orient="records"))
 
 
 def _growth_cells(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
