@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -156,7 +157,10 @@ def test_ttl_expiry_needs_time_to_pass(alternatives):
     [
         ({"scenario": "other"}, "the schedule is of 'other'"),
         ({"gaps": [{"gap": 20, "activations": [["flipper", "x"]]}]}, "gap 20 does not exist; this list has 20 gaps"),
-        ({"gaps": [{"gap": 1, "activations": [["ghost", "x"]]}]}, "unknown actor 'ghost'"),
+        (
+            {"gaps": [{"gap": 1, "activations": [["ghost", "x"]]}]},
+            "gaps[0] (gap 1).activations[0]: unknown actor 'ghost'",
+        ),
         ({"gaps": [{"gap": 1, "activations": [["flipper", "/gateway"]]}]}, "never-seen workspace"),
         ({"gaps": "no"}, "gaps: a list"),
     ],
@@ -167,7 +171,7 @@ def test_bad_schedule_files_are_one_line_errors(tmp_path, change, message):
     data = {"clawsim_schedule": 1, "scenario": "flip", "point": {}, "gaps": [], **change}
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(ScheduleError, match=message) as info:
+    with pytest.raises(ScheduleError, match=re.escape(message)) as info:
         check_fits(read_schedule(path), model, path)
     assert "\n" not in str(info.value) and str(path) in str(info.value)
 

@@ -148,6 +148,7 @@ def replay(model: Model, gaps: tuple[Gap, ...], where: str = "schedule") -> tupl
     """The model's choices for these gaps (names read back into tokens) and the metrics they give;
     ScheduleError names the gap and the activation that does not fit."""
     by_index = {g.index: g for g in gaps}
+    entry = {g.index: f"gaps[{i}] (gap {g.index})" for i, g in enumerate(gaps)}
     by_name = {a.name: a for a in model.actors}
     unique: dict[str, Token] = {}
     state, total, path = model.start, [0.0] * len(METRICS), []
@@ -155,7 +156,7 @@ def replay(model: Model, gaps: tuple[Gap, ...], where: str = "schedule") -> tupl
         gap = by_index.get(g, Gap(g, 0, ()))
         if gap.expire and (not model.ttl or gap.expire > len(state[2])):
             raise ScheduleError(
-                f"{where}: gaps[{g}].expire: {gap.expire} entries cannot expire (the memo holds {len(state[2])}{'' if model.ttl else ' and has no TTL'})"
+                f"{where}: {entry[g]}.expire: {gap.expire} entries cannot expire (the memo holds {len(state[2])}{'' if model.ttl else ' and has no TTL'})"
             )
         mid = state
         acts = []
@@ -163,9 +164,9 @@ def replay(model: Model, gaps: tuple[Gap, ...], where: str = "schedule") -> tupl
             actor = by_name.get(name)
             if actor is None:
                 raise ScheduleError(
-                    f"{where}: gaps[{g}].activations[{k}]: unknown actor {name!r} (active actors: {', '.join(by_name) or 'none'})"
+                    f"{where}: {entry[g]}.activations[{k}]: unknown actor {name!r} (active actors: {', '.join(by_name) or 'none'})"
                 )
-            token = _token(model, actor.index, workspace, mid, unique, f"{where}: gaps[{g}].activations[{k}]")
+            token = _token(model, actor.index, workspace, mid, unique, f"{where}: {entry[g]}.activations[{k}]")
             acts.append((actor.index, token))
             if actor.form == "cycle":  # advance the cycle as the activation will
                 mid, _ = model.activate(mid, actor, token, step)
