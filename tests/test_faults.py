@@ -5,14 +5,12 @@ workers: test_folders_signals.py; the counted suite: validation/faults.py.)"""
 from __future__ import annotations
 
 import contextlib
-import errno
 import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from clawsim.errors import Interrupted
 from clawsim.folder import locked
 from clawsim.journal import JOURNAL, Journal
 from clawsim.sweep import sweep
+from validation.faults import fail_at
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -205,60 +204,6 @@ def _stop_at_write(monkeypatch, n: int, fault: BaseException | None = None):
 
 # --------------------------------------------------------------------------- a full disk at each write
 
-ENOSPC = OSError(errno.ENOSPC, "No space left on device")
-
-
-@contextlib.contextmanager
-def _fail_at(monkeypatch, where: str, n: int):
-    """Make the ``n``-th write of kind ``where`` fail with ENOSPC (half-way where a write can
-    be cut: a file, a journal line); yields a function saying whether it was reached (for a
-    file: the name of the file).
-    Kinds: file (every result, report, trace and fitted file), journal (its header, then each
-    run's line), lock (the holder's pid in .OUT.lock), staging (the new set's folder)."""
-    calls = []
-    failed: list[str] = []  # the name of the file whose write failed
-
-    def reached():
-        calls.append(1)
-        return len(calls) == n
-
-    with monkeypatch.context() as patch:
-        match where:
-            case "file":
-                original = store._atomic_write
-
-                def failing_file(path, write):
-                    if not reached():
-                        return original(path, write)
-                    failed.append(Path(path).name)
-
-                    def half(handle):
-                        handle.write(b"half a file")
-                        raise ENOSPC
-
-                    return original(path, half)
-
-                patch.setattr(store, "_atomic_write", failing_file)
-            case "journal":
-                append = Journal._append
-
-                def failing_line(self, line):
-                    if not reached():
-                        return append(self, line)
-                    os.write(self._fd, line[: len(line) // 2].encode())
-                    raise ENOSPC
-
-                patch.setattr(Journal, "_append", failing_line)
-            case "lock":
-                pwrite = os.pwrite
-                patch.setattr(os, "pwrite", lambda *a: (_ for _ in ()).throw(ENOSPC) if reached() else pwrite(*a))
-            case "staging":
-                mkdtemp = tempfile.mkdtemp
-                patch.setattr(
-                    tempfile, "mkdtemp", lambda **k: (_ for _ in ()).throw(ENOSPC) if reached() else mkdtemp(**k)
-                )
-        yield lambda: failed[0] if failed else len(calls) >= n
-
 
 def _without_journals(files: dict[str, bytes]) -> dict[str, bytes]:
     return {name: data for name, data in files.items() if not name.endswith(JOURNAL)}
@@ -286,7 +231,7 @@ def test_a_full_disk_at_each_write_is_one_line_and_leaves_the_previous_results(
         # every write, in turn; of the journal's 9 (8 runs): the header, the first and last run
         for n in [1, 2, 9, 10] if where == "journal" else itertools.count(1):
             before = _without_journals(tree(tmp_path))
-            with _fail_at(monkeypatch, where, n) as reached:
+            with fail_at(where, n) as reached:
                 result = _cli(*args)
             if not (failed := reached()):
                 assert result.exit_code == 0, result.stderr

@@ -360,19 +360,32 @@ ENOSPC = OSError(errno.ENOSPC, "No space left on device")
 
 
 @contextlib.contextmanager
-def fail_at(where: str, n: int) -> Iterator[Callable[[], bool]]:
-    """The ``n``-th write of kind ``where`` fails with ENOSPC (as tests/test_faults.py does)."""
-    calls = []
+def fail_at(where: str, n: int) -> Iterator[Callable[[], str | bool]]:
+    """The ``n``-th write of kind ``where`` fails with ENOSPC, half-way where a write can be cut
+    (a file, a journal line). Yields a function telling whether that write was reached: the
+    name of the file whose write failed for kind ``file``, else True / False. Kinds: file
+    (every result, report, trace and fitted file), journal (its header, then each run's line),
+    lock (the holder's pid in .OUT.lock), staging (the new set's folder). The one injector of
+    this script and of tests/test_faults.py."""
+    calls: list[int] = []
+    failed: list[str] = []
+    saved: list[tuple[object, str, object]] = []
 
     def reached() -> bool:
         calls.append(1)
         return len(calls) == n
 
-    saved = []
-
     def patch(owner: object, name: str, value: object) -> None:
         saved.append((owner, name, getattr(owner, name)))
         setattr(owner, name, value)
+
+    def refuse(original: Callable[..., object]) -> Callable[..., object]:
+        def failing(*args: object, **kwargs: object) -> object:
+            if reached():
+                raise ENOSPC
+            return original(*args, **kwargs)
+
+        return failing
 
     match where:
         case "file":
@@ -381,6 +394,7 @@ def fail_at(where: str, n: int) -> Iterator[Callable[[], bool]]:
             def failing_file(path, write):
                 if not reached():
                     return original(path, write)
+                failed.append(Path(path).name)
 
                 def half(handle):
                     handle.write(b"half a file")
@@ -400,25 +414,11 @@ def fail_at(where: str, n: int) -> Iterator[Callable[[], bool]]:
 
             patch(Journal, "_append", failing_line)
         case "lock":
-            pwrite = os.pwrite
-
-            def failing_pwrite(*args):
-                if reached():
-                    raise ENOSPC
-                return pwrite(*args)
-
-            patch(os, "pwrite", failing_pwrite)
+            patch(os, "pwrite", refuse(os.pwrite))
         case "staging":
-            mkdtemp = tempfile.mkdtemp
-
-            def failing_mkdtemp(**kwargs):
-                if reached():
-                    raise ENOSPC
-                return mkdtemp(**kwargs)
-
-            patch(tempfile, "mkdtemp", failing_mkdtemp)
+            patch(tempfile, "mkdtemp", refuse(tempfile.mkdtemp))
     try:
-        yield lambda: len(calls) >= n
+        yield lambda: failed[0] if failed else len(calls) >= n
     finally:
         for owner, name, value in reversed(saved):
             setattr(owner, name, value)
