@@ -6,7 +6,8 @@ SimPy and the loop (the oracle: ``EngineOptions(fast_rows=False, resume_in_place
   (``resume_in_place`` returning the ms their activations hold the thread);
 - a read awaited by the last callback of a poll phase resumes in place (``read_in_place``);
 - runs of batches that resume in place and hit in place are run in one loop
-  (``batches_in_place``);
+  (``batches_in_place``), also under immediate actors without lookups, whose activations it
+  fires in place (``set_activation``), each batch reading the workspace they set;
 - scan costs and poisson gaps are drawn ahead in blocks (the same numbers in the same order).
 
 Each case compares every record field by its repr (floats by their bits) and checks that the
@@ -22,7 +23,7 @@ import pytest
 import simpy
 
 import clawsim
-from clawsim.engine import loop, sources
+from clawsim.engine import listing, loop, sources
 from clawsim.engine.memo import DrawnAhead
 from clawsim.engine.options import EngineOptions
 from clawsim.engine.run import simulate_once
@@ -220,3 +221,110 @@ def test_poisson_gaps_drawn_ahead_give_the_same_arrival_times(monkeypatch: pytes
     one_block = times(1)
     assert len(one_block) > 16 * sources.BLOCK
     assert times(16) == one_block
+
+
+FLIPPED = """seed: 11
+list: {{rows: {rows}, yield_every: {every}, lookups_per_row: {lookups}, row_cost_ms: 0.28, count: 2, gap_ms: 3}}
+registry: {{fix: {fix}}}
+memo: {memo}
+loop: {{engine: {engine}}}
+actors: [{actors}]
+"""
+FLIPPER = "{name: flipper, kind: immediate, workspaces: unique}"
+LRU = "{policy: lru, capacity: 8, scan_ms: 2.5, hit_ms: 0}"
+LOGNORMAL_LRU = "{policy: lru, capacity: 8, scan_ms: {dist: lognormal, p50: 9, p95: 13}, hit_ms: 0.01}"
+
+# (list, memo, actors, engine, (least, most) batches chained in 3 runs of 2 lists): lists under
+# immediate actors without lookups, whose activations batches_in_place fires in place, and actors
+# it must leave to the loop (a flipper that looks up; one that starts late, but for the batches
+# before it starts).
+UNDER_ACTORS = {
+    "PR harness, fix none": ("200 10 2 none", LRU, [FLIPPER], "aggregated", (100, 400)),
+    "PR harness, fix pin": ("200 10 2 pin", LRU, [FLIPPER], "aggregated", (100, 400)),
+    "two flippers that hold, cycle:3": (
+        "300 10 3 none",
+        LOGNORMAL_LRU,
+        ["{name: f, kind: immediate, count: 2, work_ms: 0.3, workspaces: 'cycle:3'}"],
+        "aggregated",
+        (100, 400),
+    ),
+    "random workspaces, a cron": (
+        "400 7 2 none",
+        LOGNORMAL_LRU,
+        [
+            "{name: f, kind: immediate, workspaces: 'random:4', work_ms: 0.05}",
+            "{name: cron, kind: interval, period_ms: 20, workspaces: unique, work_ms: 1}",
+        ],
+        "aggregated",
+        (100, 400),
+    ),
+    "fixed workspace, poisson agents": (
+        "500 10 2 none",
+        LOGNORMAL_LRU,
+        [
+            FLIPPER.replace("unique", "'fixed:/other'"),
+            "{name: a, kind: poisson, rate_per_s: 30, count: 4, workspaces: unique}",
+        ],
+        "aggregated",
+        (100, 400),
+    ),
+    "reference engine: arrivals end the holds": (
+        "300 10 2 none",
+        LOGNORMAL_LRU,
+        [
+            FLIPPER.replace("}", ", work_ms: 2}"),
+            "{name: a, kind: poisson, rate_per_s: 50, count: 2, workspaces: unique}",
+        ],
+        "reference",
+        (5, 1000),
+    ),
+    "ttl memo": (
+        "300 10 3 none",
+        "{policy: ttl, ttl_ms: 8, capacity: 6, scan_ms: 1.5}",
+        [FLIPPER],
+        "aggregated",
+        (100, 400),
+    ),
+    "no memo": ("200 10 2 none", "{policy: none, scan_ms: 0.5}", [FLIPPER], "aggregated", (100, 400)),
+    "unkeyed memo": (
+        "200 10 2 none",
+        "{policy: lru, capacity: 3, key: global, scan_ms: 0.5}",
+        [FLIPPER],
+        "aggregated",
+        (100, 400),
+    ),
+    "a flipper that looks up": ("200 10 2 none", LRU, [FLIPPER.replace("}", ", lookups: 1}")], "aggregated", (0, 0)),
+    "a flipper that starts late": (
+        "200 10 2 none",
+        LRU,
+        [FLIPPER.replace("}", ", start_ms: 4}")],
+        "aggregated",
+        (1, 6),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNDER_ACTORS))
+def test_batches_under_immediate_actors_run_in_one_loop(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """An immediate actor without lookups shares every loop iteration with the list: on, its
+    activations are fired in place (``EventLoop.set_activation``) and the list's batches run in
+    one loop, each reading the global the actor set (a new workspace: ``listing._fresh_row``);
+    the same records as the oracle, field by field."""
+    shape, memo, actors, engine, (least, most) = UNDER_ACTORS[name]
+    rows, every, lookups, fix = shape.split()
+    text = FLIPPED.format(
+        rows=rows, every=every, lookups=lookups, fix=fix, memo=memo, engine=engine, actors=", ".join(actors)
+    )
+    fresh = [0]
+    fresh_row = listing._fresh_row
+
+    def counted_fresh(*args: Any) -> float:
+        fresh[0] += 1
+        return fresh_row(*args)
+
+    monkeypatch.setattr(listing, "_fresh_row", counted_fresh)
+    off, on = both_ways(monkeypatch, clawsim.parse_scenario(text), runs=3)
+    assert off.batches == 0
+    assert least <= on.batches <= most, on.batches
+    if fix == "none" and "unique" in actors[0] and memo in (LRU, LOGNORMAL_LRU):  # a new workspace a batch
+        assert fresh[0] > on.batches / 2

@@ -63,6 +63,17 @@ def activate(world: World, actor: ActorSpec, workspace: str, now: float) -> floa
     return held
 
 
+def _setter(world: World, names: Iterator[str]) -> Callable[[float], None]:
+    """``activate`` of an actor without lookups, untraced: set the global to the next name, count it."""
+    registry, stats = world.registry, world.stats
+
+    def fire(now: float) -> None:
+        registry.set(next(names), now)
+        stats.actor_activations += 1
+
+    return fire
+
+
 def activation(world: World, actor: ActorSpec, names: Iterator[str]) -> Task:
     """One agent turn or cron run: set the global, look its workspace up, do its work."""
     yield Work(activate(world, actor, next(names), world.loop.now))
@@ -91,7 +102,11 @@ def start_actor(world: World, actor: ActorSpec, copy: int, stream: Stream) -> No
                     yield Work(activate(world, actor, next(names), loop.now))
                     yield IMMEDIATE
 
-            loop.set_immediate(reflipper())
+            task = reflipper()
+            if actor.lookups or actor.start_ms or world.tracer is not None:
+                loop.set_immediate(task)
+            else:  # each resume is one activation that sets the global and holds work_ms: say so
+                loop.set_activation(task, _setter(world, names), actor.work_ms)
         case IntervalActor(period_ms=period_ms):
             names = copy_names()
             loop.set_interval(period_ms, lambda: activation(world, actor, names), start_ms=actor.start_ms)

@@ -44,17 +44,42 @@ def build_rows(
     (the first row too when none of its keys survives to its lookup); after a row that scanned,
     rows that the cache guarantees to hit are ``_hit_rows``.
     """
+    start = world.loop.now
+    return _rows_end(world, stats, workspace, n, lookups_per_row, row_cost_ms, parent, start) - start
+
+
+def _rows_end(
+    world: World,
+    stats: ListStats,
+    workspace: str,
+    n: int,
+    lookups_per_row: int,
+    row_cost_ms: float,
+    parent: str | None,
+    start: float,
+) -> float:
+    """When ``build_rows``' rows end if they start at ``start`` (its ms are this minus ``start``)."""
     cache = world.cache
     keys = cache.keys(workspace, lookups_per_row)
-    start = t = world.loop.now
+    t = start
     fast = world.fast_rows and world.tracer is None and len(keys) > 0 and cache.lru_order
     # a scan's overhead is drawn lookup by lookup (look_up): no all-miss fast path with one
     all_miss = fast and cache.miss_overhead is None and cache.always_misses(workspace, len(keys))
     if all_miss and cache.first_row_misses(workspace, keys):
-        return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms) - start
+        return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms)
     if fast and cache.hits_in_place(workspace, keys):
-        return _repeated_hit_rows(cache, stats, workspace, len(keys), n, t, row_cost_ms) - start
-    for done in range(1, n + 1):
+        return _repeated_hit_rows(cache, stats, workspace, len(keys), n, t, row_cost_ms)
+    first = 1
+    if fast and cache.miss_overhead is None and cache.holds_none(workspace, keys):
+        # a workspace new to the memo (an actor just set it): the first row scans every key
+        t = _fresh_row(world.cache, stats, workspace, keys, t, row_cost_ms)
+        if n == 1:
+            return t
+        end = _hit_rows(world, stats, workspace, keys, n - 1, t, row_cost_ms)
+        if end is not None:
+            return end
+        first = 2
+    for done in range(first, n + 1):
         before_hits, before_stale = stats.hits, stats.stale_hits
         row_ms = look_up(world, stats, workspace, keys, t, parent) + row_cost_ms
         t += row_ms
@@ -75,7 +100,7 @@ def build_rows(
             if end is not None:
                 t = end
                 break
-    return t - start
+    return t
 
 
 def _repeated_hit_rows(
@@ -118,11 +143,20 @@ def _in_place(
     loop: batches after a yield resumed in place with no arrival due (``batches_in_place``,
     from a yield), or batches each followed by a read resumed in place (``reads_in_place``,
     from rows; ``io_ms`` the reads' latency), as long as their rows all hit in place
-    (``MetadataCache.hits_in_place``). The global and the memo stay as they are: the same
-    floats and counts as step by step. Returns (steps done, ms of work left to hold)."""
+    (``MetadataCache.hits_in_place``): the global and the memo stay as they are. Outside a
+    pin, batches after yields that share their check phases with immediate actors only
+    (``EventLoop.activations_queued``) read the global those set and look their rows up
+    (``_rows_at``). The same floats and counts as step by step. Returns (steps done, ms of
+    work left to hold)."""
     after_yield, before_read = chains
     if after_yield[k] and not world.loop.quiet_iteration():  # the first yield cannot resume so
         return 0, 0.0
+    if after_yield[k] and context.pinned is None and world.loop.activations_queued():
+        # immediate actors set the global before each batch: each batch reads it and looks its rows up
+        rows_at = functools.partial(_rows_at, world, stats, context, lookups, row_cost_ms)
+        done, left = world.loop.batches_in_place(after_yield, k, rows_at)
+        stats.yields += done
+        return 2 * done, left
     cache = world.cache
     workspace = world.registry.read(context)  # what each of these batches reads
     keys = cache.keys(workspace, lookups)  # nothing runs before their first lookup: checked now
@@ -145,6 +179,17 @@ def _in_place(
         stats.lookups += rows * lookups
         stats.workspaces.add(workspace)
     return steps, left
+
+
+def _rows_at(
+    world: World, stats: ListStats, context: AsyncContext, lookups: int, row_cost_ms: float, t: float, rows: int
+) -> float:
+    """When a batch of ``rows`` rows starting at ``t`` ends, as the ``Rows`` step runs it then
+    (the workspace read at ``t``, ``build_rows``); a ``batches_in_place`` batch under actors."""
+    workspace = world.registry.read(context)
+    if lookups:
+        stats.workspaces.add(workspace)
+    return _rows_end(world, stats, workspace, rows, lookups, row_cost_ms, None, t)
 
 
 Chains = tuple[list[int], list[int]]
@@ -196,6 +241,24 @@ def _hit_rows(
     stats.lookups += rows * len(keys)
     stats.stale_hits += rows * stale
     return end
+
+
+def _fresh_row(
+    cache: MetadataCache, stats: ListStats, workspace: str, keys: tuple[Hashable, ...], t: float, row_cost_ms: float
+) -> float:
+    """Time at the end of one row from ``t`` whose every lookup scans (``holds_none``): the same
+    floats, draws and stores as ``look_up``, without asking the memo for each key."""
+    scan_cost, store = cache.scan_cost, cache.memo.store
+    inner, total = t, stats.scan_ms_total
+    for key in keys:
+        cost = scan_cost()
+        store(key, inner + cost, workspace)
+        inner += cost
+        total += cost
+    stats.scan_ms_total = total
+    stats.scans += len(keys)
+    stats.lookups += len(keys)
+    return t + ((inner - t) + row_cost_ms)
 
 
 def _scanned_rows(

@@ -207,6 +207,8 @@ class EventLoop:
         self._timers: list[tuple[float, int, Any]] = []
         self._seq = itertools.count()
         self._immediates: deque[Task] = deque()
+        # Queued tasks that each resume would run as one activation: task -> (fire(now), ms held).
+        self._activations: dict[Task, tuple[Callable[[float], object], float]] = {}
         self._arrived: deque[tuple[float, Task]] = deque()  # (delivered at, task)
         # I/Os in flight, (completes at, SimPy event id, task): the loop's own schedule while it
         # runs (``_skip``), handed to SimPy with the ids they reserved before it yields (``_to_simpy``).
@@ -236,6 +238,25 @@ class EventLoop:
     def set_immediate(self, task: Task) -> None:
         """Queue ``task`` for a check phase (the next one that begins after now)."""
         self._immediates.append(task)
+
+    def set_activation(self, task: Task, fire: Callable[[float], object], hold_ms: float) -> None:
+        """Queue ``task`` for a check phase as ``set_immediate``, and say what each resume of it
+        does, now and every time it is queued again: ``fire(now)`` (its synchronous effects), then
+        it holds the thread for ``hold_ms`` (a ``Work``, 0: none), then it re-queues itself with
+        ``setImmediate`` (an immediate actor without lookups). ``batches_in_place`` may then run
+        its resumes in place, by calling ``fire``, and leave the task suspended where it is."""
+        self._activations[task] = (fire, hold_ms)
+        self._immediates.append(task)
+
+    def activations_queued(self) -> bool:
+        """Whether the check queue holds tasks and all of them are ``set_activation``'s."""
+        immediates, activations = self._immediates, self._activations
+        if not immediates:
+            return False
+        for task in immediates:
+            if task not in activations:
+                return False
+        return True
 
     def set_timeout(self, ms: float, task: Task) -> None:
         """Run ``task`` in the first timers phase at or after ``timer_due(now, ms)``."""
@@ -480,15 +501,23 @@ class EventLoop:
     ) -> tuple[int, float]:
         """The running callback's ``await setImmediate`` then a batch of ``rows[first]`` rows,
         then the same for ``rows[first + 2]``, ... (up to a 0), while each yield would resume in
-        place with no aggregated arrival due (``resume_in_place`` returning 0.0) and each
+        place with no aggregated arrival due (``resume_in_place`` returning 0.0) but for the
+        immediate actors queued before it (``set_activation``: each is fired in queue order at
+        the start of each check phase and holds its ms, as the loop would resume it) and each
         batch's work (``batch_end(t, rows) - t`` from its start ``t``) can be held in place
         (``held``): nothing else runs meanwhile, so nothing that was scheduled moves, and one
         bound (the first SimPy event, read, timer or arrival) decides every step. The same
-        clock, counters and delay probe as those calls one by one. Returns (batches begun, ms
-        of the last one's work left to hold: the caller yields ``Work`` of them; 0.0 if none).
+        clock, counters and delay probe as those calls one by one; the actors' tasks stay
+        suspended and queued as they were. Returns (batches begun, ms of the last one's work
+        left to hold: the caller yields ``Work`` of them; 0.0 if none).
         """
-        if not (self._last_callback and self.in_place) or self._immediates or self._arrived or self.stopped:
+        if not (self._last_callback and self.in_place) or self._arrived or self.stopped:
             return 0, 0.0
+        fired: list[tuple[Callable[[float], object], float]] = []
+        if self._immediates:
+            if not self.activations_queued():
+                return 0, 0.0
+            fired = [self._activations[task] for task in self._immediates]
         env, probe, iteration_ms = self.env, self.probe, self.iteration_ms
         queue, io, timers = env._queue, self._io, self._timers
         held_below = min(queue[0][0] if queue else math.inf, io[0][0] if io else math.inf)
@@ -505,6 +534,13 @@ class EventLoop:
             end = now + iteration_ms  # resume_in_place
             if end >= resumed_below:
                 break
+            if fired:  # the actors' holds, each held in place (_skip) before the list resumes
+                t = end
+                for _, hold_ms in fired:
+                    if hold_ms > 0:
+                        t = t + hold_ms
+                if t >= held_below:
+                    break
             still = still + 1 if end == began else 0
             if still >= STALL_ITERATIONS or iterations >= MAX_ITERATIONS:
                 break
@@ -516,6 +552,10 @@ class EventLoop:
                 if late > max_ms:  # max(), without the call: the same value
                     max_ms = late
                 due = now + PROBE_RESOLUTION_MS
+            for fire, hold_ms in fired:  # the check phase: the actors in queue order, then the list
+                fire(now)
+                if hold_ms > 0:
+                    now = now + hold_ms
             done += 1
             ms = batch_end(now, batch) - now
             if ms > 0:  # held

@@ -207,6 +207,18 @@ class MetadataCache:
                 return False
         return True
 
+    def holds_none(self, workspace: str, keys: tuple[Hashable, ...]) -> bool:
+        """Whether the next row of ``keys`` (distinct) misses on every lookup because the memo
+        holds none of them (and no snapshot serves them): a lookup stores only its own key, so no
+        key of the row comes back before its lookup."""
+        if self.current_snapshot == workspace:
+            return False
+        entries = self.memo.entries
+        for key in keys:  # a loop, not any() over a generator: this runs once per batch
+            if key in entries:
+                return False
+        return True
+
     def scan_costs(self, count: int) -> list[float]:
         """The next ``count`` scan costs in ms, the same numbers in the same order as ``count``
         calls of ``scan_cost`` (one numpy call pays off from a few draws on)."""
