@@ -107,11 +107,12 @@ FAST_OPTIONS = EngineOptions()
 
 def both_ways(monkeypatch: pytest.MonkeyPatch, job, engine=None) -> tuple[object, object, int]:
     """``job(options)`` with the fast paths off and on, and how many times a fast path ran:
-    ``_scanned_rows``, or ``_hit_rows`` standing in for rows. The loop's ``resume_in_place``
+    ``_scanned_rows``, or ``_hit_rows`` or ``_fresh_row`` standing in for rows. The loop's ``resume_in_place``
     is off and on with them (``IN_PLACE_TAKEN`` counts the yields it and ``batches_in_place``
     resumed in place)."""
     calls = []
     scanned, hit, in_place = listing._scanned_rows, listing._hit_rows, loop.EventLoop.resume_in_place
+    fresh = listing._fresh_row
     batches = loop.EventLoop.batches_in_place
 
     def counted_in_place(self: loop.EventLoop) -> float | None:
@@ -134,6 +135,11 @@ def both_ways(monkeypatch: pytest.MonkeyPatch, job, engine=None) -> tuple[object
             calls.append("hit")
         return end
 
+    def counted_fresh(*args, **kwargs):
+        calls.append("fresh")
+        return fresh(*args, **kwargs)
+
+    monkeypatch.setattr(listing, "_fresh_row", counted_fresh)
     monkeypatch.setattr(listing, "_scanned_rows", counted_scans)
     monkeypatch.setattr(listing, "_hit_rows", counted_hits)
     monkeypatch.setattr(loop.EventLoop, "resume_in_place", counted_in_place)
@@ -163,14 +169,16 @@ def test_records_equal_with_and_without_the_fast_path(monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize("name", ["lru-above-keys", "lru-equal-keys", "ttl-unbounded", "unkeyed-stale"])
 def test_rows_after_a_scan_are_counted_as_hits(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    """A batch that reads a new workspace scans its first row, then the rest hit: ``_hit_rows``."""
+    """A batch that reads a new workspace scans its first row (``_fresh_row``: the memo holds
+    none of its keys), then the rest hit (counted with it, or ``_hit_rows``)."""
     scenario = case_scenario(name)
     HITS_TAKEN.clear()
     slow, fast, _ = both_ways(
         monkeypatch, lambda options: [exact(simulate_once(scenario, run, options=options)) for run in range(3)]
     )
     assert fast == slow
-    assert "hit" in HITS_TAKEN
+    assert "fresh" in HITS_TAKEN
+    assert ("hit" in HITS_TAKEN) == (name in {"ttl-unbounded", "unkeyed-stale"})  # entries that may expire
 
 
 @pytest.mark.parametrize("name", sorted(FAST))

@@ -64,21 +64,32 @@ def _rows_end(
     t = start
     fast = world.fast_rows and world.tracer is None and len(keys) > 0 and cache.lru_order
     # a scan's overhead is drawn lookup by lookup (look_up): no all-miss fast path with one
-    all_miss = fast and cache.miss_overhead is None and cache.always_misses(workspace, len(keys))
-    if all_miss and cache.first_row_misses(workspace, keys):
-        return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms)
-    if fast and cache.hits_in_place(workspace, keys):
-        return _repeated_hit_rows(cache, stats, workspace, len(keys), n, t, row_cost_ms)
-    first = 1
+    all_miss, first = False, 1
     if fast and cache.miss_overhead is None and cache.holds_none(workspace, keys):
         # a workspace new to the memo (an actor just set it): the first row scans every key
-        t = _fresh_row(world.cache, stats, workspace, keys, t, row_cost_ms)
+        if cache.always_misses(workspace, len(keys)):  # and so does every row after it
+            return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms)
+        t = _fresh_row(cache, stats, workspace, keys, t, row_cost_ms)
         if n == 1:
             return t
+        if cache.memo.ttl_ms is None and cache.fingerprinted:  # the rest hit what it stored (_hit_rows)
+            inner = t
+            for _ in keys:
+                inner += cache.hit_ms
+            row_ms = (inner - t) + row_cost_ms
+            stats.hits += (n - 1) * len(keys)
+            stats.lookups += (n - 1) * len(keys)
+            return (t + row_ms) + (n - 2) * row_ms
         end = _hit_rows(world, stats, workspace, keys, n - 1, t, row_cost_ms)
         if end is not None:
             return end
         first = 2
+    else:
+        all_miss = fast and cache.miss_overhead is None and cache.always_misses(workspace, len(keys))
+        if all_miss and cache.first_row_misses(workspace, keys):
+            return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms)
+        if fast and cache.hits_in_place(workspace, keys):
+            return _repeated_hit_rows(cache, stats, workspace, len(keys), n, t, row_cost_ms)
     for done in range(first, n + 1):
         before_hits, before_stale = stats.hits, stats.stale_hits
         row_ms = look_up(world, stats, workspace, keys, t, parent) + row_cost_ms
@@ -246,15 +257,22 @@ def _hit_rows(
 def _fresh_row(
     cache: MetadataCache, stats: ListStats, workspace: str, keys: tuple[Hashable, ...], t: float, row_cost_ms: float
 ) -> float:
-    """Time at the end of one row from ``t`` whose every lookup scans (``holds_none``): the same
-    floats, draws and stores as ``look_up``, without asking the memo for each key."""
-    scan_cost, store = cache.scan_cost, cache.memo.store
+    """Time at the end of one row from ``t`` whose every lookup scans (``holds_none``; the memo
+    holds at least as many entries as the row has keys, or is unbounded): the same floats,
+    draws and stores as ``look_up``, without asking the memo for each key. The keys are new, so
+    each goes in last; evicting the oldest past capacity once they are all in removes the entries
+    that evicting after each one would (none of the row's)."""
+    scan_cost, memo = cache.scan_cost, cache.memo
+    entries, slots = memo.entries, memo.slots
     inner, total = t, stats.scan_ms_total
     for key in keys:
         cost = scan_cost()
-        store(key, inner + cost, workspace)
+        entries[key] = (inner + cost, workspace)
         inner += cost
         total += cost
+    if slots is not None:
+        for _ in range(len(entries) - slots):
+            entries.popitem(last=False)
     stats.scan_ms_total = total
     stats.scans += len(keys)
     stats.lookups += len(keys)

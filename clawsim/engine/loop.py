@@ -159,14 +159,20 @@ class DelayProbe:
         (Node's histogram): the smallest sample with at least that share at or below it;
         0 where the window holds no sample."""
         samples = self.samples
-        first = bisect.bisect_right(samples, after_ms, key=_when)
-        last = min(len(samples), bisect.bisect_right(samples, until_ms, key=_when) + 1)
+        if not samples:
+            return [0.0 for _ in percents]
+        # (the bisects skipped where the window starts before the first sample or ends after the last)
+        first = 0 if after_ms < samples[0][0] else bisect.bisect_right(samples, after_ms, key=_when)
+        last = len(samples)
+        if until_ms < samples[-1][0]:
+            last = min(last, bisect.bisect_right(samples, until_ms, key=_when) + 1)
         if first >= last:
             return [0.0 for _ in percents]
+        if not self.repeated:  # each sample one firing: the k-th smallest lateness is at index k - 1
+            late = sorted(map(_lateness, samples[first:last]))
+            return [float(late[max(1, int(p / 100 * len(late) + 0.5)) - 1]) for p in percents]
         # by lateness alone: samples of equal lateness in any order give the same value at every rank
         window = sorted(samples[first:last], key=_lateness)
-        if not self.repeated:  # each sample one firing: the k-th smallest is at index k - 1
-            return [float(window[max(1, int(p / 100 * len(window) + 0.5)) - 1][1]) for p in percents]
         cumulative = list(itertools.accumulate(n for _, _, n in window))
         out = []
         for percent in percents:  # plain Python: a window holds a few samples per list, often
@@ -228,6 +234,24 @@ class EventLoop:
         """Start the loop, as Node does once the main script has run synchronously."""
         self.process = self.env.process(self._run())
         return self.process
+
+    def start_at_once(self) -> simpy.Process | None:
+        """Start the loop as ``start`` does, with nothing scheduled in SimPy yet, but run it now
+        instead of from SimPy's Initialize event (which would run first and do the same, up to the
+        loop's first yield). Returns the loop's process, waiting for what the loop yielded; None if
+        the loop ended without yielding to SimPy: the run is over, SimPy has nothing to process
+        before it. With no Initialize event, every event scheduled later takes an id one lower
+        than it would have, so SimPy orders them as it would have."""
+        generator = self._run()
+        try:
+            target = generator.send(None)
+        except StopIteration:
+            return None
+        process = simpy.Process.__new__(simpy.Process)  # as simpy.Process(...) leaves it once started
+        process.env, process.callbacks, process._generator, process._target = self.env, [], generator, target
+        target.callbacks.append(process._resume)
+        self.process = process
+        return process
 
     @property
     def now(self) -> float:

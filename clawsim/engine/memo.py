@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from itertools import repeat
+from dataclasses import dataclass
 
 from ..scenario import MemoSpec
 from ..scenario.costs import Draws, Sampler
@@ -69,6 +69,20 @@ class Memo:
         return True
 
 
+@dataclass(frozen=True, slots=True)
+class MemoRules:
+    """What a ``MemoSpec`` says the cache does, read once (its properties compute each time)."""
+
+    policy: MemoPolicy
+    keyed: bool
+    fingerprinted: bool
+    hit_ms: float
+
+    @staticmethod
+    def of(spec: MemoSpec) -> MemoRules:
+        return MemoRules(spec.rules, spec.keyed, spec.fingerprinted, spec.hit_ms)
+
+
 class MetadataCache:
     """Lookups of plugin metadata: key rule, current snapshot, memo, scans and staleness."""
 
@@ -93,8 +107,12 @@ class MetadataCache:
         scan_cost: Sampler,
         snapshot_workspace: str | None,
         scan_draws: Draws | None = None,
+        rules: MemoRules | None = None,
     ):
-        policy = spec.rules
+        """``rules``: ``MemoRules.of(spec)``, if the caller has it made."""
+        if rules is None:
+            rules = MemoRules.of(spec)
+        policy = rules.policy
         self.memo = Memo(policy)
         # The row fast paths count on least-recently-used eviction (``MemoPolicy``).
         self.lru_order = policy.evicts_in_lru_order
@@ -102,9 +120,9 @@ class MetadataCache:
         self.scan_cost = scan_cost
         # ``scan_draws(n)``: the next n draws of ``scan_cost`` in one call (None: drawn one by one).
         self.scan_draws = scan_draws
-        self.hit_ms = spec.hit_ms
-        self.keyed = spec.keyed
-        self.fingerprinted = spec.fingerprinted
+        self.hit_ms = rules.hit_ms
+        self.keyed = rules.keyed
+        self.fingerprinted = rules.fingerprinted
         # The workspace the gateway's published snapshot serves for free (None: no fast path).
         self.current_snapshot = snapshot_workspace
         self.made_keys: dict[tuple[str, int], tuple[Hashable, ...]] = {}
@@ -118,7 +136,7 @@ class MetadataCache:
             return ()
         made = self.made_keys.get((workspace, lookups))
         if made is None:
-            made = tuple(zip(repeat(workspace), range(lookups))) if self.keyed else tuple(zip(range(lookups)))
+            made = tuple([(workspace, j) for j in range(lookups)]) if self.keyed else tuple(zip(range(lookups)))
             self.made_keys[(workspace, lookups)] = made
         return made
 

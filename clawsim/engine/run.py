@@ -13,13 +13,13 @@ import numpy as np
 import simpy
 
 from ..scenario import CostMs, RunSpec, Scenario, distribution
-from ..scenario.costs import Sampler
+from ..scenario.costs import Cost, Sampler
 from .actors import Stream
 from .arrivals import Arrivals
 from .choices import SEEDED, Chooser
 from .listing import start_lists
 from .loop import EventLoop
-from .memo import DrawnAhead, MetadataCache
+from .memo import DrawnAhead, MemoRules, MetadataCache
 from .metrics import RUN_METRICS, RunStats
 from .options import DEFAULT_OPTIONS, EngineOptions
 from .registry import Registry
@@ -63,12 +63,48 @@ def run_streams(seed: int, stream: int) -> RunStreams:
 SETUP_STREAM, MISS_OVERHEAD_STREAM = 2**31 - 1, 2**31 - 2
 
 
-def _sampler(cost: CostMs, stream: Stream) -> Sampler | None:
-    """A sampler of ``cost`` (None for a constant 0: no work, no stream)."""
+class Prepared:
+    """What ``build_world`` takes from a scenario, worked out once per scenario object (a frozen
+    model: a plan point's replications share one): the costs as distributions, the samplers of
+    constant costs (they draw nothing, so every run may share them), the memo's rules."""
+
+    __slots__ = ("scenario", "scan_ms", "scan_constant", "setup", "miss_overhead", "memo", "snapshot", "pinned")
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario  # held: keeps its id from being reused while cached
+        self.scan_ms = distribution(scenario.memo.scan_ms)
+        # a constant scan cost: its sampler and draws, shared (no stream is made for it)
+        self.scan_constant = None if self.scan_ms.drawn else (self.scan_ms.sampler(None), self.scan_ms.draws(None))
+        self.setup = _cost(scenario.list.setup_ms)
+        self.miss_overhead = _cost(scenario.memo.miss_overhead_ms)
+        self.memo = MemoRules.of(scenario.memo)
+        self.snapshot = scenario.registry.initial_workspace if scenario.memo.current_snapshot else None
+        self.pinned = scenario.registry.pinned
+
+
+def _cost(cost: CostMs) -> Sampler | Cost | None:
+    """A constant cost's sampler (None for 0: no work, no stream), or a drawn cost's distribution
+    (sampled from its stream in each run: ``_sampler``)."""
     dist = distribution(cost)
-    if not dist.drawn:
-        return None if dist.mean == 0 else dist.sampler(None)
-    return dist.sampler(stream())
+    if dist.drawn:
+        return dist
+    return None if dist.mean == 0 else dist.sampler(None)
+
+
+def prepared(scenario: Scenario) -> Prepared:
+    """``Prepared`` of ``scenario``, made once per scenario object (the last ``PREPARED`` kept)."""
+    made = _PREPARED.get(id(scenario))
+    if made is not None and made.scenario is scenario:
+        return made
+    made = Prepared(scenario)
+    if len(_PREPARED) >= PREPARED:
+        del _PREPARED[next(iter(_PREPARED))]  # the oldest
+    _PREPARED[id(scenario)] = made
+    return made
+
+
+PREPARED = 64  # scenarios kept: a sweep's workers resolve one per plan point
+_PREPARED: dict[int, Prepared] = {}
 
 
 def build_world(
@@ -86,14 +122,16 @@ def build_world(
     ``streams``: where a drawn ``list.setup_ms`` or ``memo.miss_overhead_ms`` is drawn from.
     """
     env = options.environment()
+    ready = prepared(scenario)
     registry = Registry(scenario.registry.initial_workspace, tracer)
-    snapshot = scenario.registry.initial_workspace if scenario.memo.current_snapshot else None
-    scan_ms = distribution(scenario.memo.scan_ms)
-    rng = scan_stream() if scan_ms.drawn else None  # a constant draws nothing: no stream is made
-    sampler, draws = scan_ms.sampler(rng), scan_ms.draws(rng)
-    if scan_ms.drawn and options.fast_rows:  # the stream draws only scan costs: draw them ahead
-        ahead = DrawnAhead(draws)
-        sampler, draws = ahead.one, ahead.many
+    if ready.scan_constant is not None:  # a constant draws nothing: no stream is made
+        sampler, draws = ready.scan_constant
+    else:
+        rng = scan_stream()
+        sampler, draws = ready.scan_ms.sampler(rng), ready.scan_ms.draws(rng)
+        if options.fast_rows:  # the stream draws only scan costs: draw them ahead
+            ahead = DrawnAhead(draws)
+            sampler, draws = ahead.one, ahead.many
     stats = RunStats()
     arrivals = None
     if options.engine_for(scenario.loop.engine) == "aggregated":
@@ -101,16 +139,24 @@ def build_world(
     world = World(
         loop=EventLoop(env, scenario.loop.iteration_ms, arrivals, in_place=options.resume_in_place),
         registry=registry,
-        cache=MetadataCache(scenario.memo, registry, sampler, snapshot, draws),
-        pin=scenario.registry.pinned,
+        cache=MetadataCache(scenario.memo, registry, sampler, ready.snapshot, draws, ready.memo),
+        pin=ready.pinned,
         stats=stats,
         tracer=tracer,
         fast_rows=options.fast_rows,
     )
-    own = streams if streams is not None else run_streams(scenario.seed, 0)
-    world.setup_cost = _sampler(scenario.list.setup_ms, own.stream(SETUP_STREAM))
-    world.cache.miss_overhead = _sampler(scenario.memo.miss_overhead_ms, own.stream(MISS_OVERHEAD_STREAM))
+    if ready.setup is not None or ready.miss_overhead is not None:
+        own = streams if streams is not None else run_streams(scenario.seed, 0)
+        world.setup_cost = _drawn(ready.setup, own.stream(SETUP_STREAM))
+        world.cache.miss_overhead = _drawn(ready.miss_overhead, own.stream(MISS_OVERHEAD_STREAM))
     return world
+
+
+def _drawn(cost: Sampler | Cost | None, stream: Stream) -> Sampler | None:
+    """A ``Prepared`` cost's sampler in this run: a drawn one from its stream (made now)."""
+    if cost is None or callable(cost):
+        return cost
+    return cost.sampler(stream())
 
 
 def simulate_once(
@@ -140,8 +186,14 @@ def simulate_once(
         world.chooser = chooser
     chooser.arm(world, scenario, streams.stream)
     start_lists(world, scenario.list)
-    finished = loop.start()
-    env.run(until=_first_of(env, (finished, env.timeout(scenario.loop.max_sim_ms), loop.halted)))
+    if options.resume_in_place and not env._queue:  # nothing scheduled yet: the loop may start at once
+        deadline = env.timeout(scenario.loop.max_sim_ms)
+        started = loop.start_at_once()
+        if started is not None:  # (None: the run ended without a SimPy event)
+            env.run(until=_first_of(env, (started, deadline, loop.halted)))
+    else:
+        finished = loop.start()
+        env.run(until=_first_of(env, (finished, env.timeout(scenario.loop.max_sim_ms), loop.halted)))
     loop.probe.finish(env.now)
     for stats in world.stats.lists:  # an overloaded loop hit max_sim_ms or halted: say so, keep counts
         if stats.end_ms is None:
@@ -158,7 +210,8 @@ def simulate_once(
         "sim_ms": env.now,
         "loop_iterations": loop.iterations,
     }
-    return [{**stats.record(), **{k: run_values[k] for k in RUN_METRICS}} for stats in world.stats.lists]
+    run_record = {k: run_values[k] for k in RUN_METRICS}
+    return [stats.record() | run_record for stats in world.stats.lists]
 
 
 def _first_of(env: simpy.Environment, events: tuple[simpy.Event, ...]) -> simpy.Event:
