@@ -1,5 +1,6 @@
-"""list.setup_ms and memo.miss_overhead_ms: the engine, the analytic models and the trace carry them,
-and ``clawsim fit`` recovers them (with the per-row, per-hit and per-miss costs) from a trace."""
+"""list.setup_ms, memo.miss_overhead_ms and memo.pre_miss_ms: the engine, the analytic models and the
+trace carry them, and ``clawsim fit`` recovers them (with the per-row, per-hit and per-miss costs)
+from a trace."""
 
 from __future__ import annotations
 
@@ -28,6 +29,51 @@ def test_a_list_costs_its_setup_and_each_miss_its_overhead():
     more = clawsim.simulate(parse_scenario(FLIPPER, "b.yaml"))
     assert list(more.scans) == list(plain.scans) == [40]
     assert more.list_ms[0] - plain.list_ms[0] == pytest.approx(10 + 5 * 40)
+
+
+PRE = FLIPPER.replace("miss_overhead_ms: 5", "miss_overhead_ms: 5, pre_miss_ms: 3")
+
+
+def test_a_batch_that_scans_costs_its_pre_miss_work_once():
+    """200 rows: 20 batches; the flipper changes the workspace before each of the 19 after a yield and
+    both lookups of their first row scan (38 scans), but only the first scan of a batch follows the work."""
+    plain = clawsim.simulate(parse_scenario(FLIPPER, "a.yaml"))
+    more = clawsim.simulate(parse_scenario(PRE, "b.yaml"))
+    assert list(more.scans) == list(plain.scans)
+    scans = int(more.scans[0])
+    assert more.list_ms[0] - plain.list_ms[0] == pytest.approx(3 * scans / 2)
+
+
+def test_the_pre_miss_work_is_its_own_span_before_the_first_scan_of_its_batch():
+    traced = trace_run(clawsim.plan(parse_scenario(PRE, "b.yaml"))[0])
+    spans = sorted(traced.spans, key=lambda s: s.start_ms)
+    pre = [s for s in spans if s.name == "clawsim.memo.pre_miss"]
+    scans = [s for s in spans if s.name == "plugins.metadata.scan" and not s.attr("cacheHit")]
+    assert len(pre) * 2 == len(scans) and {s.duration_ms for s in pre} == {3.0}
+    for span in pre:  # the next lookup span starts where the work ends, and it is a full scan
+        after = next(s for s in spans if s.name == "plugins.metadata.scan" and s.start_ms >= span.start_ms)
+        assert after.start_ms == pytest.approx(span.start_ms + 3.0) and not after.attr("cacheHit")
+
+
+def test_the_analytic_models_carry_the_pre_miss_work():
+    scenario = parse_scenario(PRE, "b.yaml")
+    (expected,) = expectations(scenario)
+    assert expected["exact"]
+    assert expected["expected_list_ms"] == pytest.approx(float(clawsim.simulate(scenario).list_ms[0]))
+    drawn = parse_scenario(PRE.replace("pre_miss_ms: 3", "pre_miss_ms: {dist: uniform, low: 2, high: 4}"), "c.yaml")
+    (approx,) = expectations(drawn)  # a drawn term is charged at its mean
+    assert approx["expected_list_ms"] == pytest.approx(float(clawsim.simulate(drawn).list_ms.mean()), rel=0.01)
+
+
+def test_the_chain_model_carries_the_pre_miss_work():
+    text = PRE.replace(
+        "[{name: flipper, kind: immediate, workspaces: unique}]", "[{name: turns, kind: poisson, rate_per_s: 20}]"
+    )
+    scenario = parse_scenario(text.replace("name: terms", "name: terms\nreplications: 400"), "p.yaml")
+    (expected,) = expectations(scenario)
+    simulated = clawsim.simulate(scenario)
+    assert expected["expected_scans"] == pytest.approx(float(simulated.scans.mean()), rel=0.05)
+    assert expected["expected_list_ms"] == pytest.approx(float(simulated.list_ms.mean()), rel=0.02)
 
 
 def test_the_default_terms_add_no_step():

@@ -205,6 +205,10 @@ def test_cli_explore_writes_the_folder_and_proves_the_pin(tmp_path):
     [
         (["--property", "scans <= many"], "METRIC OP NUMBER"),
         (["--set", "list.count=2"], "explore follows one list per run"),
+        (
+            ["--set", "memo.pre_miss_ms=1"],
+            "explore does not model list.setup_ms, memo.miss_overhead_ms or memo.pre_miss_ms",
+        ),
     ],
 )
 def test_cli_explore_bad_input_is_one_line_and_exit_2(tmp_path, args, message):

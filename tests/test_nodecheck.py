@@ -235,10 +235,10 @@ def test_fifo_and_burst_as_node_runs_them(node_calibration):
 
 @pytest.mark.node
 def test_the_cost_terms_run_in_node_too(node_calibration):
-    """list.setup_ms and memo.miss_overhead_ms: Node spins them where clawsim charges them."""
+    """list.setup_ms, memo.miss_overhead_ms and memo.pre_miss_ms: Node spins them where clawsim charges them."""
     scenario = clawsim.parse_scenario(
         "name: terms\nlist: {rows: 60, row_cost_ms: 0.2, setup_ms: 8}\n"
-        "memo: {scan_ms: 3, hit_ms: 0.05, miss_overhead_ms: 2}\n"
+        "memo: {scan_ms: 3, hit_ms: 0.05, miss_overhead_ms: 2, pre_miss_ms: 1.5}\n"
         "actors: [{name: flipper, kind: immediate, workspaces: unique}]\n",
         "terms.yaml",
     )
@@ -246,7 +246,8 @@ def test_the_cost_terms_run_in_node_too(node_calibration):
     bad = frame[frame.status == "fail"]
     assert bad.empty, bad.to_string()
     assert values(frame, "scans") == [12]
-    assert values(frame, "list_ms")[0] > 8 + 12 * (3 + 2)  # the setup and each miss's overhead were spun
+    # the setup, each miss's overhead and each scanning batch's pre-miss work were spun
+    assert values(frame, "list_ms")[0] > 8 + 12 * (3 + 2) + 6 * 1.5
 
 
 def test_a_burst_s_counts_get_one_firing_of_slack():

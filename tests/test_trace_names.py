@@ -21,7 +21,7 @@ CLAWSIM_NAMES = {
 GATEWAY_ONLY = {f"{names.LIST_SPAN}.{part}" for part in ("store_load", "model_catalog", "active_run_flags")}
 BUSY = """\
 list: {rows: 30, count: 2, setup_ms: 0.5}
-memo: {policy: lru, capacity: 64, scan_ms: 2, miss_overhead_ms: 0.1}
+memo: {policy: lru, capacity: 64, scan_ms: 2, miss_overhead_ms: 0.1, pre_miss_ms: 0.3}
 actors:
   - {name: flip, kind: immediate, workspaces: cycle:2}
   - {name: cron, kind: interval, period_ms: 3, work_ms: 0.2, workspaces: cycle:3}

@@ -84,7 +84,8 @@ def read(walk: Walk, pop: Population, rows: int, lookups: int, row_ms: float) ->
     rest = pop.take(~snap)
     if params.all_miss:
         acc.scans += float(rest.p.sum()) * rows * lookups
-        parts.extend(_scan_branches(walk, rest, rows * lookups, rows * row_ms + rows * lookups * params.overhead_ms))
+        busy = rows * row_ms + rows * lookups * params.overhead_ms + params.pre_ms  # pre: before the batch's first scan
+        parts.extend(_scan_branches(walk, rest, rows * lookups, busy))
         return Population.concat(parts, params.k)
     bit = Flag.UNKEYED_HELD if not params.keyed else (Flag.PINNED_HELD if params.pin else Flag.LIVE_HELD)
     held = has(rest.flags, bit)
@@ -102,7 +103,9 @@ def read(walk: Walk, pop: Population, rows: int, lookups: int, row_ms: float) ->
         stored = np.where(~has(miss.flags, Flag.CHANGED_SINCE_LIST), stored | Flag.LIVE_HELD, stored)
     miss.flags = stored
     parts.extend(
-        _scan_branches(walk, miss, lookups, rows * row_ms + (rows - 1) * lookups * h + lookups * params.overhead_ms)
+        _scan_branches(
+            walk, miss, lookups, rows * row_ms + (rows - 1) * lookups * h + lookups * params.overhead_ms + params.pre_ms
+        )
     )
     return Population.concat(parts, params.k)
 

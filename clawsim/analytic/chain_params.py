@@ -78,6 +78,7 @@ class ChainParams:
     snapshot: bool  # memo.current_snapshot
     hit_ms: float
     overhead_ms: float  # mean of memo.miss_overhead_ms: after each scan, outside it
+    pre_ms: float  # mean of memo.pre_miss_ms: before a batch's first scan, outside it
     ttl_ms: float | None
     sums: ScanSums
     exact: bool
@@ -118,6 +119,7 @@ def chain_params(scenario: Scenario) -> ChainParams:
         snapshot=memo.current_snapshot,
         hit_ms=memo.hit_ms,
         overhead_ms=scan_mean(memo.miss_overhead_ms),
+        pre_ms=scan_mean(memo.pre_miss_ms),
         ttl_ms=memo.rules.ttl_ms,
         sums=sums,
         exact=_exact(scenario, sums, arrival_work_ms, timers),
@@ -129,8 +131,9 @@ def _exact(scenario: Scenario, sums: ScanSums, arrival_work_ms: float, timers: t
     """Whether the chain follows the scenario exactly (see docs/analytic.md for the rest)."""
     if not sums.constant:
         return False  # drawn costs: scan sums on a few points, states merged on a grid
-    if any(distribution(c).drawn for c in (scenario.list.setup_ms, scenario.memo.miss_overhead_ms)):
-        return False  # a drawn setup or overhead is charged at its mean
+    memo = scenario.memo
+    if any(distribution(c).drawn for c in (scenario.list.setup_ms, memo.miss_overhead_ms, memo.pre_miss_ms)):
+        return False  # a drawn setup, overhead or pre-miss work is charged at its mean
     if scenario.list.io_rows > 0:
         # awaited I/O: an arrival waking the blocked loop near the completion delays the
         # resume by an iteration (~1e-4 of list_ms); with timers or busy actors, timer

@@ -35,7 +35,7 @@ class TokenMemo:
     happened since.
     """
 
-    def __init__(self, scenario: Scenario, scan_ms: float, overhead_ms: float = 0.0):
+    def __init__(self, scenario: Scenario, scan_ms: float, overhead_ms: float = 0.0, pre_ms: float = 0.0):
         memo = scenario.memo
         self.slots = memo.slots
         self.keyed = memo.keyed
@@ -43,20 +43,22 @@ class TokenMemo:
         self.snapshot = scenario.registry.initial_workspace if memo.current_snapshot else None
         self.scan_ms, self.hit_ms = scan_ms, memo.hit_ms
         self.overhead_ms = overhead_ms  # memo.miss_overhead_ms: after each scan, outside it
+        self.pre_ms = pre_ms  # memo.pre_miss_ms: before a batch's first scan, outside it
         self.recency: list[str] = []
         self.entries: dict[str, tuple[int, str]] = {}
 
     def group(
         self, workspace: str, rows: int, lookups: int, row_ms: float, changes: int
     ) -> tuple[int, int, int, float]:
-        """(scans, hits, stale hits, ms) of ``rows`` rows that each look ``lookups`` keys up."""
+        """(scans, hits, stale hits, ms) of ``rows`` rows that each look ``lookups`` keys up (one
+        batch: its first scan follows the pre-miss work)."""
         miss_ms, hit_ms = self.scan_ms + self.overhead_ms, self.hit_ms
         if lookups == 0:
             return 0, 0, 0, rows * row_ms
         if workspace == self.snapshot:
             return 0, rows * lookups, 0, rows * row_ms
         if self.slots == 0 or (self.slots is not None and lookups > self.slots):
-            return rows * lookups, 0, 0, rows * (row_ms + lookups * miss_ms)
+            return rows * lookups, 0, 0, rows * (row_ms + lookups * miss_ms) + self.pre_ms
         key = workspace if self.keyed else "*"
         hit = key in self.recency
         if hit and self.slots is not None:
@@ -70,7 +72,12 @@ class TokenMemo:
             stale = not self.fingerprinted and (stored_ws != workspace or stored_changes < changes)
             return 0, rows * lookups, rows * lookups if stale else 0, rows * (row_ms + lookups * hit_ms)
         self.entries[key] = (changes, workspace)
-        return lookups, (rows - 1) * lookups, 0, rows * row_ms + lookups * miss_ms + (rows - 1) * lookups * hit_ms
+        return (
+            lookups,
+            (rows - 1) * lookups,
+            0,
+            rows * row_ms + lookups * miss_ms + (rows - 1) * lookups * hit_ms + self.pre_ms,
+        )
 
 
 @dataclass
@@ -99,7 +106,9 @@ class ImmediateWalk:
         self.flips = self.changes = 0
         self.now_ms = 0.0
         memo = scenario.memo
-        self.memo = TokenMemo(scenario, scan_mean(memo.scan_ms), scan_mean(memo.miss_overhead_ms))
+        self.memo = TokenMemo(
+            scenario, scan_mean(memo.scan_ms), scan_mean(memo.miss_overhead_ms), scan_mean(memo.pre_miss_ms)
+        )
         self.tie = False
         self.last_store = -math.inf  # when the last memo entry was stored
 
@@ -148,8 +157,9 @@ class ImmediateWalk:
         scans, hits, stale, ms = self.memo.group(workspace, rows, lookups, row_ms, self.changes)
         tally.scans, tally.hits, tally.stale = tally.scans + scans, tally.hits + hits, tally.stale + stale
         tally.lookups += rows * lookups
-        if scans:  # the last scan's entry is stored at its end, before its overhead
-            self.last_store = self.now_ms + scans * (self.memo.scan_ms + self.memo.overhead_ms) - self.memo.overhead_ms
+        if scans:  # the last scan's entry is stored at its end, before its overhead (after the pre-miss work)
+            memo = self.memo
+            self.last_store = self.now_ms + memo.pre_ms + scans * (memo.scan_ms + memo.overhead_ms) - memo.overhead_ms
         self.now_ms += ms
 
     def one_list(self, index: int, phase: str) -> tuple[Expectation, str]:

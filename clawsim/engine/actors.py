@@ -52,7 +52,7 @@ def activate(world: World, actor: ActorSpec, workspace: str, now: float) -> floa
     turn = tracer.new_id() if tracer is not None else None
     t = now
     for key in world.cache.keys(workspace, actor.lookups):
-        hit, _stale, cost = world.cache.lookup(workspace, key, t)
+        hit, _stale, _pre, cost = world.cache.lookup(workspace, key, t)  # an actor's lookups do no pre-miss work
         if tracer is not None:
             tracer.lookup(t, cost, hit, world.cache.current_snapshot == workspace, turn)
         t += cost

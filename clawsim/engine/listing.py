@@ -44,8 +44,10 @@ def build_rows(
     (the first row too when none of its keys survives to its lookup); after a row that scanned,
     rows that the cache guarantees to hit are ``_hit_rows``.
     """
-    start = world.loop.now
-    return _rows_end(world, stats, workspace, n, lookups_per_row, row_cost_ms, parent, start) - start
+    start, scans = world.loop.now, stats.scans
+    end = _rows_end(world, stats, workspace, n, lookups_per_row, row_cost_ms, parent, start)
+    stats.scan_batches += stats.scans > scans
+    return end - start
 
 
 def _rows_end(
@@ -63,9 +65,10 @@ def _rows_end(
     keys = cache.keys(workspace, lookups_per_row)
     t = start
     fast = world.fast_rows and world.tracer is None and len(keys) > 0 and cache.lru_order
-    # a scan's overhead is drawn lookup by lookup (look_up): no all-miss fast path with one
+    # a scan's overhead or pre-miss work is drawn lookup by lookup (look_up): no all-miss fast path with one
+    plain = cache.miss_overhead is None and cache.pre_miss is None
     all_miss, first = False, 1
-    if fast and cache.miss_overhead is None and cache.holds_none(workspace, keys):
+    if fast and plain and cache.holds_none(workspace, keys):
         # a workspace new to the memo (an actor just set it): the first row scans every key
         if cache.always_misses(workspace, len(keys)):  # and so does every row after it
             return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms)
@@ -85,14 +88,16 @@ def _rows_end(
             return end
         first = 2
     else:
-        all_miss = fast and cache.miss_overhead is None and cache.always_misses(workspace, len(keys))
+        all_miss = fast and plain and cache.always_misses(workspace, len(keys))
         if all_miss and cache.first_row_misses(workspace, keys):
             return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms)
         if fast and cache.hits_in_place(workspace, keys):
             return _repeated_hit_rows(cache, stats, workspace, len(keys), n, t, row_cost_ms)
+    first_scan = first == 1  # the batch has not scanned yet (memo.pre_miss_ms)
     for done in range(first, n + 1):
-        before_hits, before_stale = stats.hits, stats.stale_hits
-        row_ms = look_up(world, stats, workspace, keys, t, parent) + row_cost_ms
+        before_hits, before_stale, before_scans = stats.hits, stats.stale_hits, stats.scans
+        row_ms = look_up(world, stats, workspace, keys, t, parent, first_scan) + row_cost_ms
+        first_scan = first_scan and stats.scans == before_scans
         t += row_ms
         rest = n - done
         if rest and all_miss:
@@ -200,7 +205,10 @@ def _rows_at(
     workspace = world.registry.read(context)
     if lookups:
         stats.workspaces.add(workspace)
-    return _rows_end(world, stats, workspace, rows, lookups, row_cost_ms, None, t)
+    scans = stats.scans
+    end = _rows_end(world, stats, workspace, rows, lookups, row_cost_ms, None, t)
+    stats.scan_batches += stats.scans > scans
+    return end
 
 
 Chains = tuple[list[int], list[int]]
@@ -312,13 +320,26 @@ def _trace_repeated_rows(
 
 
 def look_up(
-    world: World, stats: ListStats, workspace: str, keys: tuple[Hashable, ...], now: float, parent: str | None = None
+    world: World,
+    stats: ListStats,
+    workspace: str,
+    keys: tuple[Hashable, ...],
+    now: float,
+    parent: str | None = None,
+    first_scan: bool = True,
 ) -> float:
-    """The lookups of one row (or one hoisted preparation); their cost in ms."""
+    """The lookups of one row (or one hoisted preparation); their cost in ms. ``first_scan``: the
+    batch has not scanned yet, so its first full scan follows ``memo.pre_miss_ms`` of work."""
     t = now
     tracer = world.tracer
     for key in keys:
-        hit, stale, cost = world.cache.lookup(workspace, key, t)
+        hit, stale, pre, cost = world.cache.lookup(workspace, key, t, first_scan)
+        if pre:  # memo.pre_miss_ms: before the batch's first scan, outside its span
+            if tracer is not None:
+                tracer.span(names.PRE_MISS, t, pre, names.LOOP, parent)
+            t += pre
+        if not hit:
+            first_scan = False
         if tracer is not None:
             tracer.lookup(t, cost, hit, world.cache.current_snapshot == workspace, parent)
         t += cost
@@ -409,7 +430,10 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
                 workspace = registry.read(context)
                 stats.workspaces.add(workspace)
                 keys = world.cache.keys(workspace, lookups)
-                yield Work(look_up(world, stats, workspace, keys, loop.now, rows_id))
+                scans = stats.scans
+                ms = look_up(world, stats, workspace, keys, loop.now, rows_id)
+                stats.scan_batches += stats.scans > scans
+                yield Work(ms)
             case _:
                 assert_never(step)
     stats.finish(loop.now, registry.flips, registry.changes)

@@ -98,6 +98,7 @@ class MetadataCache:
         "lru_order",
         "made_keys",
         "miss_overhead",
+        "pre_miss",
     )
 
     def __init__(
@@ -128,6 +129,8 @@ class MetadataCache:
         self.made_keys: dict[tuple[str, int], tuple[Hashable, ...]] = {}
         # memo.miss_overhead_ms: work right after a full scan, outside its span (None: none).
         self.miss_overhead: Sampler | None = None
+        # memo.pre_miss_ms: work right before a batch's first full scan, outside its span (None: none).
+        self.pre_miss: Sampler | None = None
 
     def keys(self, workspace: str, lookups: int) -> tuple[Hashable, ...]:
         """Memo keys of lookups 0..n-1: (workspace, j), or (j,) for PR 77985's unkeyed cache
@@ -140,22 +143,26 @@ class MetadataCache:
             self.made_keys[(workspace, lookups)] = made
         return made
 
-    def lookup(self, workspace: str, key: Hashable, now: float) -> tuple[bool, bool, float]:
-        """One lookup at ``now``: (hit, stale, ms it holds the thread).
+    def lookup(
+        self, workspace: str, key: Hashable, now: float, first_scan: bool = False
+    ) -> tuple[bool, bool, float, float]:
+        """One lookup at ``now``: (hit, stale, ms of work before a scan, ms of the lookup's span).
 
         A hit is stale when the memo cannot vouch for its entry (a TTL or unkeyed cache)
         and the entry was computed for another workspace or before the registry last
         changed: the metadata maintainers refused to serve. A miss scans synchronously
-        and stores its result as of the scan's end.
+        and stores its result as of the scan's end; with ``first_scan`` (the batch has not
+        scanned yet) the scan follows ``memo.pre_miss_ms`` of work (0 without it).
         """
         if self.current_snapshot == workspace:
-            return True, False, 0.0
+            return True, False, 0.0, 0.0
         entry = self.memo.lookup(key, now)
         if entry is not None:
-            return True, not self.fingerprinted and self.stale(workspace, entry), self.hit_ms
+            return True, not self.fingerprinted and self.stale(workspace, entry), 0.0, self.hit_ms
+        pre = self.pre_miss() if first_scan and self.pre_miss is not None else 0.0
         cost = self.scan_cost()
-        self.memo.store(key, now + cost, workspace)
-        return False, False, cost
+        self.memo.store(key, now + pre + cost, workspace)
+        return False, False, pre, cost
 
     def stale(self, workspace: str, entry: Entry) -> bool:
         """Whether a hit on ``entry`` for ``workspace`` serves stale metadata (see ``lookup``)."""

@@ -46,6 +46,7 @@ class ListStats:
     lookups: int = 0
     yields: int = 0
     scan_ms_total: float = 0.0
+    scan_batches: int = 0  # batches (and hoisted preparations) that scanned: not a results column
     workspaces: set[str] = field(default_factory=set)
     end_ms: float | None = None
     flips: int = 0

@@ -60,7 +60,7 @@ def run_streams(seed: int, stream: int) -> RunStreams:
 
 # Streams of the per-list and per-miss terms: far past any actor copy's (1 .. MAX_ACTOR_COPIES), so
 # adding them changed no stream of an existing scenario; made only for a drawn cost.
-SETUP_STREAM, MISS_OVERHEAD_STREAM = 2**31 - 1, 2**31 - 2
+SETUP_STREAM, MISS_OVERHEAD_STREAM, PRE_MISS_STREAM = 2**31 - 1, 2**31 - 2, 2**31 - 3
 
 
 class Prepared:
@@ -68,7 +68,9 @@ class Prepared:
     model: a plan point's replications share one): the costs as distributions, the samplers of
     constant costs (they draw nothing, so every run may share them), the memo's rules."""
 
-    __slots__ = ("scenario", "scan_ms", "scan_constant", "setup", "miss_overhead", "memo", "snapshot", "pinned")
+    __slots__ = (
+        "scenario", "scan_ms", "scan_constant", "setup", "miss_overhead", "pre_miss", "memo", "snapshot", "pinned",
+    )  # fmt: skip
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario  # held: keeps its id from being reused while cached
@@ -77,6 +79,7 @@ class Prepared:
         self.scan_constant = None if self.scan_ms.drawn else (self.scan_ms.sampler(None), self.scan_ms.draws(None))
         self.setup = _cost(scenario.list.setup_ms)
         self.miss_overhead = _cost(scenario.memo.miss_overhead_ms)
+        self.pre_miss = _cost(scenario.memo.pre_miss_ms)
         self.memo = MemoRules.of(scenario.memo)
         self.snapshot = scenario.registry.initial_workspace if scenario.memo.current_snapshot else None
         self.pinned = scenario.registry.pinned
@@ -119,7 +122,8 @@ def build_world(
     the global, the metadata cache (scan costs drawn from ``scan_stream()``, made only if the cost
     is random) and the counters.
 
-    ``streams``: where a drawn ``list.setup_ms`` or ``memo.miss_overhead_ms`` is drawn from.
+    ``streams``: where a drawn ``list.setup_ms``, ``memo.miss_overhead_ms`` or ``memo.pre_miss_ms`` is
+    drawn from.
     """
     env = options.environment()
     ready = prepared(scenario)
@@ -145,10 +149,11 @@ def build_world(
         tracer=tracer,
         fast_rows=options.fast_rows,
     )
-    if ready.setup is not None or ready.miss_overhead is not None:
+    if ready.setup is not None or ready.miss_overhead is not None or ready.pre_miss is not None:
         own = streams if streams is not None else run_streams(scenario.seed, 0)
         world.setup_cost = _drawn(ready.setup, own.stream(SETUP_STREAM))
         world.cache.miss_overhead = _drawn(ready.miss_overhead, own.stream(MISS_OVERHEAD_STREAM))
+        world.cache.pre_miss = _drawn(ready.pre_miss, own.stream(PRE_MISS_STREAM))
     return world
 
 

@@ -380,10 +380,10 @@ def check_explorable(scenario: Scenario) -> None:
         raise NotExplorable(
             "explore follows one list per run (list.count 1, no polling); lists that overlap or follow each other share the memo in ways its state does not hold"
         )
-    if spec.setup_ms != 0 or scenario.memo.miss_overhead_ms != 0:
+    if spec.setup_ms != 0 or scenario.memo.miss_overhead_ms != 0 or scenario.memo.pre_miss_ms != 0:
         raise NotExplorable(
-            "explore does not model list.setup_ms or memo.miss_overhead_ms (their time moves the windows it "
-            "searches); set them to 0"
+            "explore does not model list.setup_ms, memo.miss_overhead_ms or memo.pre_miss_ms (their time moves the "
+            "windows it searches); set them to 0"
         )
 
 

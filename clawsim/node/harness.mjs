@@ -76,8 +76,8 @@ function splitmix32(a) {
   };
 }
 
-// The streams of list.setup_ms and memo.miss_overhead_ms (clawsim/engine/run.py).
-const SETUP_STREAM = 2 ** 31 - 1, MISS_OVERHEAD_STREAM = 2 ** 31 - 2;
+// The streams of list.setup_ms, memo.miss_overhead_ms and memo.pre_miss_ms (clawsim/engine/run.py).
+const SETUP_STREAM = 2 ** 31 - 1, MISS_OVERHEAD_STREAM = 2 ** 31 - 2, PRE_MISS_STREAM = 2 ** 31 - 3;
 
 /** xoshiro128** seeded from (seed, run, stream): uniform doubles in [0, 1). */
 function makeRng(seed, run, stream) {
@@ -141,7 +141,7 @@ const DEFAULTS = {
   registry: { initial_workspace: "/gateway", fix: "none" },
   memo: {
     policy: "lru", key: "workspace", current_snapshot: false, capacity: null, ttl_ms: null,
-    scan_ms: 100, hit_ms: 0, miss_overhead_ms: 0,
+    scan_ms: 100, hit_ms: 0, miss_overhead_ms: 0, pre_miss_ms: 0,
   },
   actor: {
     period_ms: null, rate_per_s: null, size: null, count: 1, work_ms: 0, workspaces: "unique", lookups: 0, start_ms: 0,
@@ -341,11 +341,13 @@ class World {
     this.memo = new Memo(s.memo);
     this.rng = makeRng(s.seed, run, 0);
     this.scanCost = costSampler(s.memo.scan_ms, this.rng);
-    // list.setup_ms and memo.miss_overhead_ms draw from their own streams
+    // list.setup_ms, memo.miss_overhead_ms and memo.pre_miss_ms draw from their own streams
     this.setupRng = makeRng(s.seed, run, SETUP_STREAM);
     this.overheadRng = makeRng(s.seed, run, MISS_OVERHEAD_STREAM);
+    this.preRng = makeRng(s.seed, run, PRE_MISS_STREAM);
     this.setupCost = costSampler(s.list.setup_ms, this.setupRng);
     this.missOverhead = costSampler(s.memo.miss_overhead_ms, this.overheadRng);
+    this.preMiss = costSampler(s.memo.pre_miss_ms, this.preRng);
     this.hitMs = s.memo.hit_ms;
     this.keyed = s.memo.key === "workspace";
     this.fingerprinted = this.keyed && s.memo.policy !== "ttl";
@@ -372,6 +374,7 @@ class World {
     this.rng.reseed(this.s.seed, this.run, 0);
     this.setupRng.reseed(this.s.seed, this.run, SETUP_STREAM);
     this.overheadRng.reseed(this.s.seed, this.run, MISS_OVERHEAD_STREAM);
+    this.preRng.reseed(this.s.seed, this.run, PRE_MISS_STREAM);
     this.lists.length = 0;
     this.open.clear();
     this.timers.length = 0;
@@ -385,8 +388,9 @@ class World {
 
   key(workspace, j) { return this.keyed ? `${workspace}\u0000${j}` : `\u0000${j}`; }
 
-  /** One plugin-metadata lookup: [hit, stale]; a miss holds the thread for a full scan. */
-  lookup(workspace, j, stats) {
+  /** One plugin-metadata lookup: [hit, stale]; a miss holds the thread for a full scan, after
+   * memo.pre_miss_ms of work if it is the first scan of its batch (``batch.scanned`` false). */
+  lookup(workspace, j, stats, batch) {
     if (this.currentSnapshot === workspace) return [true, false]; // gateway-published snapshot, free
     const key = this.key(workspace, j);
     const entry = this.memo.lookup(key, clock());
@@ -394,6 +398,10 @@ class World {
       spin(this.hitMs);
       const stale = !this.fingerprinted && (entry[1] !== workspace || entry[0] < registryState().changedAt);
       return [true, stale];
+    }
+    if (batch && !batch.scanned) {
+      batch.scanned = true;
+      if (this.s.memo.pre_miss_ms !== 0) spin(this.preMiss()); // memo.pre_miss_ms: before the scan, outside it
     }
     const cost = this.scanCost();
     spin(cost);
@@ -610,11 +618,12 @@ const LOCAL = new LocalPort();
 const setImmediateP = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(ms, MIN_TIMER_MS)));
 
-/** The lookups of one row (or of a hoisted preparation): each reads the getter, like openclaw. */
-function lookUp(world, stats, n) {
+/** The lookups of one row (or of a hoisted preparation): each reads the getter, like openclaw.
+ * ``batch``: the batch the row belongs to ({scanned}: whether it has scanned yet). */
+function lookUp(world, stats, n, batch) {
   for (let j = 0; j < n; j++) {
     const workspace = getActivePluginRegistryWorkspaceDirFromState();
-    const [hit, stale] = world.lookup(workspace, j, stats);
+    const [hit, stale] = world.lookup(workspace, j, stats, batch);
     if (hit) { stats.hits += 1; if (stale) stats.stale_hits += 1; } else stats.scans += 1;
     stats.lookups += 1;
   }
@@ -676,17 +685,19 @@ async function sessionList(world, spec, index, io) {
     const hoisted = spec.lookups_per_row;
     if (log) log.push(["hoisted", hoisted]);
     workspaces.add(getActivePluginRegistryWorkspaceDirFromState());
-    lookUp(world, stats, hoisted);
+    lookUp(world, stats, hoisted, { scanned: false });
   }
+  let batch = { scanned: false }; // a batch ends at a yield or an awaited read
   for (let i = 0; i < spec.rows; i++) {
     if (i > 0 && every > 0 && i % every === 0) {
+      batch = { scanned: false };
       if (i - 1 >= ioRows) openGap(); // else the previous row's read opened this gap (FIFO: it runs first)
       stats.yields += 1;
       if (log) log.push(["yield", i]);
       await setImmediateP();
     }
     if (perRow) workspaces.add(getActivePluginRegistryWorkspaceDirFromState());
-    lookUp(world, stats, perRow);
+    lookUp(world, stats, perRow, batch);
     spin(spec.row_cost_ms);
     if (log) logRow(log, i, perRow, spec.row_cost_ms);
     if (i < ioRows) { // the transcript read
@@ -694,6 +705,7 @@ async function sessionList(world, spec, index, io) {
       const ran = openGap();
       if (log) log.push(["io", spec.per_row_io.latency_ms]);
       await io(spec.per_row_io.latency_ms);
+      batch = { scanned: false };
       if (ran !== null) await ran;
       stats.io_ms_total += clock() - asked;
       // No setter ran while this row waited, and the next row reads at once (no yield):

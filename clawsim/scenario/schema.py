@@ -179,6 +179,11 @@ class MemoSpec(Strict):
         description="synchronous work right after each full scan, outside its span (ms): a number or a "
         "distribution like scan_ms",
     )
+    pre_miss_ms: CostMs = Field(
+        default=0.0,
+        description="synchronous work right before the first full scan of a batch of rows, outside its span (ms; "
+        "once per batch that scans, e.g. after the workspace changed): a number or a distribution like scan_ms",
+    )
     # Yes in the June 2026 releases (G1/G2), no from G3 (docs/sources.md §1.3).
     hit_spans: bool = Field(
         default=True,

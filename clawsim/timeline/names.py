@@ -33,6 +33,7 @@ TURN: Final = "clawsim.actor.turn"  # one actor activation holding the thread
 SNAPSHOT: Final = "clawsim.metadata.snapshot"  # a lookup served by the gateway's current snapshot
 SETUP: Final = "clawsim.list.setup"  # the list's fixed work before its rows (list.setup_ms)
 MISS_OVERHEAD: Final = "clawsim.memo.miss_overhead"  # work right after a full scan (memo.miss_overhead_ms)
+PRE_MISS: Final = "clawsim.memo.pre_miss"  # work right before a batch's first full scan (memo.pre_miss_ms)
 
 # Tracks (the lanes of a trace viewer) and the attribute that carries one.
 LOOP: Final = "loop"  # what holds the thread
