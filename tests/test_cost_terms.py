@@ -96,7 +96,7 @@ def test_the_trace_shows_the_terms_as_their_own_spans():
     assert {s.duration_ms for s in traced.spans if s.name == "clawsim.memo.miss_overhead"} == {5.0}
 
 
-KNOWN = {"setup": 12.0, "row": 1.3, "hit": 0.25, "scan": 60.0, "after": 7.0}
+KNOWN = {"setup": 12.0, "row": 1.3, "hit": 0.25, "scan": 60.0, "after": 7.0, "before": 4.0}
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,8 @@ def test_trace_then_fit_recovers_every_term_within_10_percent(tmp_path, actors):
 name: known
 seed: 3
 list: {{rows: 300, row_cost_ms: {KNOWN["row"]}, setup_ms: {KNOWN["setup"]}, count: 3}}
-memo: {{scan_ms: {{dist: uniform, low: 40, high: 80}}, hit_ms: {KNOWN["hit"]}, miss_overhead_ms: {KNOWN["after"]}}}
+memo: {{scan_ms: {{dist: uniform, low: 40, high: 80}}, hit_ms: {KNOWN["hit"]}, miss_overhead_ms: {KNOWN["after"]},
+        pre_miss_ms: {KNOWN["before"]}}}
 actors: {actors}
 """
     traced = trace_run(clawsim.plan(parse_scenario(text, "known.yaml"))[0])
@@ -124,14 +125,18 @@ actors: {actors}
     assert terms.hit_ms[0] == pytest.approx(KNOWN["hit"], rel=0.10)
     assert terms.scan_ms[0] == pytest.approx(KNOWN["scan"], rel=0.10)
     assert terms.value("miss_overhead_ms") == pytest.approx(KNOWN["after"], rel=0.10)
+    # a flipper's yields all end before their batch's first miss: the loop's turn is booked there too
+    assert terms.yield_folded == (actors.count("immediate") == 1)
+    assert terms.value("pre_miss_ms") == pytest.approx(KNOWN["before"], rel=0.10)
     got = result.scenario
     assert got.list.setup_ms == pytest.approx(KNOWN["setup"], rel=0.10)
     assert got.memo.miss_overhead_ms == pytest.approx(KNOWN["after"], rel=0.10)
+    assert got.memo.pre_miss_ms == pytest.approx(KNOWN["before"], rel=0.10)
 
 
 def test_the_fitted_scenario_runs_what_the_terms_predict(tmp_path):
     """The engine on the fitted scenario and the terms' formula on its counts agree."""
-    traced = trace_run(clawsim.plan(parse_scenario(FLIPPER.replace("rows: 200", "rows: 200, count: 2"), "b.yaml"))[0])
+    traced = trace_run(clawsim.plan(parse_scenario(PRE.replace("rows: 200", "rows: 200, count: 2"), "b.yaml"))[0])
     path = tmp_path / "b.jsonl"
     with path.open("w") as out:
         write_timeline(traced.spans, traced.instants, out)

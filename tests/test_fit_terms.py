@@ -14,7 +14,9 @@ from clawsim.fitting.terms import fit_terms
 from clawsim.timeline import list_evidence, read_timeline, write_timeline
 from clawsim.timeline.synthetic import ListShape, list_events
 
-SHAPE = ListShape(scan_ms=60.0, hit_ms=0.3, row_ms=1.2, yield_ms=0.8, store_load_ms=9.0, miss_overhead_ms=6.0)
+SHAPE = ListShape(
+    scan_ms=60.0, hit_ms=0.3, row_ms=1.2, yield_ms=0.8, store_load_ms=9.0, miss_overhead_ms=6.0, pre_miss_ms=1.5
+)
 
 
 def _hits(rows: int, per_row: int, seed: int) -> list[bool]:
@@ -38,6 +40,9 @@ def test_terms_are_recovered_from_lists_with_known_costs():
     assert terms is not None
     assert terms.row_cost_ms == pytest.approx(SHAPE.row_ms, rel=0.10)
     assert terms.value("miss_overhead_ms") == pytest.approx(SHAPE.miss_overhead_ms, rel=0.10)
+    assert terms.value("pre_miss_ms") == pytest.approx(SHAPE.pre_miss_ms, rel=0.10, abs=0.2)  # whole-ms timestamps
+    assert terms.value("yield_ms") == pytest.approx(SHAPE.yield_ms, abs=0.2)
+    assert not terms.yield_folded  # a third of the batches after a yield miss: the two are told apart
     assert terms.hit_ms[0] == pytest.approx(SHAPE.hit_ms, rel=0.10, abs=0.02)  # whole-ms timestamps
     assert terms.scan_ms[0] == pytest.approx(SHAPE.scan_ms, rel=0.10)
     assert terms.setup_ms == pytest.approx(SHAPE.store_load_ms, rel=0.10, abs=1.0)
@@ -56,10 +61,33 @@ def test_a_term_no_stretch_exercises_is_not_identified():
 def test_the_intervals_cover_the_truth():
     terms = fit_terms(_timeline([200, 200]), 2)
     assert terms is not None
-    for name, truth in (("miss_overhead_ms", SHAPE.miss_overhead_ms), ("yield_ms", SHAPE.yield_ms)):
+    truths = (
+        ("miss_overhead_ms", SHAPE.miss_overhead_ms),
+        ("yield_ms", SHAPE.yield_ms),
+        ("pre_miss_ms", SHAPE.pre_miss_ms),
+    )
+    for name, truth in truths:
         value, se = terms.value(name), terms.se(name)
         assert value is not None and se is not None and se > 0
         assert abs(value - truth) < 3 * se + 0.5, (name, value, se)
+
+
+def test_a_yield_always_before_a_first_miss_is_booked_before_the_miss():
+    """A flipper's lists: every batch after a yield begins with misses, so a yield's own cost and the
+    work before the miss are one stretch: booked before the miss, none to the yield, and the list's
+    time is unchanged."""
+    out = io.StringIO()
+    for i in range(5):  # starts at several phases of a ms: whole-ms timestamps round each list differently
+        flipped = [(k // 2) % 10 != 0 or k < 20 for k in range(400)]  # batches 1.. begin with 2 misses
+        spans, instants = list_events(flipped, 200, 2, start_ms=i * 60_000.3, prefix=f"l{i}", shape=SHAPE)
+        write_timeline(spans, instants, out, pid=7 + i)
+    lists = list(list_evidence(read_timeline(io.StringIO(out.getvalue()).readlines(), marks=True)))
+    terms = fit_terms(lists, 2)
+    assert terms is not None and terms.yield_folded and terms.value("yield_ms") is None
+    assert terms.value("pre_miss_ms") == pytest.approx(SHAPE.pre_miss_ms + SHAPE.yield_ms, rel=0.10)
+    assert [c.scan_batches for c in terms.counts] == [19] * 5
+    for c in terms.counts:
+        assert terms.predicted_ms(c) == pytest.approx(c.list_ms, rel=0.01)
 
 
 def test_predict_settings_are_paths_and_values_and_bad_ones_say_so():
@@ -98,15 +126,16 @@ def test_the_intervals_hold_the_spread_between_processes():
     lists = []
     for i, f in enumerate(factors):
         shape = ListShape(scan_ms=60.0 * f, hit_ms=0.3 * f, row_ms=1.2 * f, yield_ms=0.8 * f,
-                          store_load_ms=9.0 * f, miss_overhead_ms=6.0 * f)  # fmt: skip
+                          store_load_ms=9.0 * f, miss_overhead_ms=6.0 * f, pre_miss_ms=1.5 * f)  # fmt: skip
         lists += _timeline([200], shape, pid=10 + i)
     terms = fit_terms(lists, 2)
     assert terms is not None and terms.clusters == len(factors)
     alone = [fit_terms([e], 2) for e in lists]
-    for name in ("miss_overhead_ms", "row_ms"):
+    for name in ("miss_overhead_ms", "row_ms", "pre_miss_ms"):
         each = [t.value(name) for t in alone if t is not None]
         between = float(np.std(each, ddof=1)) / np.sqrt(len(each))
         assert terms.se(name) == pytest.approx(between, rel=0.35), name
-        assert all(t.se(name) < between / 2 for t in alone if t is not None), name
+        if name != "pre_miss_ms":  # a list has a few batches that scan: its own interval is wide as well
+            assert all(t.se(name) < between / 2 for t in alone if t is not None), name
     assert terms.quantile == pytest.approx(2.5706, abs=1e-3)  # Student t, 5 degrees of freedom
     assert terms.scan_ms[1] ** 0.5 == pytest.approx(60.0 * float(np.std(factors, ddof=1)) / np.sqrt(6), rel=0.35)

@@ -20,7 +20,7 @@ from .choices import SEEDED, Chooser
 from .listing import start_lists
 from .loop import EventLoop
 from .memo import DrawnAhead, MemoRules, MetadataCache
-from .metrics import RUN_METRICS, RunStats
+from .metrics import RUN_METRICS, ListStats, RunStats
 from .options import DEFAULT_OPTIONS, EngineOptions
 from .registry import Registry
 from .tracer import Tracer
@@ -171,6 +171,7 @@ def simulate_once(
     tracer: Tracer | None = None,
     chooser: Chooser = SEEDED,
     options: EngineOptions = DEFAULT_OPTIONS,
+    lists: list[ListStats] | None = None,
 ) -> list[dict[str, Any]]:
     """Simulate one run of a resolved scenario; one record (a dict) per list.
 
@@ -182,7 +183,9 @@ def simulate_once(
     distribution, and identical records when no poisson actor is active; the fast paths on or off
     give identical records. With a ``tracer``, the same run also
     records its events there (see ``tracer.py``). ``chooser`` makes the run's open decisions
-    (``choices.py``): the seeded draws by default, or a schedule to replay.
+    (``choices.py``): the seeded draws by default, or a schedule to replay. ``lists``, if given,
+    receives each list's counters (``ListStats``: also what no results column holds, e.g. the
+    batches that scanned).
     """
     streams = run_streams(scenario.seed, stream)
     world = build_world(scenario, streams.stream(0), tracer, streams, options=options)
@@ -215,6 +218,8 @@ def simulate_once(
         "sim_ms": env.now,
         "loop_iterations": loop.iterations,
     }
+    if lists is not None:
+        lists.extend(world.stats.lists)
     run_record = {k: run_values[k] for k in RUN_METRICS}
     return [stats.record() | run_record for stats in world.stats.lists]
 

@@ -86,7 +86,9 @@ TERM_NAMES = {
     "scan_ms": ("per miss: scan", "mean full-scan span"),
     "miss_overhead_ms": ("per miss: after", "right after the scan's span (stretch regression)"),
     "yield_ms": ("per yield", "the loop's turn and what ran in it (stretch regression)"),
+    "pre_miss_ms": ("per scanning batch: before", "right before the batch's first scan (stretch regression)"),
 }
+FOLDED = "every yield was followed by its batch's first miss: booked before the miss, none of its own"
 
 
 def decomposition_frame(terms: Terms) -> Any:
@@ -104,12 +106,15 @@ def decomposition_frame(terms: Terms) -> Any:
     identified = {
         "miss_overhead_ms": terms.value("miss_overhead_ms"),
         "yield_ms": terms.value("yield_ms"),
+        "pre_miss_ms": terms.value("pre_miss_ms"),
         **{key: 0.0 if was else None for key, was in seen.items()},
     }
     out = []
     for i, key in enumerate(COUNTS):
         name, how = TERM_NAMES[key]
         known = identified.get(key, 0.0) is not None
+        if key == "yield_ms" and terms.yield_folded:
+            how = FOLDED
         half = terms.quantile * math.sqrt(max(float(cov[i, i]), 0.0))
         ms = float(mean_counts[i] * theta[i])
         out.append(
@@ -121,7 +126,7 @@ def decomposition_frame(terms: Terms) -> Any:
                 "count": float(mean_counts[i]),
                 "ms_per_list": ms,
                 "share": ms / mean_list if mean_list else None,
-                "how": how if known else "not identified: the lists have none",
+                "how": how if known or how == FOLDED else "not identified: the lists have none",
             }
         )
     return pd.DataFrame(out)

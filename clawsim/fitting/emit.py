@@ -82,8 +82,8 @@ def _header(
         f"list.lookups_per_row: {per_row_how}.",
         f"list.yield_every: {walk.yield_every} ({walk.how}).",
         f"memo.scan_ms: the {len(scans)} full-scan durations (spans without cacheHit).",
-        "memo.hit_ms: mean duration of the cacheHit spans; list.row_cost_ms, list.setup_ms, memo.miss_overhead_ms "
-        "and a flipper's work_ms: the cost terms regressed on the stretches between the lookup spans "
+        "memo.hit_ms: mean duration of the cacheHit spans; list.row_cost_ms, list.setup_ms, memo.miss_overhead_ms, "
+        "memo.pre_miss_ms and a flipper's work_ms: the cost terms regressed on the stretches between the lookup spans "
         "(docs/fit.md), or, without row lookups, the rows span minus its lookups, per row.",
         "memo.policy: "
         + (
@@ -105,6 +105,9 @@ def _cost_terms(data: dict[str, Any], terms: Terms) -> None:
     over = terms.value("miss_overhead_ms")
     if over is not None and over > 0:
         data["memo"]["miss_overhead_ms"] = round(over, 4)
+    pre = terms.value("pre_miss_ms")
+    if pre is not None and pre > 0:
+        data["memo"]["pre_miss_ms"] = round(pre, 4)
     per_yield = terms.value("yield_ms")
     flipper = [a for a in data["actors"] if a["kind"] == "immediate"]
     if flipper and per_yield is not None and per_yield > LoopSpec().iteration_ms:
@@ -125,8 +128,9 @@ def fitted_scenario(
     terms: Terms | None = None,
 ) -> tuple[Scenario, str, tuple[str, ...]]:
     """The scenario, its YAML text and the notes a user should read. With ``terms`` (the stretch
-    regression), the per-row cost, the fixed per-list cost, the work after each miss and a
-    flipper's per-yield work are theirs; without, the per-row cost is the rows span minus its
+    regression), the per-row cost, the fixed per-list cost, the work after each miss, the work
+    before a batch's first scan and a flipper's per-yield work (where a yield's cost is told
+    apart from that work) are theirs; without, the per-row cost is the rows span minus its
     lookups, per row."""
     hits = hit_durations(chosen)
     memo: dict[str, Any] = {"policy": "lru", "capacity": LRU_SLOTS} if keeps else {"policy": "none"}

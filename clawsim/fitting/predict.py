@@ -3,11 +3,14 @@
 The counts come from the engine (the fitted scenario with the settings applied: how many rows,
 hits, full scans and yields a list makes there), the time from the fitted terms
 (``terms.Terms``): ``list_ms = setup + rows * per_row + hits * hit + misses * (scan + overhead)
-+ yields * yield``. When the terms were fitted on warm lists (not the first of their process),
++ yields * yield + scanning batches * pre-miss``. When the terms were fitted on warm lists (not the first of their process),
 the simulated list is the second of two back to back, so its memo is as warm as theirs. The
 per-yield term holds what concurrent callbacks did in the loop's turn, so a prediction without
 the fitted install's actors charges no yields (and one with actors from an idle fit charges only
-the idle turn: a callback never seen cannot be priced).
+the idle turn: a callback never seen cannot be priced). The work before a batch's first scan is
+charged once per batch that scans (``ListStats.scan_batches``): a workspace cycle the memo holds
+scans in no batch and pays none of it, the pinned release only in the batch whose workspace
+changed since the last list.
 
 The point prediction is the median list: the terms' mean on the simulated counts times
 ``exp(center)``, the median of log(observed / fitted) over the fitted lists (a process that runs
@@ -85,24 +88,40 @@ class Prediction:
 
 def simulated_counts(scenario: Scenario, values: Mapping[str, Any], warm: bool) -> list[ListCounts]:
     """The counts of the simulated lists (one per replication) at the settings ``values``."""
-    from ..sweep import run_sweep
+    from ..engine.metrics import ListStats
+    from ..engine.run import simulate_once
+    from ..scenario import plan
 
     try:
         point = scenario.with_values({"registry.fix": "none", "list.count": 2 if warm else 1, **values})
     except ScenarioError as exc:
         raise FitError(f"--predict: {exc}") from None
-    frame = run_sweep(point)
-    frame = frame[frame.list_index == (1 if warm else 0)]
+    index = 1 if warm else 0
+    simulated: list[ListStats] = []
+    for run in plan(point):  # the engine's counters: the batches that scanned are no results column
+        lists: list[ListStats] = []
+        simulate_once(run.scenario, run.stream, lists=lists)
+        simulated += [s for s in lists if s.list_index == index]
     per_row = point.list.row_lookups
     # The per-yield term is the loop's turn plus what the install's concurrent callbacks did in it
     # (a flipper's setter call: ~2.5 ms in 2026.6.8); without them a turn costs next to nothing
     # (the flipper-off captures of validation/openclaw fit -0.2 .. 0.8 ms), so it is not charged.
     charged = bool(point.active_actors) or not scenario.active_actors
     return [
-        ListCounts(point.list.rows, per_row, int(r.hits), int(r.scans), int(r.yields) if charged else 0, 0.0,
-                   float(r.list_ms))
-        for r in frame.itertuples()
+        ListCounts(point.list.rows, per_row, s.hits, s.scans, s.yields if charged else 0, 0.0,
+                   float(s.record()["list_ms"]), s.scan_batches)
+        for s in simulated
     ]  # fmt: skip
+
+
+def _priced(terms: Terms, name: str, needed: float) -> bool:
+    """Whether a term the stretches did not identify is priced all the same: a yield folded into
+    the work before a miss (``Terms.yield_folded``), or the work before a first scan in no more
+    batches than the fitted lists scanned in (a first-row miss has no stretch before it: its work
+    is in the fixed part)."""
+    if name == "yield_ms":
+        return terms.yield_folded
+    return name == "pre_miss_ms" and needed <= max(c.scan_batches for c in terms.counts)
 
 
 def predict(terms: Terms, counts: Sequence[ListCounts], label: str) -> Prediction:
@@ -112,10 +131,11 @@ def predict(terms: Terms, counts: Sequence[ListCounts], label: str) -> Predictio
     theta, cov = terms.vector(), terms.covariance()
     x = np.array([terms.count_vector(c) for c in counts])
     needs = x.mean(axis=0)
-    for name, index in (("miss_overhead_ms", 4), ("yield_ms", 5)):
-        if needs[index] > 0 and terms.value(name) is None:
+    for name, index, what in (("miss_overhead_ms", 4, "misses"), ("yield_ms", 5, "yields"),
+                              ("pre_miss_ms", 6, "batches that scan")):  # fmt: skip
+        if needs[index] > 0 and terms.value(name) is None and not _priced(terms, name, needs[index]):
             raise FitError(
-                f"--predict {label}: the prediction has {'misses' if index == 4 else 'yields'} but the timeline "
+                f"--predict {label}: the prediction has {what} but the timeline "
                 f"identifies no {name} (none in its row loops); fit a timeline that has them"
             )
     per_run = x @ theta

@@ -2,12 +2,14 @@
 
 A list's time is a fixed part plus, per row, the row's own work outside its lookup spans, plus
 each lookup's span (a hit's, or a full scan's), plus the work right after each miss that lies
-outside the scan's span, plus what each yield costs (the loop's turn and whatever ran in it, e.g. a
-flipper's setter call). One list has hundreds of lookups, so the terms are identified from the
-*stretches between consecutive lookup spans* of its row loop: each stretch is
+outside the scan's span, plus the work right before the first full scan of a batch (once per batch
+that scans: what a changed workspace costs before its scan starts), plus what each yield costs (the
+loop's turn and whatever ran in it, e.g. a concurrent callback's work). One list has hundreds of
+lookups, so the terms are identified from the *stretches between consecutive lookup spans* of its
+row loop: each stretch is
 
     within_row_ms * [same row] + row_ms * [next row] + miss_overhead_ms * [after a miss]
-        + yield_ms * [across a yield]
+        + yield_ms * [across a yield] + pre_miss_ms * [into its batch's first miss]
 
 plus noise (timestamps are whole ms), fitted by least squares over every stretch of every list
 given. The standard errors are cluster-robust by list (CR1): one speed factor per process moves
@@ -22,6 +24,14 @@ The fixed part is what the list's edges leave: its ``list_ms`` minus all the abo
 rows, hits, misses and yields (the store load, the extra lookups a list makes besides its rows'
 and the edges of its first and last row). A term no stretch exercises (no misses: an idle list;
 no yields: 10 rows or fewer) is not identified and is None.
+
+Where every yield is followed by its batch's first miss and every such miss by a yield (a flipper
+that changes the workspace on every loop turn), a yield's own cost and the work before the miss
+are one stretch and cannot be told apart: the stretch is booked as work before the miss
+(``Terms.yield_folded``; the yield then costs nothing of its own). The captures say why
+(validation/openclaw/transfer.md): where a yield is followed by a hit (the flipper off, the pinned
+release, a workspace cycle the memo holds) its stretch is the row's, while a yield followed by a
+miss costs ~1 ms more, and the second miss of the same row shows no such work.
 """
 
 from __future__ import annotations
@@ -35,10 +45,10 @@ import numpy as np
 from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence, batch_sizes, walk_batches
 
 # Columns of a stretch's design row.
-COLUMNS = ("within_row_ms", "row_ms", "miss_overhead_ms", "yield_ms")
+COLUMNS = ("within_row_ms", "row_ms", "miss_overhead_ms", "yield_ms", "pre_miss_ms")
 # Per-list counts that multiply the terms of a list's time (``counts``); "scan_ms"/"hit_ms" multiply
 # the mean span of a scan / a hit.
-COUNTS = ("setup_ms", "per_row_ms", "hit_ms", "scan_ms", "miss_overhead_ms", "yield_ms")
+COUNTS = ("setup_ms", "per_row_ms", "hit_ms", "scan_ms", "miss_overhead_ms", "yield_ms", "pre_miss_ms")
 Z975 = 1.959963984540054  # standard normal quantile at 0.975
 
 
@@ -46,7 +56,8 @@ Z975 = 1.959963984540054  # standard normal quantile at 0.975
 class ListCounts:
     """What one list did, as the terms count it: rows, lookups per row, hits and misses among the
     lookups of its rows span (a real list makes a few besides its rows': they count as the
-    engine's first-row lookups would), yields, and the time of those lookups' spans."""
+    engine's first-row lookups would), yields, the time of those lookups' spans, and the batches
+    whose row lookups scanned (each pays the work before its first scan once)."""
 
     rows: int
     per_row: int
@@ -55,6 +66,7 @@ class ListCounts:
     yields: int
     spans_ms: float
     list_ms: float
+    scan_batches: int = 0
 
 
 def _layout(evidence: ListEvidence, per_row: int, batch: int) -> tuple[int, np.ndarray]:
@@ -81,7 +93,8 @@ def stretches(evidence: ListEvidence, per_row: int, batch: int = SESSIONS_LIST_Y
     gap = start[nxt] - (start[:-1] + duration[:-1])
     same_row = position[nxt] != 0
     crosses = batch_of_row[row[nxt]] != batch_of_row[row[:-1]] if n > 1 else np.zeros(0, bool)
-    design = np.column_stack([same_row, ~same_row, miss[:-1], crosses]).astype(float)
+    first = _first_misses(miss, batch_of_row[row])
+    design = np.column_stack([same_row, ~same_row, miss[:-1], crosses, first[nxt]]).astype(float)
     counts = ListCounts(
         rows=rows,
         per_row=per_row,
@@ -90,8 +103,19 @@ def stretches(evidence: ListEvidence, per_row: int, batch: int = SESSIONS_LIST_Y
         yields=max(len(batch_sizes(evidence, batch)) - 1, 0),
         spans_ms=sum(lk.duration_ms for lk in evidence.lookups),
         list_ms=evidence.list_ms,
+        scan_batches=int(first.sum()),
     )
     return design, gap, counts
+
+
+def _first_misses(miss: np.ndarray, batch: np.ndarray) -> np.ndarray:
+    """Per lookup: whether it is the first miss of its batch (``batch``: each lookup's batch)."""
+    first = np.zeros(len(miss), bool)
+    batches_missed = batch[miss]
+    if len(batches_missed):
+        where = np.flatnonzero(miss)
+        first[where[np.r_[True, batches_missed[1:] != batches_missed[:-1]]]] = True
+    return first
 
 
 @dataclass(frozen=True)
@@ -101,7 +125,9 @@ class Terms:
     variance of the mean; ``spread``: the standard deviation of log(observed / fitted list_ms)
     over the lists (None with one list: run-to-run spread not seen) and ``center`` the median of
     that log ratio (0 with one list: the median list is the fitted one times ``exp(center)``, since
-    a slow process slows all of its list); ``counts`` per list."""
+    a slow process slows all of its list); ``counts`` per list; ``yield_folded``: every yield of
+    the lists ended before its batch's first miss and vice versa, so their stretch is booked as
+    work before the miss (``pre_miss_ms``) and a yield costs nothing of its own."""
 
     coef: np.ndarray
     cov: np.ndarray
@@ -114,6 +140,7 @@ class Terms:
     counts: tuple[ListCounts, ...]
     center: float = 0.0
     clusters: int = 1
+    yield_folded: bool = False
 
     @property
     def quantile(self) -> float:
@@ -150,12 +177,11 @@ class Terms:
 
     def vector(self) -> np.ndarray:
         """The terms in ``COUNTS`` order (a term not identified counts as 0)."""
-        over = self.value("miss_overhead_ms")
-        yld = self.value("yield_ms")
-        return np.array([self.setup_ms, self.row_cost_ms, self.hit_ms[0], self.scan_ms[0], over or 0.0, yld or 0.0])
+        over, yld, pre = (self.value(name) or 0.0 for name in ("miss_overhead_ms", "yield_ms", "pre_miss_ms"))
+        return np.array([self.setup_ms, self.row_cost_ms, self.hit_ms[0], self.scan_ms[0], over, yld, pre])
 
     def count_vector(self, c: ListCounts) -> np.ndarray:
-        return np.array([1.0, c.rows, c.hits, c.misses, c.misses, c.yields])
+        return np.array([1.0, c.rows, c.hits, c.misses, c.misses, c.yields, c.scan_batches])
 
     def covariance(self) -> np.ndarray:
         """Covariance of ``vector()``: the regression block (per-row as its linear combination), the
@@ -164,7 +190,7 @@ class Terms:
         means) and adds the between-list variance of its mean."""
         k = len(COUNTS)
         jac = np.zeros((k, len(COLUMNS)))  # d(vector)/d(coef): row cost = row + (L-1) within
-        jac[1, 0], jac[1, 1], jac[4, 2], jac[5, 3] = self.per_row - 1, 1.0, 1.0, 1.0
+        jac[1, 0], jac[1, 1], jac[4, 2], jac[5, 3], jac[6, 4] = self.per_row - 1, 1.0, 1.0, 1.0, 1.0
         reg = jac @ np.nan_to_num(self.cov) @ jac.T
         mean = np.mean([self.count_vector(c) for c in self.counts], axis=0)
         mean[0] = 0.0
@@ -234,18 +260,31 @@ def fit_terms(
     gap = np.concatenate([p[1] for p in parts])
     lists = np.concatenate([np.full(len(p[1]), i) for i, p in enumerate(parts)])
     counts = tuple(p[2] for p in parts)
+    design, folded = _fold_yields(design)
     coef, cov, sd, clusters = _ols(design, gap, lists)
     hits = [[lk.duration_ms for lk in e.lookups if lk.cache_hit] for e in chosen]
     scans = [[lk.duration_ms for lk in e.lookups if not lk.cache_hit] for e in chosen]
-    draft = Terms(coef, cov, len(gap), sd, (0.0,), _mean_var(hits), _mean_var(scans), None, counts)
+    draft = Terms(coef, cov, len(gap), sd, (0.0,), _mean_var(hits), _mean_var(scans), None, counts, 0.0, 1, folded)
     rest = draft.vector()
     rest[:4] = 0.0  # the fixed part: the list minus its observed spans and its regression terms
     rest[1] = draft.row_cost_ms
     fixed = tuple(c.list_ms - c.spans_ms - float(draft.count_vector(c) @ rest) for c in counts)
-    fitted = Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, None, counts, 0.0, clusters)
+    fitted = Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, None, counts, 0.0, clusters, folded)
     spread, center = None, 0.0
     if len(counts) > 1:
         ratios = [math.log(c.list_ms / fitted.predicted_ms(c)) for c in counts if fitted.predicted_ms(c) > 0]
         spread = float(np.std(ratios, ddof=1)) if len(ratios) > 1 else None
         center = float(np.median(ratios)) if ratios else 0.0
-    return Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, spread, counts, center, clusters)
+    return Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, spread, counts, center, clusters, folded)
+
+
+def _fold_yields(design: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The design with the yield column dropped (zeroed) where it equals the pre-miss column in
+    every stretch (each yield ends before its batch's first miss and vice versa: the two costs
+    are one stretch, booked before the miss), and whether it was."""
+    y, pre = COLUMNS.index("yield_ms"), COLUMNS.index("pre_miss_ms")
+    if not design[:, y].any() or not np.array_equal(design[:, y], design[:, pre]):
+        return design, False
+    folded = design.copy()
+    folded[:, y] = 0.0
+    return folded, True

@@ -5,7 +5,8 @@ a root ``gateway.sessions.list`` with ``store_load``, ``model_catalog``, ``rows`
 ``active_run_flags`` children; inside ``rows``, each row makes ``per_row`` lookups (one
 ``plugins.metadata.scan`` span each) and then ``row_ms`` of other work; after every
 ``batch`` rows but the last the list yields for ``yield_ms`` (a ``clawsim.list.yield`` instant); a
-full scan is followed by ``miss_overhead_ms`` of work outside its span.
+full scan is followed by ``miss_overhead_ms`` of work outside its span, and a batch's first full scan
+is preceded by ``pre_miss_ms``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class ListShape:
     store_load_ms: float = 1.0
     batch: int = 10
     miss_overhead_ms: float = 0.0
+    pre_miss_ms: float = 0.0
 
 
 def list_events(
@@ -56,10 +58,16 @@ def list_events(
     spans.append(Span(f"{LIST_SPAN}.store_load", start_ms, shape.store_load_ms, f"{prefix}.store", root, track))
     spans.append(Span(f"{LIST_SPAN}.model_catalog", now, 0.0, f"{prefix}.catalog", root, track))
     rows_start = now
+    scanned = False  # whether the batch has scanned yet
     for row in range(rows):
+        if row % shape.batch == 0:
+            scanned = False
         for j in range(per_row):
             k = row * per_row + j
             hit = hits[k]
+            if not hit and not scanned:
+                now += shape.pre_miss_ms
+                scanned = True
             cost = shape.hit_ms if hit else shape.scan_ms
             spans.append(Span(SCAN_SPAN, now, cost, f"{prefix}.scan{k}", rows_id, track, _HIT if hit else _MISS))
             now += cost if hit else cost + shape.miss_overhead_ms
