@@ -195,6 +195,7 @@ def example_lines() -> list[str]:
     return [
         "```python",
         "from clawsim.fitting import fit",
+        "",  # as ruff formats the block (it checks the markdown's code too)
         f'result = fit("validation/openclaw/{EXAMPLE}")',
         "print(result.check.to_string(index=False))",
         'open("validation/openclaw/fit-example.yaml", "w").write(result.yaml)',
