@@ -293,6 +293,13 @@ UNDER_ACTORS = {
         "aggregated",
         (100, 400),
     ),
+    "the cost terms, drawn": (
+        "200 10 2 none",
+        "{policy: lru, capacity: 8, scan_ms: 2.5, miss_overhead_ms: 0.4, pre_miss_ms: {dist: uniform, low: 0.5, high: 1.5}}",
+        [FLIPPER],
+        "aggregated",
+        (100, 400),
+    ),
     "a flipper that looks up": ("200 10 2 none", LRU, [FLIPPER.replace("}", ", lookups: 1}")], "aggregated", (0, 0)),
     "a flipper that starts late": (
         "200 10 2 none",
@@ -328,3 +335,17 @@ def test_batches_under_immediate_actors_run_in_one_loop(monkeypatch: pytest.Monk
     assert least <= on.batches <= most, on.batches
     if fix == "none" and "unique" in actors[0] and memo in (LRU, LOGNORMAL_LRU):  # a new workspace a batch
         assert fresh[0] > on.batches / 2
+
+
+@pytest.mark.parametrize("memo", [LRU, LRU.replace("hit_ms: 0", "hit_ms: 0, pre_miss_ms: 0.7")])
+def test_the_batches_that_scan_are_counted_alike_in_place_and_step_by_step(memo: str) -> None:
+    """``ListStats.scan_batches`` (what the work before a batch's first scan is charged on, and
+    what ``clawsim fit --predict`` counts) is the same with the loop's shortcuts on and off."""
+    text = FLIPPED.format(rows=200, every=10, lookups=2, fix="none", memo=memo, engine="aggregated", actors=FLIPPER)
+    scenario = clawsim.parse_scenario(text)
+    counted = []
+    for options in (EngineOptions(), EngineOptions(fast_rows=False, resume_in_place=False)):
+        lists: list = []
+        simulate_once(scenario, 0, options=options, lists=lists)
+        counted.append([s.scan_batches for s in lists])
+    assert counted[0] == counted[1] == [20, 20], counted  # the flipper runs first: every batch reads a new workspace
