@@ -11,6 +11,7 @@ in the aggregated engine (``arrivals``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from typing import assert_never
 
@@ -26,21 +27,25 @@ Stream = Callable[[], np.random.Generator]  # a copy's random stream, made when 
 
 
 def workspace_names(actor: ActorSpec, copy: int, rng: np.random.Generator | None) -> Iterator[str]:
-    """The workspaces one copy of an actor activates, in order (``rng``: for ``random:K`` only)."""
+    """The workspaces one copy of an actor activates, in order (``rng``: for ``random:K`` only):
+    ``unique`` is ``name#copy/n`` for n = 0, 1, ..., ``cycle:K`` is ``name/(n % K)``, ``random:K``
+    ``name/j`` for j drawn uniformly below K, ``fixed:NAME`` NAME. Built-in iterators where no
+    draw is made (an immediate actor takes one name per loop iteration)."""
     form, arg = actor.workspaces.form, actor.workspaces.arg
     k = arg if isinstance(arg, int) else 1  # K of cycle:K and random:K
-    n = 0
+    if form == "unique":
+        return map(f"{actor.name}#{copy}/".__add__, map(str, itertools.count()))
+    if form == "cycle":
+        return itertools.cycle([f"{actor.name}/{n}" for n in range(k)])
+    if form == "random":
+        assert rng is not None, "random workspaces draw from the copy's stream"
+        return _random_names(actor.name, k, rng)
+    return itertools.repeat(str(arg))
+
+
+def _random_names(name: str, k: int, rng: np.random.Generator) -> Iterator[str]:
     while True:
-        if form == "unique":
-            yield f"{actor.name}#{copy}/{n}"
-        elif form == "cycle":
-            yield f"{actor.name}/{n % k}"
-        elif form == "random":
-            assert rng is not None, "random workspaces draw from the copy's stream"
-            yield f"{actor.name}/{int(rng.integers(k))}"
-        else:
-            yield str(arg)
-        n += 1
+        yield f"{name}/{int(rng.integers(k))}"
 
 
 def activate(world: World, actor: ActorSpec, workspace: str, now: float) -> float:

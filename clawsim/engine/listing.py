@@ -70,19 +70,14 @@ def _rows_end(
     all_miss, first = False, 1
     if fast and plain and cache.holds_none(workspace, keys):
         # a workspace new to the memo (an actor just set it): the first row scans every key
-        if cache.always_misses(workspace, len(keys)):  # and so does every row after it
+        slots = cache.memo.slots
+        if slots is not None and slots < len(keys):  # and so does every row after it (always_misses)
             return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms)
         t = _fresh_row(cache, stats, workspace, keys, t, row_cost_ms)
         if n == 1:
             return t
-        if cache.memo.ttl_ms is None and cache.fingerprinted:  # the rest hit what it stored (_hit_rows)
-            inner = t
-            for _ in keys:
-                inner += cache.hit_ms
-            row_ms = (inner - t) + row_cost_ms
-            stats.hits += (n - 1) * len(keys)
-            stats.lookups += (n - 1) * len(keys)
-            return (t + row_ms) + (n - 2) * row_ms
+        if cache.memo.ttl_ms is None and cache.fingerprinted:  # the rest hit what it stored
+            return _fresh_hits(cache.hit_ms, stats, len(keys), n - 1, t, row_cost_ms)
         end = _hit_rows(world, stats, workspace, keys, n - 1, t, row_cost_ms)
         if end is not None:
             return end
@@ -169,7 +164,8 @@ def _in_place(
         return 0, 0.0
     if after_yield[k] and context.pinned is None and world.loop.activations_queued():
         # immediate actors set the global before each batch: each batch reads it and looks its rows up
-        rows_at = functools.partial(_rows_at, world, stats, context, lookups, row_cost_ms)
+        fresh = _fresh_rules(world, lookups)
+        rows_at = functools.partial(_rows_at, world, stats, lookups, row_cost_ms, fresh)
         done, left = world.loop.batches_in_place(after_yield, k, rows_at)
         stats.yields += done
         return 2 * done, left
@@ -198,17 +194,50 @@ def _in_place(
 
 
 def _rows_at(
-    world: World, stats: ListStats, context: AsyncContext, lookups: int, row_cost_ms: float, t: float, rows: int
+    world: World, stats: ListStats, lookups: int, row_cost_ms: float, fresh: bool, t: float, rows: int
 ) -> float:
-    """When a batch of ``rows`` rows starting at ``t`` ends, as the ``Rows`` step runs it then
-    (the workspace read at ``t``, ``build_rows``); a ``batches_in_place`` batch under actors."""
-    workspace = world.registry.read(context)
+    """When a batch of ``rows`` rows starting at ``t`` ends, as the ``Rows`` step of a list
+    outside a pin runs it then (the live global read at ``t``, ``build_rows``); a
+    ``batches_in_place`` batch under actors. ``fresh``: ``_fresh_rules`` hold, so a workspace
+    new to the memo (an actor just set it) goes where ``_rows_end`` would take it (``_fresh_row``
+    then ``_fresh_hits``) without its other checks."""
+    workspace = world.registry.workspace  # registry.read outside a pin
     if lookups:
         stats.workspaces.add(workspace)
+    cache = world.cache
+    if fresh and rows > 1 and workspace != cache.current_snapshot:
+        keys, entries = cache.keys(workspace, lookups), cache.memo.entries
+        for key in keys:  # MetadataCache.holds_none
+            if key in entries:
+                break
+        else:
+            t = _fresh_row(cache, stats, workspace, keys, t, row_cost_ms)
+            stats.scan_batches += 1
+            return _fresh_hits(cache.hit_ms, stats, lookups, rows - 1, t, row_cost_ms)
     scans = stats.scans
     end = _rows_end(world, stats, workspace, rows, lookups, row_cost_ms, None, t)
     stats.scan_batches += stats.scans > scans
     return end
+
+
+def _fresh_rules(world: World, lookups: int) -> bool:
+    """Whether ``_rows_end`` takes any row of ``lookups`` keys that the memo holds none of
+    (``holds_none``) to ``_fresh_row`` then ``_fresh_hits``: at least one key and no more than
+    the memo holds, the fast paths on, untraced, LRU order, no miss overhead or pre-miss work,
+    no TTL, fingerprinted."""
+    cache = world.cache
+    slots = cache.memo.slots
+    return bool(
+        lookups > 0
+        and (slots is None or slots >= lookups)
+        and world.fast_rows
+        and world.tracer is None
+        and cache.lru_order
+        and cache.miss_overhead is None
+        and cache.pre_miss is None
+        and cache.memo.ttl_ms is None
+        and cache.fingerprinted
+    )
 
 
 Chains = tuple[list[int], list[int]]
@@ -270,21 +299,35 @@ def _fresh_row(
     draws and stores as ``look_up``, without asking the memo for each key. The keys are new, so
     each goes in last; evicting the oldest past capacity once they are all in removes the entries
     that evicting after each one would (none of the row's)."""
-    scan_cost, memo = cache.scan_cost, cache.memo
+    memo = cache.memo
     entries, slots = memo.entries, memo.slots
     inner, total = t, stats.scan_ms_total
-    for key in keys:
-        cost = scan_cost()
+    draws = cache.scan_draws  # (the same numbers as scan_cost one at a time, in one call)
+    costs = draws(len(keys)) if draws is not None else cache.scan_costs(len(keys))
+    for key, cost in zip(keys, costs, strict=True):
         entries[key] = (inner + cost, workspace)
         inner += cost
         total += cost
     if slots is not None:
-        for _ in range(len(entries) - slots):
-            entries.popitem(last=False)
+        while len(entries) > slots:
+            entries.popitem(False)  # the oldest
     stats.scan_ms_total = total
     stats.scans += len(keys)
     stats.lookups += len(keys)
     return t + ((inner - t) + row_cost_ms)
+
+
+def _fresh_hits(hit_ms: float, stats: ListStats, lookups: int, rows: int, t: float, row_cost_ms: float) -> float:
+    """Time at the end of ``rows`` rows from ``t`` that hit what the row before them stored
+    (``_fresh_row``; no TTL, fingerprinted: they cannot expire or be stale): ``_hit_rows``'
+    floats and counts, without asking the memo."""
+    inner = t
+    for _ in range(lookups):
+        inner += hit_ms
+    row_ms = (inner - t) + row_cost_ms
+    stats.hits += rows * lookups
+    stats.lookups += rows * lookups
+    return (t + row_ms) + (rows - 1) * row_ms
 
 
 def _scanned_rows(

@@ -348,8 +348,10 @@ class EventLoop:
                 yield from self._timers_phase(self._began)
             if self._arrived or not immediates or (self.arrivals is not None and self.arrivals.next_ms <= env.now):
                 yield from self._poll_phase()  # else it would find nothing to run and not block
+            # (the poll phase's last callback may have gone on, in place, as the last callback of this
+            # or a later iteration's check phase (batches_in_place): that check phase has run)
             self._in_check = True
-            for left in range(len(immediates), 0, -1):  # the check phase, inline: it runs every iteration
+            for left in range(0 if self._last_callback else len(immediates), 0, -1):  # the check phase
                 if self.stopped:
                     break
                 self._last_callback = left == 1
@@ -534,8 +536,14 @@ class EventLoop:
         clock, counters and delay probe as those calls one by one; the actors' tasks stay
         suspended and queued as they were. Returns (batches begun, ms of the last one's work
         left to hold: the caller yields ``Work`` of them; 0.0 if none).
+
+        The callback may be the last of a poll phase too: then the first yield resumes in the
+        check phase that follows at once (no iteration ends before it), and from there on the
+        callback is the last of a check phase (the loop then skips the check phase of the
+        iteration it started in, which these steps ran).
         """
-        if not (self._last_callback and self.in_place) or self._arrived or self.stopped:
+        polled = self._last_polled  # (the last of a poll phase; else the last of a check phase)
+        if not ((self._last_callback or polled) and self.in_place) or self._arrived or self.stopped:
             return 0, 0.0
         fired: list[tuple[Callable[[float], object], float]] = []
         if self._immediates:
@@ -555,8 +563,8 @@ class EventLoop:
             batch = rows[k]
             if not batch:
                 break
-            end = now + iteration_ms  # resume_in_place
-            if end >= resumed_below:
+            end = now if polled else now + iteration_ms  # resume_in_place (from a poll phase: at once)
+            if end >= resumed_below and not polled:
                 break
             if fired:  # the actors' holds, each held in place (_skip) before the list resumes
                 t = end
@@ -565,22 +573,25 @@ class EventLoop:
                         t = t + hold_ms
                 if t >= held_below:
                     break
-            still = still + 1 if end == began else 0
-            if still >= STALL_ITERATIONS or iterations >= MAX_ITERATIONS:
-                break
-            now = began = end
-            iterations += 1
-            if now >= due:  # DelayProbe.timers_phase
-                late = now - due
-                sample((now, late, 1))
-                if late > max_ms:  # max(), without the call: the same value
-                    max_ms = late
-                due = now + PROBE_RESOLUTION_MS
+            if not polled:  # the iteration ends, the next begins
+                still = still + 1 if end == began else 0
+                if still >= STALL_ITERATIONS or iterations >= MAX_ITERATIONS:
+                    break
+                now = began = end
+                iterations += 1
+                if now >= due:  # DelayProbe.timers_phase
+                    late = now - due
+                    sample((now, late, 1))
+                    if late > max_ms:  # max(), without the call: the same value
+                        max_ms = late
+                    due = now + PROBE_RESOLUTION_MS
             for fire, hold_ms in fired:  # the check phase: the actors in queue order, then the list
                 fire(now)
                 if hold_ms > 0:
                     now = now + hold_ms
             done += 1
+            if polled:  # from here on the last callback of a check phase
+                polled, self._last_polled, self._last_callback = False, False, True
             ms = batch_end(now, batch) - now
             if ms > 0:  # held
                 if now + ms >= held_below:

@@ -7,6 +7,7 @@ environment a run is built on (a benchmark counts its events). No module global 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -17,6 +18,19 @@ from ..errors import UsageError
 
 Engine = Literal["reference", "aggregated"]
 ENGINES: tuple[Engine, ...] = ("reference", "aggregated")
+
+
+class Environment(simpy.Environment):
+    """``simpy.Environment`` made without ``BoundClass.bind_early``: a small run calls a few of
+    the bound classes (``event``, ``timeout``) a few times, and binding all of them to every
+    environment cost more than those calls; unbound, each call binds as a method does. The same
+    environment otherwise."""
+
+    def __init__(self) -> None:  # simpy.Environment.__init__(0) but for bind_early
+        self._now = 0
+        self._queue = []
+        self._eid = itertools.count()
+        self._active_proc = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,7 +53,7 @@ class EngineOptions:
     engine: Engine | None = None
     fast_rows: bool = True
     resume_in_place: bool = True
-    environment: Callable[[], simpy.Environment] = simpy.Environment
+    environment: Callable[[], simpy.Environment] = Environment
 
     def __post_init__(self) -> None:
         if self.engine is not None and self.engine not in ENGINES:
