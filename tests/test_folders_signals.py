@@ -373,3 +373,55 @@ def test_a_signal_handed_to_another_thread_waits_for_a_held_step():
             steps.append("counted")
         steps.append("after the step")
     assert steps == ["written", "counted"] and stopped.value.signum == signal.SIGTERM
+
+
+def test_a_stop_signal_inside_a_simulated_process_stops_the_run():
+    """SimPy keeps what a process raised as its value; a stop signal's Interrupted raised
+    there (the list's generator was running) ends the run as that Interrupted, not as an
+    AssertionError about the failed event (seen under validation/faults.py's SIGTERM trials)."""
+    import simpy
+
+    from clawsim.engine.run import _first_of
+    from clawsim.errors import Interrupted
+
+    env = simpy.Environment()
+
+    def list_task():
+        yield env.timeout(1)
+        raise Interrupted(signum=signal.SIGTERM)
+
+    with pytest.raises(Interrupted) as info:
+        env.run(until=_first_of(env, (env.process(list_task()), env.timeout(10))))
+    assert info.value.signum == signal.SIGTERM
+
+
+def test_an_error_a_library_makes_of_a_stop_signal_is_that_stop(tmp_path, monkeypatch):
+    """A stop signal raised inside a library that turns it into its own error (matplotlib's
+    "Invalid bounding box", a C extension's "initialization failed") still stops the command
+    with the one stop line and 128 + the signal, not a traceback with exit 1."""
+    import clawsim.api
+
+    def converting(*args, **kwargs):
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        except KeyboardInterrupt as exc:
+            raise ValueError("Invalid bounding box") from exc
+
+    (tmp_path / "s.yaml").write_text(sweep_text("s", replications=2))
+    monkeypatch.setattr(clawsim.api, "run", converting)
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 128 + signal.SIGTERM, result.output
+    assert result.stderr.strip().splitlines()[-1] == "clawsim: stopped by SIGTERM"
+    assert "Traceback" not in result.stderr and "bounding box" not in result.stderr
+
+
+def test_an_error_without_a_stop_signal_is_still_a_bug(tmp_path, monkeypatch):
+    import clawsim.api
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug")
+
+    (tmp_path / "s.yaml").write_text(sweep_text("s", replications=2))
+    monkeypatch.setattr(clawsim.api, "run", broken)
+    result = CliRunner().invoke(app, ["run", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and isinstance(result.exception, ValueError)

@@ -546,7 +546,8 @@ def print_table(table: dict[tuple[str, str], Tally], wall_s: float, options: arg
         f"\n{total[0]} faults injected; {total[0] - total[1]} not recovered, {total[0] - total[2]} not byte-identical, "
         f"{total[3]} half-written, {total[4]} runs lost (seed {options.seed}, {wall_s:.0f} s)"
     )
-    notes = [n for t in table.values() for n in t.notes]
+    notes = [f"{case} {fault} {n}" for (case, fault), t in table.items() for n in t.notes]
+    print(f"{len(notes)} notes (a stop not said in one line with 128 + the signal, an unexpected exit or state)")
     for note in notes:
         print(f"note: {note}")
 

@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 from .. import __version__
 from ..errors import ClawsimError, Interrupted
 from ..folder import DEFAULT_ROOT
-from .signals import BROKEN_PIPE_STATUS, resume_command, status, stopping
+from .signals import BROKEN_PIPE_STATUS, received, resume_command, status, stopping
 
 _started = time.perf_counter()  # when the command started (reset as each command is invoked)
 
@@ -94,6 +94,10 @@ class _Commands(TyperGroup):
                 return super().invoke(ctx)
         except (ClawsimError, KeyboardInterrupt, OSError) as exc:
             raise typer.Exit(exit_code(exc, ctx.meta.get(_ARGV))) from None
+        except Exception:
+            if (signum := received()) is None:
+                raise  # a bug: its traceback
+            raise typer.Exit(exit_code(Interrupted(signum=signum), ctx.meta.get(_ARGV))) from None
 
 
 def _plain_flags(command: Any, ctx: Any) -> None:

@@ -29,8 +29,20 @@ from ..errors import STOP_SIGNALS, Interrupted
 BROKEN_PIPE_STATUS = 128 + signal.SIGPIPE
 
 
+_received: list[int] = []  # the stop signals delivered under ``stopping()``, first first
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
     raise Interrupted(signum=signum)
+
+
+def received() -> int | None:
+    """The first stop signal delivered while the current command ran under ``stopping()``, or
+    None. An error raised after one is that stop's doing, not a bug: a library that was running
+    when ``Interrupted`` was raised may turn it into its own error (a C extension's import says
+    "initialization failed", matplotlib an "Invalid bounding box")."""
+    return _received[0] if _received else None
 
 
 @contextlib.contextmanager
@@ -40,6 +52,7 @@ def stopping() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    _received.clear()
     previous = {stop: signal.getsignal(stop) for stop in STOP_SIGNALS}
     for stop, handler in previous.items():
         if handler != signal.SIG_IGN:

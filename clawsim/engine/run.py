@@ -237,8 +237,13 @@ def _first_of(env: simpy.Environment, events: tuple[simpy.Event, ...]) -> simpy.
             first.succeed()
         else:
             event.defused = True  # as a condition takes a failure on: the run raises it once
-            assert isinstance(event.value, Exception)
-            first.fail(event.value)
+            value = event.value
+            if isinstance(value, Exception):
+                first.fail(value)
+            elif isinstance(value, BaseException):
+                # a stop signal's Interrupted raised inside a process: SimPy keeps it as the
+                # process's value, but an event cannot fail with it; it stops the run now
+                raise value
 
     for event in events:
         event.callbacks.append(fire)
