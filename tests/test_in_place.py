@@ -8,7 +8,9 @@ SimPy and the loop (the oracle: ``EngineOptions(fast_rows=False, resume_in_place
 - runs of batches that resume in place and hit in place are run in one loop
   (``batches_in_place``), also under immediate actors without lookups, whose activations it
   fires in place (``set_activation``), each batch reading the workspace they set, and from a
-  yield in the poll phase the list started in;
+  yield in the poll phase the list started in; and so are runs of batches whose yields meet
+  aggregated arrivals (``stretch.batches_through_arrivals``; tests/test_stretch.py covers its
+  branches);
 - scan costs and poisson gaps are drawn ahead in blocks (the same numbers in the same order).
 
 Each case compares every record field by its repr (floats by their bits) and checks that the
@@ -24,7 +26,7 @@ import pytest
 import simpy
 
 import clawsim
-from clawsim.engine import listing, loop, sources
+from clawsim.engine import listing, loop, sources, stretch
 from clawsim.engine.memo import DrawnAhead
 from clawsim.engine.options import EngineOptions
 from clawsim.engine.run import simulate_once
@@ -62,16 +64,22 @@ def exact(records: list[dict]) -> list[list[tuple[str, str]]]:
 STEP, RESUME_IN_PLACE = simpy.Environment.step, loop.EventLoop.resume_in_place
 READ_IN_PLACE, BATCHES_IN_PLACE = loop.EventLoop.read_in_place, loop.EventLoop.batches_in_place
 READS_IN_PLACE = loop.EventLoop.reads_in_place
+STRETCH = stretch.batches_through_arrivals
 
 
 class Counted:
     """SimPy events processed, and yields ``resume_in_place`` resumed (and of those, after
-    running a poll phase's activations that held the thread)."""
+    running a poll phase's activations that held the thread); steps run by stretches."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch):
         self.events = self.resumed = self.held = self.reads = self.batches = 0
         step, resume, read, batches, reads = STEP, RESUME_IN_PLACE, READ_IN_PLACE, BATCHES_IN_PLACE, READS_IN_PLACE
-        self.chained = 0
+        self.chained = self.stretched = 0
+
+        def counted_stretch(*args: Any) -> tuple[int, float]:
+            done, left = STRETCH(*args)
+            self.stretched += done
+            return done, left
 
         def counted_reads(event_loop: loop.EventLoop, *args: Any) -> tuple[int, float]:
             done, left = reads(event_loop, *args)
@@ -103,6 +111,7 @@ class Counted:
         monkeypatch.setattr(loop.EventLoop, "read_in_place", counted_read)
         monkeypatch.setattr(loop.EventLoop, "batches_in_place", counted_batches)
         monkeypatch.setattr(loop.EventLoop, "reads_in_place", counted_reads)
+        monkeypatch.setattr(listing, "batches_through_arrivals", counted_stretch)
 
 
 def both_ways(monkeypatch: pytest.MonkeyPatch, scenario: clawsim.Scenario, runs: int = 4) -> tuple[Counted, Counted]:
@@ -172,23 +181,24 @@ def test_reads_and_arrivals_mixed(monkeypatch: pytest.MonkeyPatch, scenario: cla
 
 def test_arrivals_are_polled_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
     """10 rows a batch under many agents: nearly every yield meets arrivals; on, the list runs
-    their poll phase itself and holds their work."""
+    their poll phase itself and holds their work (in stretches of such batches)."""
     off, on = both_ways(monkeypatch, gateway(rows=2000, io_rows=0, rate=2, count=128, work=0.05), runs=2)
-    assert off.resumed == 0
-    assert on.held > 200
+    assert off.resumed == off.stretched == 0
+    assert on.held + on.stretched > 200
 
 
 def test_an_overrun_in_place_halts_the_run_where_the_loop_would(monkeypatch: pytest.MonkeyPatch) -> None:
     """More arrivals than ``MAX_WAITING`` land during the second batch's scans (the first yield
     goes through the loop: the list started in a poll phase): the poll phase the list runs in
-    place halts the run, and the list stays open, as through the loop."""
+    place halts the run, and the list stays open, as through the loop (a stretch, which ran the
+    second, leaves that poll phase to ``resume_in_place``)."""
     scenario = clawsim.parse_scenario(
         "seed: 2\nlist: {rows: 200, yield_every: 10, lookups_per_row: 2}\n"
         "memo: {policy: lru, capacity: 8, scan_ms: 300}\n"
         "actors: [{name: flood, kind: poisson, rate_per_s: 20000, workspaces: unique, start_ms: 500}]\n"
     )
     off, on = both_ways(monkeypatch, scenario, runs=2)
-    assert on.resumed > 0
+    assert on.resumed + on.stretched > 0
     assert not simulate_once(scenario, 0)[0]["completed"]
 
 

@@ -2,7 +2,8 @@
 its pin (``registry``), the metadata memo and cache rules (``memo``), the steps of a list (``walk``), the
 list on the loop (``listing``), the actors (``actors``), what is measured (``metrics``), the shared world
 (``world``), one run's lifecycle (``run``) and how the engine runs it (``options``); Poisson arrivals
-aggregated per poll phase (``arrivals``, one ``sources`` entry per poisson actor), every
+aggregated per poll phase (``arrivals``, one ``sources`` entry per poisson actor) and a list's
+batches under them run in one loop (``stretch``), every
 nondeterministic decision of a run through one chooser (``choices``) and the opt-in tracer of a
 run (``tracer``)."""
 

@@ -21,6 +21,7 @@ from .loop import IMMEDIATE, IO, EventLoop, Sleep, Task, Work
 from .memo import MetadataCache
 from .metrics import ListStats
 from .registry import ROOT_CONTEXT, AsyncContext
+from .stretch import batches_through_arrivals, runs_stretches
 from .walk import AwaitIO, HoistedLookups, Pin, Rows, Setup, Step, Yield, list_steps
 from .world import World
 
@@ -413,6 +414,7 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
     steps = list_steps(spec, world.pin)
     steady = tracer is None and chooser is None and world.fast_rows
     chains = _chains(steps) if steady and isinstance(steps, tuple) else None  # for _in_place
+    stretches = chains is not None and runs_stretches(world, spec.row_lookups)
     io_ms = spec.per_row_io.latency_ms if spec.per_row_io else None
     walk = enumerate(steps)
     for k, step in walk:
@@ -437,6 +439,10 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
             case Yield(row=row):
                 if chains and chains[0][k]:
                     done, left = _in_place(world, stats, chains, k, context, spec.row_lookups, spec.row_cost_ms, io_ms)
+                    if not done and stretches:  # batches under arrivals, or reading new workspaces
+                        done, left = batches_through_arrivals(
+                            world, stats, chains[0], k, context, spec.row_lookups, spec.row_cost_ms, _scanned_rows
+                        )
                     if done:  # steps k .. k + done - 1 were run by _in_place
                         next(itertools.islice(walk, done - 1, done - 1), None)
                         if left:
