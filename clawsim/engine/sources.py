@@ -22,7 +22,7 @@ from ..scenario import PoissonActor
 from .loop import MAX_WAITING
 
 BLOCK = 64  # arrivals drawn at a time
-AHEAD = 16  # at most this many blocks drawn at once by a source that draws only gaps (the same numbers)
+AHEAD = 64  # at most this many blocks drawn at once by a source that draws only gaps (the same numbers)
 
 # (first workspace, last workspace, value changes between consecutive ones, index of the last change or 0)
 Stretch = tuple[str, str, int, int]
@@ -85,12 +85,9 @@ class PoissonSource:
         else:
             blocks, self.blocks = self.blocks, min(AHEAD, 2 * self.blocks)
             sums = np.cumsum(self.rng.exponential(self.mean_gap_ms, (blocks, BLOCK)), axis=1)
-            ends = np.empty(blocks)
-            end = self.last_ms
-            for k, total in enumerate(sums[:, -1].tolist()):
-                ends[k] = end
-                end = float(end + total)
-            times = (ends[:, None] + sums).ravel()
+            # each block's start: the last one's end plus its sum, added in order (accumulate is sequential)
+            starts = np.add.accumulate(np.concatenate(([self.last_ms], sums[:, -1])))
+            times = (starts[:-1, None] + sums).ravel()
         self.last_ms = float(times[-1])
         cut = self.used if self.coded else self.head
         self.times = np.concatenate((self.times[cut:], times))
