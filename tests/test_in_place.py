@@ -29,6 +29,7 @@ import clawsim
 from clawsim.engine import listing, loop, sources, stretch
 from clawsim.engine.memo import DrawnAhead
 from clawsim.engine.options import EngineOptions
+from clawsim.engine.registry import Registry
 from clawsim.engine.run import simulate_once
 from clawsim.scenario import distribution
 
@@ -314,6 +315,13 @@ UNDER_ACTORS = {
         "aggregated",
         (100, 400),
     ),
+    "pinned, random:2 flipper that holds": (
+        "300 10 2 pin",
+        LOGNORMAL_LRU,
+        ["{name: f, kind: immediate, workspaces: 'random:2', work_ms: 0.2}"],
+        "aggregated",
+        (100, 400),
+    ),
     "a flipper that looks up": ("200 10 2 none", LRU, [FLIPPER.replace("}", ", lookups: 1}")], "aggregated", (0, 0)),
     "a flipper that starts late": (
         "200 10 2 none",
@@ -363,3 +371,24 @@ def test_the_batches_that_scan_are_counted_alike_in_place_and_step_by_step(memo:
         simulate_once(scenario, 0, options=options, lists=lists)
         counted.append([s.scan_batches for s in lists])
     assert counted[0] == counted[1] == [20, 20], counted  # the flipper runs first: every batch reads a new workspace
+
+
+@pytest.mark.parametrize(
+    "workspaces",
+    [[], ["/a"], ["/gateway"], ["/a", "/a", "/b", "/b", "/gateway"], ["/x", "/y", "/x", "/y"], ["/gateway"] * 3],
+)
+def test_setter_calls_counted_at_once_are_those_made_one_by_one(workspaces: list[str]) -> None:
+    """``Registry.set_many`` (a pinned list's batches under one immediate actor count its
+    activations at the end of the chain) leaves the counters, the value and when it last changed
+    as ``set`` does call by call."""
+    times = [1.5 * k for k in range(len(workspaces))]
+    one, many = Registry("/gateway"), Registry("/gateway")
+    for workspace, at in zip(workspaces, times, strict=True):
+        one.set(workspace, at)
+    many.set_many(workspaces, times)
+    assert (many.flips, many.changes, many.changed_at, many.workspace) == (
+        one.flips,
+        one.changes,
+        one.changed_at,
+        one.workspace,
+    )

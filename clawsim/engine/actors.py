@@ -68,15 +68,20 @@ def activate(world: World, actor: ActorSpec, workspace: str, now: float) -> floa
     return held
 
 
-def _setter(world: World, names: Iterator[str]) -> Callable[[float], None]:
-    """``activate`` of an actor without lookups, untraced: set the global to the next name, count it."""
+def _setter(world: World, names: Iterator[str]) -> tuple[Callable[[float], None], Callable[[list[float]], None]]:
+    """``activate`` of an actor without lookups, untraced: set the global to the next name, count
+    it; and the same at each of a list of times, in one call (``Registry.set_many``)."""
     registry, stats = world.registry, world.stats
 
     def fire(now: float) -> None:
         registry.set(next(names), now)
         stats.actor_activations += 1
 
-    return fire
+    def fire_many(times: list[float]) -> None:
+        registry.set_many(list(itertools.islice(names, len(times))), times)
+        stats.actor_activations += len(times)
+
+    return fire, fire_many
 
 
 def activation(world: World, actor: ActorSpec, names: Iterator[str]) -> Task:
@@ -111,7 +116,8 @@ def start_actor(world: World, actor: ActorSpec, copy: int, stream: Stream) -> No
             if actor.lookups or actor.start_ms or world.tracer is not None:
                 loop.set_immediate(task)
             else:  # each resume is one activation that sets the global and holds work_ms: say so
-                loop.set_activation(task, _setter(world, names), actor.work_ms)
+                fire, fire_many = _setter(world, names)
+                loop.set_activation(task, fire, actor.work_ms, fire_many)
         case IntervalActor(period_ms=period_ms):
             names = copy_names()
             loop.set_interval(period_ms, lambda: activation(world, actor, names), start_ms=actor.start_ms)

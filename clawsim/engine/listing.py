@@ -179,7 +179,7 @@ def _in_place(
     batch_end = functools.partial(_hits_end, lookups, hit_ms, row_cost_ms)  # (t, rows) -> when they end
 
     if after_yield[k]:
-        done, left = world.loop.batches_in_place(after_yield, k, batch_end)
+        done, left = world.loop.batches_in_place(after_yield, k, batch_end, False)  # (reads_global)
         batches, steps = done, 2 * done
     else:
         assert io_ms is not None, "a read follows these rows"

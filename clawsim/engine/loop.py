@@ -91,6 +91,9 @@ class _Immediate:
 IMMEDIATE = _Immediate()
 
 Task = Generator[Any, None, None]
+# An immediate actor's resume, run in place (``EventLoop.set_activation``): (fire(now), ms held,
+# fire_many(times)).
+Activation = tuple[Callable[[float], object], float, Callable[[list[float]], object]]
 
 
 class Interval:
@@ -214,7 +217,7 @@ class EventLoop:
         self._seq = itertools.count()
         self._immediates: deque[Task] = deque()
         # Queued tasks that each resume would run as one activation: task -> (fire(now), ms held).
-        self._activations: dict[Task, tuple[Callable[[float], object], float]] = {}
+        self._activations: dict[Task, Activation] = {}
         self._arrived: deque[tuple[float, Task]] = deque()  # (delivered at, task)
         # I/Os in flight, (completes at, SimPy event id, task): the loop's own schedule while it
         # runs (``_skip``), handed to SimPy with the ids they reserved before it yields (``_to_simpy``).
@@ -263,13 +266,21 @@ class EventLoop:
         """Queue ``task`` for a check phase (the next one that begins after now)."""
         self._immediates.append(task)
 
-    def set_activation(self, task: Task, fire: Callable[[float], object], hold_ms: float) -> None:
+    def set_activation(
+        self,
+        task: Task,
+        fire: Callable[[float], object],
+        hold_ms: float,
+        fire_many: Callable[[list[float]], object],
+    ) -> None:
         """Queue ``task`` for a check phase as ``set_immediate``, and say what each resume of it
         does, now and every time it is queued again: ``fire(now)`` (its synchronous effects), then
         it holds the thread for ``hold_ms`` (a ``Work``, 0: none), then it re-queues itself with
         ``setImmediate`` (an immediate actor without lookups). ``batches_in_place`` may then run
-        its resumes in place, by calling ``fire``, and leave the task suspended where it is."""
-        self._activations[task] = (fire, hold_ms)
+        its resumes in place, by calling ``fire``, and leave the task suspended where it is;
+        ``fire_many(times)`` is ``fire`` at each of ``times`` in order, in one call (for resumes
+        whose effects nothing reads before the last one)."""
+        self._activations[task] = (fire, hold_ms, fire_many)
         self._immediates.append(task)
 
     def activations_queued(self) -> bool:
@@ -523,7 +534,11 @@ class EventLoop:
         )
 
     def batches_in_place(
-        self, rows: Sequence[int], first: int, batch_end: Callable[[float, int], float]
+        self,
+        rows: Sequence[int],
+        first: int,
+        batch_end: Callable[[float, int], float],
+        reads_global: bool = True,
     ) -> tuple[int, float]:
         """The running callback's ``await setImmediate`` then a batch of ``rows[first]`` rows,
         then the same for ``rows[first + 2]``, ... (up to a 0), while each yield would resume in
@@ -540,16 +555,21 @@ class EventLoop:
         The callback may be the last of a poll phase too: then the first yield resumes in the
         check phase that follows at once (no iteration ends before it), and from there on the
         callback is the last of a check phase (the loop then skips the check phase of the
-        iteration it started in, which these steps ran).
+        iteration it started in, which these steps ran). ``reads_global`` False: the batches do
+        not read what the actors set (a pinned list, hits only), so one actor's activations are
+        counted in one call at the end (``fire_many``), as aggregated arrivals are collapsed.
         """
         polled = self._last_polled  # (the last of a poll phase; else the last of a check phase)
         if not ((self._last_callback or polled) and self.in_place) or self._arrived or self.stopped:
             return 0, 0.0
-        fired: list[tuple[Callable[[float], object], float]] = []
+        fired: list[Activation] = []
         if self._immediates:
             if not self.activations_queued():
                 return 0, 0.0
             fired = [self._activations[task] for task in self._immediates]
+        times: list[float] | None = None  # one actor's activation times, fired at the end
+        if len(fired) == 1 and not reads_global:
+            times, one_hold_ms = [], fired[0][1]
         env, probe, iteration_ms = self.env, self.probe, self.iteration_ms
         queue, io, timers = env._queue, self._io, self._timers
         held_below = min(queue[0][0] if queue else math.inf, io[0][0] if io else math.inf)
@@ -568,7 +588,7 @@ class EventLoop:
                 break
             if fired:  # the actors' holds, each held in place (_skip) before the list resumes
                 t = end
-                for _, hold_ms in fired:
+                for _, hold_ms, _ in fired:
                     if hold_ms > 0:
                         t = t + hold_ms
                 if t >= held_below:
@@ -585,10 +605,15 @@ class EventLoop:
                     if late > max_ms:  # max(), without the call: the same value
                         max_ms = late
                     due = now + PROBE_RESOLUTION_MS
-            for fire, hold_ms in fired:  # the check phase: the actors in queue order, then the list
-                fire(now)
-                if hold_ms > 0:
-                    now = now + hold_ms
+            if times is not None:  # the check phase: the actor (fired at the end), then the list
+                times.append(now)
+                if one_hold_ms > 0:
+                    now = now + one_hold_ms
+            else:
+                for fire, hold_ms, _ in fired:  # the check phase: the actors in queue order, then the list
+                    fire(now)
+                    if hold_ms > 0:
+                        now = now + hold_ms
             done += 1
             if polled:  # from here on the last callback of a check phase
                 polled, self._last_polled, self._last_callback = False, False, True
@@ -598,6 +623,8 @@ class EventLoop:
                     left = ms
                     break
                 now = now + ms
+        if times:
+            fired[0][2](times)
         env._now, self._still, self._began, self.iterations = now, still, began, iterations
         probe.due, probe.max_ms = due, max_ms
         return done, left

@@ -8,6 +8,7 @@ captured value, while other contexts (actors, other lists) read and write the li
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 from ..timeline.names import LOOP, SET
@@ -45,6 +46,20 @@ class Registry:
             self.changes += 1
             self.changed_at = now
             self.workspace = workspace
+
+    def set_many(self, workspaces: list[str], times: list[float]) -> None:
+        """``set(workspaces[i], times[i])`` for each i in order, untraced, in one call: the setter
+        calls, the value changes, when the last one happened and the last value."""
+        if not workspaces:
+            return
+        assert self.tracer is None, "a traced run sets the global one call at a time"
+        self.flips += len(workspaces)
+        changed = list(map(operator.ne, workspaces, [self.workspace, *workspaces[:-1]]))
+        changes = changed.count(True)
+        if changes:
+            self.changes += changes
+            self.changed_at = times[len(changed) - 1 - changed[::-1].index(True)]
+            self.workspace = workspaces[-1]
 
     def read(self, context: AsyncContext) -> str:
         """The pinned value inside a pin scope, else the live global."""
