@@ -60,6 +60,8 @@ CASES = {
     # more keys than slots: every lookup misses
     "all-miss": scenario(agents(count=64, work_ms=1), rows=400, lookups=10),
     "all-miss, one workspace": scenario(agents(count=8, workspaces="fixed:/w"), rows=300, lookups=9),
+    "all-miss, no agent": scenario(agents(count=0), rows=300, lookups=9),
+    "all-miss, no actor": scenario("", rows=300, lookups=10, memo="policy: lru, capacity: 3"),
     # workspaces that come back: the memo is looked at, some batches are left to the loop
     "cycle across copies": scenario(agents(count=4, workspaces="cycle:3", work_ms=0.2, rate=20), lookups=3),
     "random": scenario(agents(count=16, workspaces="random:4"), memo="policy: lru, capacity: 4"),

@@ -49,7 +49,7 @@ def runs_stretches(world: World, lookups: int) -> bool:
         and cache.fingerprinted
         and cache.memo.ttl_ms is None
         and cache.miss_overhead is None
-        and (arrivals is None or (len(arrivals.sources) == 1 and arrivals.all_collapsible))
+        and (arrivals is None or (len(arrivals.sources) <= 1 and arrivals.all_collapsible))
     )
 
 
@@ -90,7 +90,7 @@ def batches_through_arrivals(
     arrivals, source = loop.arrivals, None
     next_ms = deadline_ms = last_ms = math.inf
     work_ms, unique, name, copies, serial, times, head = 0.0, False, "", 1, 0, _NO_TIMES, 0
-    if arrivals is not None:
+    if arrivals is not None and arrivals.sources:
         source = arrivals.sources[0]
         next_ms, deadline_ms, work_ms = arrivals.next_ms, arrivals.deadline_ms, source.work_ms
         unique, name, copies, serial = source.form == "unique", source.actor.name, source.copies, source.serial
@@ -110,6 +110,9 @@ def batches_through_arrivals(
     ahead = drawn.ahead if isinstance(drawn, DrawnAhead) else []
     scan_cost = cache.scan_cost
     scans_first_row = slots is None or slots >= lookups  # else every lookup misses (all-miss)
+    # what rows of ``recent`` do again: hit in place, or miss on every key (the memo holds the
+    # last ``slots`` keys of its last row in order: each is evicted before its lookup comes)
+    again = _HIT if scans_first_row else _ALL_MISS
     key_range, from_ahead = range(lookups), -lookups - 1  # ahead[:from_ahead:-1]: the next draws
     hit_costs = [hit_ms] * lookups
     free_row_ms = 0.0 + row_cost_ms  # a row whose lookups cost nothing: ((t + 0.0 ...) - t) + row_cost_ms
@@ -118,7 +121,7 @@ def batches_through_arrivals(
     # The scans of fresh workspaces are stored when something looks at the memo (_store_logged):
     # ``log`` holds (workspace, [the row's start, when each key was stored]), ``known`` every
     # workspace that may have keys in the memo; ``recent``: the one whose keys are its most
-    # recent entries in lookup order.
+    # recent entries in lookup order (``again``).
     log: list[tuple[str, list[float]]] = []
     known = _workspaces(entries)
     recent: str | None = None
@@ -190,7 +193,9 @@ def batches_through_arrivals(
 
         workspace = pinned if pinned is not None else workspace_now
         t = now
-        if workspace == recent or workspace == snapshot:
+        if workspace == recent:
+            kind = again
+        elif workspace == snapshot:
             kind = _HIT
         elif workspace not in known:  # none of its keys in the memo: its first row misses on every key
             kind = _FRESH if scans_first_row else _ALL_MISS
@@ -235,7 +240,7 @@ def batches_through_arrivals(
             stats.scan_ms_total = total
             t = scanned_rows(world, stats, workspace, cache.keys(workspace, lookups), batch, t, row_cost_ms)
             total = stats.scan_ms_total
-            known, recent = ({workspace} if entries else set()), None
+            known, recent = ({workspace} if entries else set()), workspace
         add_workspace(workspace)
         half = 0
         ms = t - now
