@@ -91,10 +91,16 @@ def _sample(text: str, engine: str, first_run: int) -> dict[str, np.ndarray]:
 
 
 def _p_values(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """(KS p, Welch t p); two identical constant samples give 1.0 for both."""
+    """(KS p, Welch t p); two identical constant samples give 1.0 for both. With one sample
+    constant (an overloaded list cut at max_sim_ms in every run of one engine) Welch's t is the
+    other sample's one-sample t against that constant (scipy's two-sample form warns of
+    catastrophic cancellation there)."""
     ks = float(stats.ks_2samp(a, b).pvalue)
     if a.std() == 0 and b.std() == 0:
         return ks, 1.0 if a[0] == b[0] else 0.0
+    if a.std() == 0 or b.std() == 0:
+        varied, constant = (b, a[0]) if a.std() == 0 else (a, b[0])
+        return ks, float(stats.ttest_1samp(varied, constant).pvalue)
     return ks, float(stats.ttest_ind(a, b, equal_var=False).pvalue)
 
 
