@@ -8,6 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import clawsim
+from clawsim.engine.options import EngineOptions
+from clawsim.engine.run import simulate_once
 from clawsim.scenario import Scenario
 
 ACTOR = st.fixed_dictionaries(
@@ -127,3 +129,52 @@ def test_same_scenario_and_seed_give_identical_records(scenario):
     first = clawsim.simulate(scenario)
     second = clawsim.simulate(scenario)
     assert first.equals(second)
+
+
+ORACLE = EngineOptions(fast_rows=False, resume_in_place=False)  # every shortcut off: the loop step by step
+LOGNORMAL = {"dist": "lognormal", "p50": 2.0, "p95": 4.0}
+
+
+@given(scenarios(), st.integers(0, 3), st.booleans(), st.sampled_from([1, 20, 200]), st.sampled_from([1, 16]))
+def test_the_engine_shortcuts_give_the_records_of_the_step_by_step_loop(scenario, stream, drawn, busier, copies):
+    """The fast paths (rows counted in one step, batches chained in place, stretches of batches
+    under aggregated arrivals, immediate actors fired in place) change no record, float for
+    float, on any scenario: the differential check over random scenarios beside the hand-picked
+    cases of test_in_place, test_stretch and test_rows_fast_path. ``drawn``: drawn costs for the
+    scan and the cost terms around it, so each term's random stream is exercised too;
+    ``busier``, ``copies``: poisson rates x1, x20, x200 (up to 20,000 arrivals a second a copy)
+    and copies x1, x16, where batches meet arrivals and new workspaces at nearly every yield
+    (the stretches' case)."""
+    data = scenario.model_dump()
+    for actor in data["actors"]:
+        if actor["kind"] == "poisson":
+            actor["rate_per_s"] *= busier
+            actor["count"] *= copies
+    if drawn:
+        data["memo"] |= {
+            "scan_ms": LOGNORMAL,
+            "miss_overhead_ms": 0.5,
+            "pre_miss_ms": {"dist": "uniform", "low": 0, "high": 1},
+        }
+        data["list"]["setup_ms"] = 3.0
+    scenario = Scenario.model_validate(data)
+    assert simulate_once(scenario, stream) == simulate_once(scenario, stream, options=ORACLE)
+
+
+POISSON_ONLY = st.lists(
+    ACTOR.map(lambda a: {**a, "kind": "poisson", "count": a["count"] * 40 + 1, "work_ms": min(a["work_ms"], 0.5)}),
+    min_size=1,
+    max_size=2,
+)
+
+
+@given(scenarios(actors=POISSON_ONLY, io=st.just(False)), st.integers(0, 3), st.sampled_from([1, 20]))
+def test_the_shortcuts_under_many_poisson_agents_give_the_step_by_step_records(scenario, stream, busier):
+    """The regime of the stretches (engine/stretch.py): a list alone on the loop with many
+    poisson agents (1-121 copies each, 100-2,000 arrivals a second a copy), so that nearly
+    every yield meets arrivals and, under unique workspaces, a new workspace."""
+    data = scenario.model_dump()
+    for actor in data["actors"]:
+        actor["rate_per_s"] *= busier
+    scenario = Scenario.model_validate(data)
+    assert simulate_once(scenario, stream) == simulate_once(scenario, stream, options=ORACLE)
