@@ -72,10 +72,19 @@ CASES = {
     "two slots": scenario(agents(), memo="policy: lru, capacity: 2"),
     # arrivals as SimPy events (the reference engine): a stretch cannot pass one, none runs
     "reference engine": scenario(agents(count=2, rate=5), loop="engine: reference"),
+    # work before a batch's first scan, or after each (memo.pre_miss_ms, miss_overhead_ms): the
+    # stretches stand aside (they once took the first and dropped its work)
+    "work before a miss": scenario(agents(), memo="policy: lru, capacity: 8, pre_miss_ms: 0.7"),
+    "work after a miss": scenario(agents(), memo="policy: lru, capacity: 8, miss_overhead_ms: 0.7"),
     # few arrivals, timers and whole-millisecond iterations
     "few agents, timers": scenario(f"{agents(count=2, work_ms=1)}, {CRON}", rows=3000, loop="iteration_ms: 1"),
 }
-LEAST_STEPS = {"reference engine": 0, "few agents, timers": 10}  # else 20
+LEAST_STEPS = {
+    "reference engine": 0,
+    "few agents, timers": 10,
+    "work before a miss": 0,
+    "work after a miss": 0,
+}  # else 20
 
 
 def exact(records: list[dict]) -> list[list[tuple[str, str]]]:
