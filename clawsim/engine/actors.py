@@ -40,7 +40,9 @@ def workspace_names(actor: ActorSpec, copy: int, rng: np.random.Generator | None
     if form == "random":
         assert rng is not None, "random workspaces draw from the copy's stream"
         return _random_names(actor.name, k, rng)
-    return itertools.repeat(str(arg))
+    if form == "fixed":
+        return itertools.repeat(str(arg))
+    assert_never(form)  # a new form is named here, not run as a fixed name
 
 
 def _random_names(name: str, k: int, rng: np.random.Generator) -> Iterator[str]:
