@@ -66,8 +66,8 @@ def _rows_end(
     keys = cache.keys(workspace, lookups_per_row)
     t = start
     fast = world.fast_rows and world.tracer is None and len(keys) > 0 and cache.lru_order
-    # a scan's overhead or pre-miss work is drawn lookup by lookup (look_up): no all-miss fast path with one
-    plain = cache.miss_overhead is None and cache.pre_miss is None
+    # work around a scan is drawn lookup by lookup (look_up): no miss fast path with it
+    plain = cache.scans_alone
     all_miss, first = False, 1
     if fast and plain and cache.holds_none(workspace, keys):
         # a workspace new to the memo (an actor just set it): the first row scans every key
@@ -206,12 +206,9 @@ def _rows_at(
     if lookups:
         stats.workspaces.add(workspace)
     cache = world.cache
-    if fresh and rows > 1 and workspace != cache.current_snapshot:
-        keys, entries = cache.keys(workspace, lookups), cache.memo.entries
-        for key in keys:  # MetadataCache.holds_none
-            if key in entries:
-                break
-        else:
+    if fresh and rows > 1:
+        keys = cache.keys(workspace, lookups)
+        if cache.holds_none(workspace, keys):
             t = _fresh_row(cache, stats, workspace, keys, t, row_cost_ms)
             stats.scan_batches += 1
             return _fresh_hits(cache.hit_ms, stats, lookups, rows - 1, t, row_cost_ms)
@@ -224,8 +221,8 @@ def _rows_at(
 def _fresh_rules(world: World, lookups: int) -> bool:
     """Whether ``_rows_end`` takes any row of ``lookups`` keys that the memo holds none of
     (``holds_none``) to ``_fresh_row`` then ``_fresh_hits``: at least one key and no more than
-    the memo holds, the fast paths on, untraced, LRU order, no miss overhead or pre-miss work,
-    no TTL, fingerprinted."""
+    the memo holds, the fast paths on, untraced, LRU order, a scan all a miss costs
+    (``scans_alone``), no TTL, fingerprinted."""
     cache = world.cache
     slots = cache.memo.slots
     return bool(
@@ -234,8 +231,7 @@ def _fresh_rules(world: World, lookups: int) -> bool:
         and world.fast_rows
         and world.tracer is None
         and cache.lru_order
-        and cache.miss_overhead is None
-        and cache.pre_miss is None
+        and cache.scans_alone
         and cache.memo.ttl_ms is None
         and cache.fingerprinted
     )

@@ -132,6 +132,14 @@ class MetadataCache:
         # memo.pre_miss_ms: work right before a batch's first full scan, outside its span (None: none).
         self.pre_miss: Sampler | None = None
 
+    @property
+    def scans_alone(self) -> bool:
+        """Whether a scan is all a miss costs: no work before a batch's first scan
+        (``memo.pre_miss_ms``) and none after a scan (``memo.miss_overhead_ms``). The fast paths
+        that count scans without ``lookup`` (``listing``, ``stretch``) ask this one question, so a
+        new term of a miss is added here, not to each of them."""
+        return self.miss_overhead is None and self.pre_miss is None
+
     def keys(self, workspace: str, lookups: int) -> tuple[Hashable, ...]:
         """Memo keys of lookups 0..n-1: (workspace, j), or (j,) for PR 77985's unkeyed cache
         (made once per workspace and count in a run, then a dict lookup)."""

@@ -37,7 +37,7 @@ ScannedRows = Callable[[World, ListStats, str, tuple[Hashable, ...], int, float,
 def runs_stretches(world: World, lookups: int) -> bool:
     """Whether this run's lists may run stretches (checked once per list): exact fast paths on,
     nothing traced or scripted, a keyed memo in LRU order that no TTL expires and whose hits are
-    never stale, no work before or after a scan (memo.pre_miss_ms, memo.miss_overhead_ms), and arrivals (if aggregated) from one source without lookups."""
+    never stale, a scan all a miss costs (``scans_alone``), and arrivals (if aggregated) from one source without lookups."""
     cache, arrivals = world.cache, world.loop.arrivals
     return (
         lookups > 0
@@ -48,8 +48,7 @@ def runs_stretches(world: World, lookups: int) -> bool:
         and cache.lru_order
         and cache.fingerprinted
         and cache.memo.ttl_ms is None
-        and cache.miss_overhead is None
-        and cache.pre_miss is None
+        and cache.scans_alone
         and (arrivals is None or (len(arrivals.sources) <= 1 and arrivals.all_collapsible))
     )
 
