@@ -5,7 +5,8 @@ list on the loop (``listing``), the actors (``actors``), what is measured (``met
 aggregated per poll phase (``arrivals``, one ``sources`` entry per poisson actor) and a list's
 batches under them run in one loop (``stretch``), every
 nondeterministic decision of a run through one chooser (``choices``) and the opt-in tracer of a
-run (``tracer``)."""
+run (``tracer``); what is made once per scenario, spec or steps object and shared between runs
+is kept by identity (``identity``)."""
 
 from .options import EngineOptions
 from .run import run_streams, simulate_once, simulate_run

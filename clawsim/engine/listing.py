@@ -17,6 +17,7 @@ from typing import assert_never
 
 from ..scenario import ListSpec
 from ..timeline import names
+from .identity import ByIdentity
 from .loop import IMMEDIATE, IO, EventLoop, Sleep, Task, Work
 from .memo import MetadataCache
 from .metrics import ListStats
@@ -240,13 +241,9 @@ def _fresh_rules(world: World, lookups: int) -> bool:
 Chains = tuple[list[int], list[int]]
 
 
-def _chains(steps: tuple[Step, ...]) -> Chains:
+def _make_chains(steps: tuple[Step, ...]) -> Chains:
     """Per step: the rows of the batch a yield there starts (a yield, then rows with no read
-    after them), else 0; the rows of the batch starting there if a read follows it, else 0.
-    Made once per steps tuple (``list_steps`` shares them)."""
-    made = _CHAINS.get(id(steps))
-    if made is not None and made[0] is steps:
-        return made[1]
+    after them), else 0; the rows of the batch starting there if a read follows it, else 0."""
     after_yield, before_read = [0] * len(steps), [0] * len(steps)
     for j in range(len(steps) - 1):
         this, after = steps[j], steps[j + 1]
@@ -255,13 +252,11 @@ def _chains(steps: tuple[Step, ...]) -> Chains:
                 after_yield[j] = after.rows
         elif type(this) is Rows and type(after) is AwaitIO:
             before_read[j] = this.rows
-    if len(_CHAINS) >= 16:
-        del _CHAINS[next(iter(_CHAINS))]
-    _CHAINS[id(steps)] = (steps, (after_yield, before_read))
     return after_yield, before_read
 
 
-_CHAINS: dict[int, tuple[tuple[Step, ...], Chains]] = {}
+# ``_make_chains``, once per steps tuple (``list_steps`` shares one between a point's runs)
+_chains: ByIdentity[tuple[Step, ...], Chains] = ByIdentity(_make_chains, 16)
 
 
 def _hit_rows(

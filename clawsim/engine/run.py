@@ -17,6 +17,7 @@ from ..scenario.costs import Cost, Sampler
 from .actors import Stream
 from .arrivals import Arrivals
 from .choices import SEEDED, Chooser
+from .identity import ByIdentity
 from .listing import start_lists
 from .loop import EventLoop
 from .memo import DrawnAhead, MemoRules, MetadataCache
@@ -69,11 +70,10 @@ class Prepared:
     constant costs (they draw nothing, so every run may share them), the memo's rules."""
 
     __slots__ = (
-        "scenario", "scan_ms", "scan_constant", "setup", "miss_overhead", "pre_miss", "memo", "snapshot", "pinned",
+        "scan_ms", "scan_constant", "setup", "miss_overhead", "pre_miss", "memo", "snapshot", "pinned",
     )  # fmt: skip
 
     def __init__(self, scenario: Scenario):
-        self.scenario = scenario  # held: keeps its id from being reused while cached
         self.scan_ms = distribution(scenario.memo.scan_ms)
         # a constant scan cost: its sampler and draws, shared (no stream is made for it)
         self.scan_constant = None if self.scan_ms.drawn else (self.scan_ms.sampler(None), self.scan_ms.draws(None))
@@ -94,20 +94,9 @@ def _cost(cost: CostMs) -> Sampler | Cost | None:
     return None if dist.mean == 0 else dist.sampler(None)
 
 
-def prepared(scenario: Scenario) -> Prepared:
-    """``Prepared`` of ``scenario``, made once per scenario object (the last ``PREPARED`` kept)."""
-    made = _PREPARED.get(id(scenario))
-    if made is not None and made.scenario is scenario:
-        return made
-    made = Prepared(scenario)
-    if len(_PREPARED) >= PREPARED:
-        del _PREPARED[next(iter(_PREPARED))]  # the oldest
-    _PREPARED[id(scenario)] = made
-    return made
-
-
 PREPARED = 64  # scenarios kept: a sweep's workers resolve one per plan point
-_PREPARED: dict[int, Prepared] = {}
+# ``Prepared`` of a scenario, made once per scenario object (a plan point's runs share it)
+prepared: ByIdentity[Scenario, Prepared] = ByIdentity(Prepared, PREPARED)
 
 
 def build_world(

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..scenario import CostMs, ListSpec
+from .identity import ByIdentity
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ PIN = Pin()
 
 
 CACHED_ROWS = 20_000  # lists up to this many rows keep their steps (at most ~4,000 small objects)
-CACHED_LISTS = 16  # (spec, pinned) pairs kept: a sweep point's replications share one
+CACHED_LISTS = 16  # specs kept, pinned and not each: a sweep point's replications share one
 
 
 def list_steps(spec: ListSpec, pinned: bool) -> Iterable[Step]:
@@ -111,18 +112,15 @@ def list_steps(spec: ListSpec, pinned: bool) -> Iterable[Step]:
     gets them made as it walks (bounded memory)."""
     if spec.rows > CACHED_ROWS:
         return _steps(spec, pinned)
-    made = _MADE.get((id(spec), pinned))
-    if made is not None and made[0] is spec:  # the same spec object: a plan point's runs share it
-        return made[1]
-    steps = tuple(_steps(spec, pinned))
-    if len(_MADE) >= CACHED_LISTS:
-        del _MADE[next(iter(_MADE))]  # the oldest
-    _MADE[(id(spec), pinned)] = (spec, steps)  # holding spec keeps its id from being reused
-    return steps
+    return _MADE[pinned](spec)
+
+
+def _made_steps(pinned: bool) -> ByIdentity[ListSpec, tuple[Step, ...]]:
+    return ByIdentity(lambda spec: tuple(_steps(spec, pinned)), CACHED_LISTS)
 
 
 # Steps made, by the identity of their spec (hashing a spec costs more than walking a short list).
-_MADE: dict[tuple[int, bool], tuple[ListSpec, tuple[Step, ...]]] = {}
+_MADE = {False: _made_steps(False), True: _made_steps(True)}
 
 
 def _steps(spec: ListSpec, pinned: bool) -> Iterator[Step]:
