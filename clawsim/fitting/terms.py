@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -264,18 +264,30 @@ def fit_terms(
     coef, cov, sd, clusters = _ols(design, gap, lists)
     hits = [[lk.duration_ms for lk in e.lookups if lk.cache_hit] for e in chosen]
     scans = [[lk.duration_ms for lk in e.lookups if not lk.cache_hit] for e in chosen]
-    draft = Terms(coef, cov, len(gap), sd, (0.0,), _mean_var(hits), _mean_var(scans), None, counts, 0.0, 1, folded)
+    draft = Terms(
+        coef,
+        cov,
+        len(gap),
+        sd,
+        (0.0,),
+        _mean_var(hits),
+        _mean_var(scans),
+        None,
+        counts,
+        clusters=clusters,
+        yield_folded=folded,
+    )
     rest = draft.vector()
     rest[:4] = 0.0  # the fixed part: the list minus its observed spans and its regression terms
     rest[1] = draft.row_cost_ms
     fixed = tuple(c.list_ms - c.spans_ms - float(draft.count_vector(c) @ rest) for c in counts)
-    fitted = Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, None, counts, 0.0, clusters, folded)
+    fitted = replace(draft, fixed_ms=fixed)
     spread, center = None, 0.0
     if len(counts) > 1:
         ratios = [math.log(c.list_ms / fitted.predicted_ms(c)) for c in counts if fitted.predicted_ms(c) > 0]
         spread = float(np.std(ratios, ddof=1)) if len(ratios) > 1 else None
         center = float(np.median(ratios)) if ratios else 0.0
-    return Terms(coef, cov, len(gap), sd, fixed, draft.hit_ms, draft.scan_ms, spread, counts, center, clusters, folded)
+    return replace(fitted, spread=spread, center=center)
 
 
 def _fold_yields(design: np.ndarray) -> tuple[np.ndarray, bool]:
