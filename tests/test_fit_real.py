@@ -126,3 +126,15 @@ def test_a_workspace_cycle_is_expressed_and_its_scans_are_the_real_ones(k):
         assert (prediction.misses == 0) == (k == 2)
         before = prediction.per_term_ms[COUNTS.index("pre_miss_ms")]  # no batch scans: none of that work
         assert (before == 0) == (k == 2) and prediction.per_term_ms[COUNTS.index("yield_ms")] == 0
+
+
+def test_a_prediction_where_the_list_does_not_finish_is_refused():
+    """A list cut at loop.max_sim_ms has no list time: its counts and max_sim_ms are not averaged
+    into a prediction; the user is told the install is overloaded there."""
+    from clawsim.errors import FitError
+    from clawsim.fitting.predict import simulated_counts
+
+    scenario = fit(DATA / "2026.6.8-rows30-flipperon.jsonl").scenario
+    assert simulated_counts(scenario, {"list.rows": 100}, warm=False)  # finishes: counted
+    with pytest.raises(FitError, match=r"did not finish within loop.max_sim_ms \(5 ms\).*overloaded"):
+        simulated_counts(scenario, {"list.rows": 100, "loop.max_sim_ms": 5}, warm=False)

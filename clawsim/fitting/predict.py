@@ -102,6 +102,13 @@ def simulated_counts(scenario: Scenario, values: Mapping[str, Any], warm: bool) 
         lists: list[ListStats] = []
         simulate_once(run.scenario, run.stream, lists=lists)
         simulated += [s for s in lists if s.list_index == index]
+    unfinished = sum(not s.completed for s in simulated)
+    if unfinished:  # a cut list's time is max_sim_ms, not a list's: no prediction averages it
+        raise FitError(
+            f"--predict: at {', '.join(f'{k}={v}' for k, v in values.items()) or 'the fitted settings'}: "
+            f"{unfinished} of {len(simulated)} simulated lists did not finish within loop.max_sim_ms "
+            f"({point.loop.max_sim_ms:g} ms): the install is overloaded there and has no list time to predict"
+        )
     per_row = point.list.row_lookups
     # The per-yield term is the loop's turn plus what the install's concurrent callbacks did in it
     # (a flipper's setter call: ~2.5 ms in 2026.6.8); without them a turn costs next to nothing
@@ -109,7 +116,7 @@ def simulated_counts(scenario: Scenario, values: Mapping[str, Any], warm: bool) 
     charged = bool(point.active_actors) or not scenario.active_actors
     return [
         ListCounts(point.list.rows, per_row, s.hits, s.scans, s.yields if charged else 0, 0.0,
-                   float(s.record()["list_ms"]), s.scan_batches)
+                   s.list_ms, s.scan_batches)
         for s in simulated
     ]  # fmt: skip
 
