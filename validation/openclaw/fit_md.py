@@ -226,7 +226,8 @@ def transfer_lines() -> list[str]:
         "",
     ]
     for kind, limit, what in (("rows", 0.25, "other row counts"), ("idle", 0.35, "the flipper off"),
-                              ("pin", 0.35, "the pinned release")):  # fmt: skip
+                              ("pin", 0.35, "the pinned release"),
+                              ("cycle", 0.35, "a workspace cycle (two capture sessions)")):  # fmt: skip
         part = cells[cells.kind == kind]
         if len(part):
             inside = int((part.err.abs() <= limit).sum())

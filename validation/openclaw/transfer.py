@@ -16,9 +16,9 @@ cell's error that is the releases', not the pin's.
 
 ``cycle``: a flipper that cycles through K workspaces (``drive.mjs --flipper cycleK``;
 ``actors.0.workspaces=cycle:K`` in the fitted scenario): K = 2 the memo holds, K = 5 it cannot.
-Those captures are their own session, ``transfer/cycle/`` (2026.6.8 flipper on, cycle2 and cycle5
-at every row count, 5 processes each, interleaved), and each flipper-on fit of that session
-predicts the cycles at every row count, so source and target ran in the same conditions. Every cell also compares the full scans the
+Those captures are sessions of their own, ``transfer/cycle*/`` (each: 2026.6.8 flipper on, cycle2
+and cycle5 at every row count, 5 processes each, interleaved), and each flipper-on fit of a session
+predicts that session's cycles at every row count, so source and target ran in the same conditions. Every cell also compares the full scans the
 fitted scenario predicts there with the target's (the measured list of every process).
 
 ``terms`` are the terms fitted from each capture with their 95 % intervals (cluster-robust over the
@@ -49,7 +49,8 @@ PINNED = "2026.6.9"
 REPLICATIONS = 10
 LIMITS = {"rows": 0.25, "idle": 0.35, "pin": 0.35, "cycle": 0.35}
 CYCLES = (2, 5)  # workspaces a cycling flipper activates in turn: 2 the 8-entry memo holds, 5 not
-SESSION = CAPTURES / "cycle"  # the cycle captures with their own flipper-on sources
+# The cycle sessions (transfer/cycle/, transfer/cycle-2/, ...): each with its own flipper-on sources.
+SESSIONS = tuple(sorted(p for p in CAPTURES.glob("cycle*") if p.is_dir()))
 
 
 def capture_file(release: str, rows: int, flipper: str) -> Path:
@@ -72,6 +73,11 @@ def measured(path: Path) -> list[ListEvidence]:
 def warm_list_ms(path: Path) -> list[float]:
     """list_ms of the measured (last) list of every process in a capture file."""
     return [e.list_ms for e in measured(path)]
+
+
+def _every_capture(pattern: str) -> list[Path]:
+    """The capture files matching ``pattern`` in ``transfer/`` and every cycle session, sorted."""
+    return sorted(p for folder in (CAPTURES, *SESSIONS) for p in folder.glob(pattern))
 
 
 def _name(path: Path) -> str:
@@ -119,22 +125,31 @@ def transfer_frame() -> tuple[pd.DataFrame, pd.DataFrame]:
                         _cell("idle", name, fitted, f"rows={other},actors=none", capture_file(SOURCE, other, "off"))
                     )
                     cells.append(_cell("pin", name, fitted, f"rows={other},fix=pin", capture_file(PINNED, other, "on")))
+    for session in SESSIONS:
+        cells += _cycle_cells(session, counts, terms)
+    return pd.DataFrame(cells), pd.DataFrame(terms)
+
+
+def _cycle_cells(session: Path, counts: list[int], terms: list[dict]) -> list[dict]:
+    """One cycle session's cells: each of its flipper-on fits predicts its cycles at every row
+    count; the terms of every capture of the session go to ``terms``."""
+    cells = []
     for rows in counts:
-        path = SESSION / capture_file(SOURCE, rows, "on").name
+        path = session / capture_file(SOURCE, rows, "on").name
         if not path.is_file():
             continue
         fitted = fit(path, replications=REPLICATIONS)
         terms.append(_terms_row(path, fitted))
         for other, k in ((o, k) for o in counts for k in CYCLES):
-            target = SESSION / capture_file(SOURCE, other, f"cycle{k}").name
+            target = session / capture_file(SOURCE, other, f"cycle{k}").name
             if target.is_file():
                 setting = f"rows={other},actors.0.workspaces=cycle:{k}"
                 cells.append(_cell("cycle", _name(path), fitted, setting, target))
     for rows, k in ((n, k) for n in counts for k in CYCLES):  # their own terms, beside their sources'
-        path = SESSION / capture_file(SOURCE, rows, f"cycle{k}").name
+        path = session / capture_file(SOURCE, rows, f"cycle{k}").name
         if path.is_file():
             terms.append(_terms_row(path, fit(path, replications=REPLICATIONS, check=False)))
-    return pd.DataFrame(cells), pd.DataFrame(terms)
+    return cells
 
 
 def _terms_row(path: Path, fitted: FitResult) -> dict:
@@ -154,7 +169,7 @@ def per_process_frame() -> pd.DataFrame:
     and the load it was captured at."""
     out = []
     for folder, release, rows in (
-        (f, r, n) for f in (CAPTURES, SESSION) for r in (SOURCE, PINNED) for n in row_counts()
+        (f, r, n) for f in (CAPTURES, *SESSIONS) for r in (SOURCE, PINNED) for n in row_counts()
     ):
         path = folder / capture_file(release, rows, "on").name
         if not path.is_file():
@@ -219,7 +234,7 @@ def yield_rows() -> list[dict]:
     stretches right after a row's first and second scan: the evidence for the work before a
     batch's first scan (``clawsim.fitting.terms``)."""
     out = []
-    for path in sorted([*CAPTURES.glob("*.jsonl.gz"), *SESSION.glob("*.jsonl.gz")]):
+    for path in _every_capture("*.jsonl.gz"):
         kinds: dict[str, list[float]] = {k: [] for k in ("into hit", "into miss", "row", "second", "after")}
         for e in measured(path):
             design, gap, _ = stretches(e, 2)
@@ -256,7 +271,7 @@ def without_misses_rows() -> list[dict]:
     """Per 2026.6.8 capture (both sessions): the measured lists' median list_ms and their median
     time without their misses (``without_misses_ms``), with its range over the processes."""
     out = []
-    for path in sorted([*CAPTURES.glob(f"{SOURCE}-*.jsonl.gz"), *SESSION.glob(f"{SOURCE}-*.jsonl.gz")]):
+    for path in _every_capture(f"{SOURCE}-*.jsonl.gz"):
         lists = measured(path)
         rest = sorted(without_misses_ms(e) for e in lists)
         out.append({"capture": _name(path), "list_ms (median)": f"{statistics.median(e.list_ms for e in lists):.1f}",
@@ -298,6 +313,25 @@ def release_rows(counts: list[int]) -> list[dict]:
     return out
 
 
+def _per_session(part: pd.DataFrame, limit: float) -> list[str]:
+    """For cells from more than one capture session (the cycle sessions): the count per session."""
+    session = part.source.str.split("/").str[0]
+    if session.nunique() < 2:
+        return []
+    counts = [f"{name}/: {int((p.err.abs() <= limit).sum())} of {len(p)}" for name, p in part.groupby(session)]
+    return ["Per session: " + "; ".join(counts) + ".", ""]
+
+
+def judged(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per kind of cell (and the flipper off, the cycles and the pin pooled, which the issue judges
+    together): cells out of sample, how many within the kind's limit, and that share."""
+    out = cells[cells.source != cells.target].assign(inside=lambda c: c.err.abs() <= c.kind.map(LIMITS))
+    rows = [(k, p) for k, p in out.groupby("kind", sort=False)] + [("idle + cycle + pin", out[out.kind != "rows"])]
+    return pd.DataFrame(
+        [{"kind": k, "cells": len(p), "inside": int(p.inside.sum()), "share": p.inside.mean()} for k, p in rows]
+    )
+
+
 def _pct(v: float) -> str:
     return f"{v * 100:+.1f}%"
 
@@ -313,11 +347,15 @@ def markdown(cells: pd.DataFrame, terms: pd.DataFrame) -> str:
              "Generated by `python validation/openclaw/run.py --transfer` from the captures in `transfer/`",
              "(`capture.py`: warm lists, processes interleaved). err = (predicted - median of the target's",
              "processes) / that median; the interval is the prediction's 95 % interval for one list.", ""]  # fmt: skip
-    for label, frame in (("transfer/", _captures(CAPTURES)), ("transfer/cycle/", _captures(SESSION))):
+    for label, frame in ((f"{f.relative_to(HERE)}/", _captures(f)) for f in (CAPTURES, *SESSIONS)):
         if frame is not None:
             loads = frame.load_1m
             lines += [f"Captured ({label}) with {len(frame)} processes; 1-minute load average {loads.min():.1f} .. "
                       f"{loads.max():.1f} (median {loads.median():.1f}) on 2 cores.", ""]  # fmt: skip
+    summary = judged(cells)
+    lines += ["## Summary (cells out of sample, judged on the target's median)", ""]
+    lines += _table(["cells", "n", "within the limit", "share"],
+                    [[r.kind, str(r.cells), str(r.inside), f"{r.share:.0%}"] for r in summary.itertuples()]) + [""]  # fmt: skip
     for kind, title in (("rows", "Other row counts (same release, same flipper)"),
                         ("idle", f"The same install with the flipper off ({SOURCE})"),
                         ("pin", f"The pinned release ({SOURCE} -> {PINNED}, flipper on)"),
@@ -331,6 +369,7 @@ def markdown(cells: pd.DataFrame, terms: pd.DataFrame) -> str:
                   f"{inside} of {len(part)} cells within ±{limit:.0%} (median |err| {part.err.abs().median():.1%}); "
                   f"the observed median inside the 95 % interval in {int(part.median_inside_interval.sum())} of {len(part)}; "
                   f"full scans exact in {int(part.scans_exact.sum())} of {len(part)}.", ""]  # fmt: skip
+        lines += _per_session(part, limit)
         body = [[r.source, r.setting, r.target, str(r.processes), f"{r.scans_real} / {r.scans_predicted:g}",
                  f"{r.observed_median_ms:.1f}", f"{r.observed_min_ms:.1f} .. {r.observed_max_ms:.1f}",
                  f"{r.predicted_ms:.1f}", f"{r.lo_ms:.1f} .. {r.hi_ms:.1f}", _pct(r.err)] for r in part.itertuples()]  # fmt: skip
