@@ -210,23 +210,30 @@ def test_scan_costs_drawn_ahead_are_those_drawn_one_at_a_time(cost: str) -> None
     ahead = DrawnAhead(scan_ms.draws(np.random.default_rng(4)))
     got: list[float] = []
     for k in range(300):  # one at a time and in runs of every length, across block ends
+        if k % 7 == 0:  # shown ahead (peek), then taken in part (drop): the same numbers
+            shown = ahead.peek(k % 50)
+            ahead.drop(k % 13 if k % 13 <= len(shown) else len(shown))
+            got += shown[: k % 13]
         got += [ahead.one()] if k % 3 else ahead.many(k % 11)
     assert got == [one() for _ in got]
 
 
 @pytest.mark.parametrize("form", ["unique", "cycle:3"])
 def test_poisson_gaps_drawn_ahead_give_the_same_arrival_times(monkeypatch: pytest.MonkeyPatch, form: str) -> None:
-    """A source that draws only gaps draws several blocks at once: the same times, bit for bit,
-    as one block at a time (``AHEAD`` = 1)."""
+    """A source that draws only gaps draws several blocks at once, and ``draw_past`` as many as it
+    expects to need: the same times, bit for bit, as one block at a time (``AHEAD`` = 1), and as
+    each block's ``exponential`` gaps summed from the last block's end."""
     actor = clawsim.parse_scenario(
         f"actors: [{{name: a, kind: poisson, rate_per_s: 300, workspaces: '{form}'}}]"
     ).actors[0]
 
-    def times(ahead: int) -> list[float]:
+    def times(ahead: int, far: bool = False) -> list[float]:
         monkeypatch.setattr(sources, "AHEAD", ahead)
         source = sources.PoissonSource(actor, np.random.default_rng(9), lambda _workspace, _now: 0.0)
         delivered: list[float] = []
-        for now in np.arange(0.0, 20_000.0, 37.5):
+        for k, now in enumerate(np.arange(0.0, 20_000.0, 37.5)):
+            if far and k % 5 == 0:
+                source.draw_past(float(now) + 30 * k, 40 * k)
             delivered += source.arrivals_until(float(now)).tolist()
         return delivered
 
@@ -234,6 +241,12 @@ def test_poisson_gaps_drawn_ahead_give_the_same_arrival_times(monkeypatch: pytes
     one_block = times(1)
     assert len(one_block) > ahead * sources.BLOCK
     assert times(ahead) == one_block
+    assert times(ahead, far=True) == one_block
+    rng, last, by_block = np.random.default_rng(9), 0.0, []  # (one copy: no codes drawn)
+    while len(by_block) < len(one_block):
+        by_block += (last + np.cumsum(rng.exponential(1000 / 300, sources.BLOCK))).tolist()
+        last = by_block[-1]
+    assert by_block[: len(one_block)] == one_block
 
 
 FLIPPED = """seed: 11

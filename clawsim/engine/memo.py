@@ -302,6 +302,18 @@ class DrawnAhead:
             self._more(1)
         return self.ahead.pop()
 
+    def peek(self, count: int) -> list[float]:
+        """The next ``count`` draws in order, drawn if need be but not taken (``drop`` takes them)."""
+        if len(self.ahead) < count:
+            self._more(count - len(self.ahead))
+        taken = self.ahead[len(self.ahead) - count :]
+        taken.reverse()
+        return taken
+
+    def drop(self, count: int) -> None:
+        """Take the next ``count`` draws (after ``peek`` showed at least that many)."""
+        del self.ahead[len(self.ahead) - count :]
+
     def many(self, count: int) -> list[float]:
         ahead = self.ahead
         if len(ahead) < count:

@@ -82,19 +82,46 @@ class PoissonSource:
         one's end, as one block at a time sums them)."""
         if self.coded:
             times = self.last_ms + np.cumsum(self.rng.exponential(self.mean_gap_ms, BLOCK))
+            self.last_ms = float(times[-1])
         else:
             blocks, self.blocks = self.blocks, min(AHEAD, 2 * self.blocks)
-            sums = np.cumsum(self.rng.exponential(self.mean_gap_ms, (blocks, BLOCK)), axis=1)
-            # each block's start: the last one's end plus its sum, added in order (accumulate is sequential)
-            starts = np.add.accumulate(np.concatenate(([self.last_ms], sums[:, -1])))
-            times = (starts[:-1, None] + sums).ravel()
-        self.last_ms = float(times[-1])
+            times = self._gap_times(blocks)
         cut = self.used if self.coded else self.head
         self.times = np.concatenate((self.times[cut:], times))
         if self.coded:
             bound = self.k if self.form == "random" else self.copies
             self.codes = np.concatenate((self.codes[cut:], self.rng.integers(bound, size=BLOCK, dtype=np.int64)))
         self.head, self.used = self.head - cut, 0
+
+    def _gap_times(self, blocks: int) -> np.ndarray:
+        """The next ``blocks`` blocks' times (a source that draws only gaps), as one block at a
+        time draws them: each block's gaps summed in order from its start, each start the last
+        block's end plus its sum, added in order (accumulate is sequential). ``exponential(scale)``
+        is ``scale * standard_exponential()`` draw by draw: the same gaps."""
+        sums = self.rng.standard_exponential((blocks, BLOCK))
+        sums *= self.mean_gap_ms
+        np.cumsum(sums, axis=1, out=sums)
+        starts = np.add.accumulate(np.concatenate(([self.last_ms], sums[:, -1])))
+        sums += starts[:-1, None]
+        times = sums.ravel()
+        self.last_ms = float(times[-1])
+        return times
+
+    def draw_past(self, end: float, most: int) -> None:
+        """Draw blocks until an arrival after ``end`` is drawn or more than ``most`` are drawn and
+        not delivered (``head`` told first). The times are the same whenever they are drawn; a
+        source that draws only gaps draws the blocks it expects to need at once."""
+        if self.coded:
+            while self.last_ms <= end and len(self.times) - self.head <= most:
+                self._draw_block()
+            return
+        parts, waiting = [self.times[self.head :]], len(self.times) - self.head
+        while self.last_ms <= end and waiting <= most:
+            expected = int((end - self.last_ms) / (self.mean_gap_ms * BLOCK)) + 2
+            parts.append(self._gap_times(min(expected, (most - waiting) // BLOCK + 1)))
+            waiting += len(parts[-1])
+        if len(parts) > 1:
+            self.times, self.head = np.concatenate(parts), 0
 
     def arrivals_until(self, now: float) -> np.ndarray:
         """Deliver what arrived by ``now`` (>= ``next_ms``): their times, in order. More than
@@ -142,6 +169,10 @@ class PoissonSource:
 
     def _named(self, code: int) -> str:
         return f"{self.actor.name}/{code}"
+
+    def unique_name(self, number: int) -> str:
+        """The ``unique`` workspace of the activation numbered ``number`` (from 0, over the source)."""
+        return self._unique(number)
 
     def _unique(self, number: int) -> str:
         return f"{self.actor.name}#{number % self.copies}/{number // self.copies}"
