@@ -198,3 +198,43 @@ def test_the_shortcuts_under_many_poisson_agents_give_the_step_by_step_records(s
         data["memo" if term in TERMS["memo"] else "list"][term] = 0.7
     scenario = Scenario.model_validate(data)
     assert simulate_once(scenario, stream) == simulate_once(scenario, stream, options=ORACLE)
+
+
+FRESH_ONLY = st.lists(  # one source of unique workspaces whose activations hold nothing: fresh runs
+    ACTOR.map(
+        lambda a: {
+            **a,
+            "kind": "poisson",
+            "count": a["count"] * 40 + 1,
+            "work_ms": 0.0,
+            "workspaces": "unique",
+            "lookups": 0,
+        }
+    ),
+    min_size=1,
+    max_size=1,
+)
+
+
+@given(
+    scenarios(actors=FRESH_ONLY, fix=st.just("none"), io=st.just(False), policy=st.just("lru")),
+    st.integers(0, 3),
+    st.sampled_from([1, 20]),
+    st.integers(0, 400),
+    st.booleans(),
+)
+def test_runs_of_fresh_batches_give_the_step_by_step_records(scenario, stream, busier, spelled, snapshot):
+    """The regime of the runs of fresh batches (engine/fresh.py): the stretches' regime above
+    with unique workspaces, activations that hold nothing and scan costs drawn (the runs take
+    them from the costs drawn ahead); the gateway's workspace spelled as one of the agents'
+    names (``spelled``: a batch that reads it is not fresh, and the list counts it once),
+    served by the published snapshot or not."""
+    data = scenario.model_dump()
+    actor = data["actors"][0]
+    actor["rate_per_s"] *= busier
+    for key, least in (("lookups_per_row", 1), ("yield_every", 2)):  # batches of rows that look up
+        data["list"][key] = max(least, data["list"][key])
+    data["memo"] |= {"scan_ms": LOGNORMAL, "current_snapshot": snapshot}
+    data["registry"]["initial_workspace"] = f"{actor['name']}#{spelled % actor['count']}/{spelled // actor['count']}"
+    scenario = Scenario.model_validate(data)
+    assert simulate_once(scenario, stream) == simulate_once(scenario, stream, options=ORACLE)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import linecache
 import sys
 from collections.abc import Callable
-from types import FrameType
+from types import FrameType, ModuleType
 from typing import Any
 
+import numpy as np
 import pytest
 
 import clawsim
-from clawsim.engine import listing, stretch
+from clawsim.engine import fresh, listing, metrics, sources, stretch
 from clawsim.engine.options import EngineOptions
 from clawsim.engine.run import simulate_once
 
@@ -33,10 +34,13 @@ def scenario(
     scan_ms: str = LOGNORMAL,
     fix: str = "none",
     loop: str = "",
+    every: int = 10,
+    row_cost_ms: float = 0.28,
+    registry: str = "",
 ) -> clawsim.Scenario:
     text = (
-        f"seed: 4\nlist: {{rows: {rows}, yield_every: 10, lookups_per_row: {lookups}, row_cost_ms: 0.28}}\n"
-        f"registry: {{fix: {fix}}}\nmemo: {{{memo}, scan_ms: {scan_ms}}}\n"
+        f"seed: 4\nlist: {{rows: {rows}, yield_every: {every}, lookups_per_row: {lookups}, row_cost_ms: {row_cost_ms}}}\n"
+        f"registry: {{fix: {fix}{registry}}}\nmemo: {{{memo}, scan_ms: {scan_ms}}}\n"
         f"loop: {{{loop}}}\nactors: [{agents}]\n"
     )
     return clawsim.parse_scenario(text)
@@ -78,6 +82,24 @@ CASES = {
     "work after a miss": scenario(agents(), memo="policy: lru, capacity: 8, miss_overhead_ms: 0.7"),
     # few arrivals, timers and whole-millisecond iterations
     "few agents, timers": scenario(f"{agents(count=2, work_ms=1)}, {CRON}", rows=3000, loop="iteration_ms: 1"),
+    # runs of fresh batches done at once (fresh.py): cut by a batch that meets no arrival (about
+    # 1 in 40 here), by a timer (the cron, whose names are not the agents'), by the iteration
+    # cap; with 3 lookups and a short last batch; with batches of one row (none: the steps)
+    "fresh runs, quiet batches": scenario(agents(count=10), rows=4005, lookups=3),
+    "fresh runs, timers": scenario(f"{agents()}, {CRON}", rows=2000, loop="iteration_ms: 1"),
+    "fresh runs, one row a batch": scenario(agents(rate=40), rows=300, every=1),
+    # sub-millisecond batches: the delay probe (1 ms) does not fire at every yield
+    "fresh runs, probe": scenario(agents(rate=1000), scan_ms="{dist: lognormal, p50: 0.25, p95: 0.4}", row_cost_ms=0),
+    # so many arrivals in a batch (about 1 in 10) that the loop halts the run there (MAX_WAITING)
+    "fresh runs, overrun": scenario(agents(rate=50), rows=300, scan_ms="{dist: lognormal, p50: 600, p95: 1000}"),
+    # the gateway's workspace spelled as one of the agents' names: the batch that reads it
+    # hits the snapshot (not fresh), and the list counts it once (read by name and by number)
+    "fresh runs, a name spelled ahead": scenario(
+        agents(count=1, rate=40),
+        rows=1000,
+        memo="policy: lru, capacity: 8, current_snapshot: true",
+        registry=", initial_workspace: 'agent#0/35'",
+    ),
 }
 LEAST_STEPS = {
     "reference engine": 0,
@@ -115,9 +137,9 @@ def test_stretches_give_the_records_of_the_steps_one_by_one(monkeypatch: pytest.
     assert steps[0] >= LEAST_STEPS.get(name, 20)
 
 
-def lines_run(job: Callable[[], object]) -> set[str]:
-    """The source lines of ``stretch.py`` that ``job`` executes, stripped."""
-    path, seen = stretch.__file__, set()
+def lines_run(job: Callable[[], object], module: ModuleType = stretch) -> set[str]:
+    """The source lines of ``module`` (``stretch.py``) that ``job`` executes, stripped."""
+    path, seen = module.__file__, set()
 
     def local(frame: FrameType, event: str, arg: object) -> Any:
         if event == "line":
@@ -156,6 +178,84 @@ BRANCHES = [
 ]
 
 
+FRESH_BRANCHES = [  # fresh.py, and what it counts on in metrics.py and sources.py
+    "return None  # batches of one row: left to the steps",
+    "return None  # the first batch is not one: the steps run it",
+    "n -= 1",  # a short last batch
+    "t += cost",  # lookups other than 2
+    "t = end + ((((end + first) + second) - end) + row_cost_ms)  # the first row: its scans, its work",
+    "self.size, self.backoff = min(4 * self.size, MAX_RUN), 0",
+    "self.backoff = min(2 * self.backoff + 1, 64)",
+    "self.backoff = 0",
+    "clash.append(number)",
+    "m = int(hit.argmax())",
+    "self.cleared.add(workspace)",
+]
+ELSEWHERE = {
+    metrics: ["count += len(numbers) - (int(np.isin(numbers, named).sum()) if named else 0)", "return q * copies + c"],
+    sources: ["parts.append(self._gap_times(min(expected, (most - waiting) // BLOCK + 1)))"],
+}
+
+
 def test_every_branch_is_taken() -> None:
     seen = lines_run(lambda: [simulate_once(case, 0) for case in CASES.values()])
     assert [branch for branch in BRANCHES if branch not in seen] == []
+    seen = lines_run(lambda: [simulate_once(case, 0) for case in CASES.values()], fresh)
+    assert [branch for branch in FRESH_BRANCHES if branch not in seen] == []
+    for module, branches in ELSEWHERE.items():
+        seen = lines_run(lambda: [simulate_once(case, 0) for case in CASES.values()], module)
+        assert [branch for branch in branches if branch not in seen] == []
+
+
+def taken(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Batches run by fresh runs from now on."""
+    batches = [0]
+    take = fresh.FreshRuns.take
+
+    def counted(self: fresh.FreshRuns, *args: Any) -> fresh.Taken | None:
+        got = take(self, *args)
+        batches[0] += got.batches if got is not None else 0
+        return got
+
+    monkeypatch.setattr(fresh.FreshRuns, "take", counted)
+    return batches
+
+
+@pytest.mark.parametrize(
+    ("name", "least"),
+    [
+        ("fresh", 30),
+        ("fresh runs, quiet batches", 150),
+        ("fresh runs, timers", 50),
+        ("fresh runs, probe", 1),
+        ("fresh runs, overrun", 1),
+        ("fresh runs, a name spelled ahead", 20),
+        ("few agents, timers", 0),
+    ],
+)
+def test_fresh_runs_take_the_batches_they_can(monkeypatch: pytest.MonkeyPatch, name: str, least: int) -> None:
+    """The records are the oracle's (above); here, that runs of fresh batches did most of the
+    work where every batch meets arrivals, and none where they cannot (agents' work held)."""
+    batches = taken(monkeypatch)
+    simulate_once(CASES[name], 0)
+    assert batches[0] >= least if least else batches[0] == 0
+
+
+def test_even_batches() -> None:
+    assert fresh._even([10, 10, 10, 7, 0]) == [10, 10, 10]
+    assert fresh._even([10, 7, 10]) == [10]  # not a list's batches
+    assert fresh._even([1, 1]) == [] and fresh._even([]) == []
+
+
+def test_spelled_numbers() -> None:
+    """A name counts as a numbered workspace only if the source spells it exactly so."""
+    assert [metrics.spelled_number(w, "a#", 4) for w in ("a#3/2", "a#0/0", "a#4/1", "a#01/2", "a#1/+2")] == [
+        11,
+        0,
+        None,
+        None,
+        None,
+    ]
+    assert [metrics.spelled_number(w, "a#", 4) for w in ("a#1", "b#1/2", "a#x/2", "a#1/2/3", "a#-1/2")] == [None] * 5
+    numbered = [metrics.Numbered("a#", 4, np.array([5, 9])), metrics.Numbered("a#", 4, np.array([11]))]
+    assert metrics.unnamed({"a#1/1", "a#3/2", "a#1/9", "/w"}, numbered) == 1  # 5 and 11 are named

@@ -3,7 +3,8 @@ its pin (``registry``), the metadata memo and cache rules (``memo``), the steps 
 list on the loop (``listing``), the actors (``actors``), what is measured (``metrics``), the shared world
 (``world``), one run's lifecycle (``run``) and how the engine runs it (``options``); Poisson arrivals
 aggregated per poll phase (``arrivals``, one ``sources`` entry per poisson actor) and a list's
-batches under them run in one loop (``stretch``), every
+batches under them run in one loop (``stretch``), where runs of batches that each meet arrivals
+and read a new workspace are done at once (``fresh``), every
 nondeterministic decision of a run through one chooser (``choices``) and the opt-in tracer of a
 run (``tracer``); what is made once per scenario, spec or steps object and shared between runs
 is kept by identity (``identity``)."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+import numpy as np
 
 # Columns of a results table, in order, after the run/point/replication/list_index keys
 # and the swept parameters. The README's "Results" section explains each one.
@@ -48,6 +50,7 @@ class ListStats:
     scan_ms_total: float = 0.0
     scan_batches: int = 0  # batches (and hoisted preparations) that scanned: not a results column
     workspaces: set[str] = field(default_factory=set)
+    numbered: list[Numbered] | None = None  # more workspaces read, counted without their names
     end_ms: float | None = None
     flips: int = 0
     changes: int = 0
@@ -63,7 +66,9 @@ class ListStats:
 
     @property
     def distinct_workspaces(self) -> int:
-        return len(self.workspaces)
+        if self.numbered is None:
+            return len(self.workspaces)
+        return len(self.workspaces) + unnamed(self.workspaces, self.numbered)
 
     @property
     def list_ms(self) -> float:
@@ -74,6 +79,40 @@ class ListStats:
         ``attrgetter``: a run makes one record per list, and a generic deep copy would cost
         more than a small run)."""
         return dict(zip(_RECORD_KEYS, _recorded(self), strict=True))
+
+
+class Numbered(NamedTuple):
+    """Workspaces a list read, kept as numbers (engine/fresh.py): ``{prefix}{n % copies}/{n // copies}``
+    for each n of ``numbers`` (increasing), the spelling of a unique poisson source's names
+    (``PoissonSource._unique``). A list's ``Numbered`` of one prefix never share a number."""
+
+    prefix: str
+    copies: int
+    numbers: np.ndarray
+
+
+def spelled_number(workspace: str, prefix: str, copies: int) -> int | None:
+    """The n whose name (as ``Numbered`` spells it) is ``workspace``; None if no n's is."""
+    if not workspace.startswith(prefix):
+        return None
+    copy, slash, quotient = workspace[len(prefix) :].partition("/")
+    try:
+        c, q = int(copy), int(quotient)
+    except ValueError:
+        return None
+    if not (slash and 0 <= c < copies and q >= 0 and f"{prefix}{c}/{q}" == workspace):
+        return None
+    return q * copies + c
+
+
+def unnamed(workspaces: set[str], numbered: list[Numbered]) -> int:
+    """How many workspaces ``numbered`` holds that ``workspaces`` does not name."""
+    count = 0
+    for prefix, copies in dict.fromkeys((chunk.prefix, chunk.copies) for chunk in numbered):
+        numbers = np.concatenate([chunk.numbers for chunk in numbered if chunk[:2] == (prefix, copies)])
+        named = [n for n in (spelled_number(w, prefix, copies) for w in workspaces) if n is not None]
+        count += len(numbers) - (int(np.isin(numbers, named).sum()) if named else 0)
+    return count
 
 
 _RECORD_KEYS = ("list_index", *LIST_METRICS)

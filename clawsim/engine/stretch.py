@@ -19,11 +19,12 @@ import math
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from functools import reduce
-from itertools import accumulate
+from itertools import accumulate, islice
 from operator import add
 
 import numpy as np
 
+from .fresh import fresh_runs
 from .loop import MAX_ITERATIONS, MAX_WAITING, PROBE_RESOLUTION_MS, STALL_ITERATIONS
 from .memo import DrawnAhead, MetadataCache
 from .metrics import ListStats
@@ -127,12 +128,39 @@ def batches_through_arrivals(
     recent: str | None = None
     total = stats.scan_ms_total
 
+    # runs of fresh batches at once (fresh.py), where every batch meets an arrival
+    runs = fresh_runs(source, drawn, pinned is None and not hit_ms, slots, lookups, iteration_ms, row_cost_ms)
+
     batches = half = fresh = hit_rows = 0
     left = 0.0
-    for k in range(first, stop, 2):
+    ks = iter(range(first, stop, 2))
+    for k in ks:
         batch = rows[k]
         if not batch:
             break
+        if runs is not None and ours and k >= runs.next_k and now - began >= runs.busy_ms:
+            got = runs.take(
+                k,
+                rows,
+                stop,
+                now,
+                (resumed_below, held_below),
+                (due, max_ms, probe.samples),
+                head,
+                serial,
+                total,
+                (known, log, recent, snapshot),
+                stats,
+            )
+            times, head, last_ms = runs.source.times, runs.source.head, runs.source.last_ms
+            if got is not None:  # its batches done: the locals as the steps would leave them
+                now, began, still, due, max_ms = got.now, got.began, 0, got.due, got.max_ms
+                head, next_ms, serial, total = got.head, got.next_ms, got.serial, got.total
+                workspace_now = recent = got.workspace
+                flips, changes, changed = flips + got.arrived, changes + got.arrived, (got.began, got.last_n - 1)
+                batches, fresh, hit_rows, half = batches + got.batches, fresh + got.batches, hit_rows + got.hit_rows, 0
+                next(islice(ks, got.batches - 1, got.batches - 1), None)  # skip the batches it did
+                continue
         end = now + iteration_ms  # resume_in_place: the iteration's overhead
         if end >= resumed_below:
             break
