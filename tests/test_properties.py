@@ -238,3 +238,43 @@ def test_runs_of_fresh_batches_give_the_step_by_step_records(scenario, stream, b
     data["registry"]["initial_workspace"] = f"{actor['name']}#{spelled % actor['count']}/{spelled // actor['count']}"
     scenario = Scenario.model_validate(data)
     assert simulate_once(scenario, stream) == simulate_once(scenario, stream, options=ORACLE)
+
+
+SETTERS = st.lists(  # an immediate actor without lookups: a flipper a loop iteration, mostly one copy and new values
+    st.fixed_dictionaries(
+        {
+            "name": st.sampled_from(["flipper", "agent"]),
+            "kind": st.just("immediate"),
+            "count": st.sampled_from([1, 1, 1, 2]),
+            "work_ms": st.sampled_from([0.0, 0.5, 3.0]),
+            "workspaces": st.sampled_from(["unique", "unique", "random:50", "cycle:2"]),
+            "lookups": st.just(0),
+        }
+    ),
+    min_size=1,
+    max_size=1,
+)
+
+
+@given(
+    scenarios(actors=SETTERS, fix=st.just("none"), policy=st.sampled_from(["lru", "lru", "single"]), io=st.just(False)),
+    st.integers(0, 3),
+    st.booleans(),
+    st.sampled_from([0.0, 0.01]),
+)
+def test_the_shortcuts_under_immediate_actors_give_the_step_by_step_records(scenario, stream, drawn, hit_ms):
+    """The regime of ``batches_in_place`` under immediate actors (the PR's flipper): each batch
+    reads the workspace the actor set in its check phase, a new one under unique or random
+    workspaces (``listing._fresh_batches``: the batches' ends one by one, the counters, the
+    setter calls and the memo's stores once at the end), with drawn scan costs and hits that
+    cost something, against the step-by-step loop."""
+    data = scenario.model_dump()
+    data["list"]["lookups_per_row"] = lookups = max(1, data["list"]["lookups_per_row"])
+    data["list"]["yield_every"] = max(1, data["list"]["yield_every"] // 4)
+    if data["memo"]["policy"] == "lru":  # (a memo smaller than a row misses on every lookup: not this regime)
+        data["memo"]["capacity"] = max(lookups, data["memo"]["capacity"])
+    data["memo"]["hit_ms"] = hit_ms
+    if drawn:
+        data["memo"]["scan_ms"] = LOGNORMAL
+    scenario = Scenario.model_validate(data)
+    assert simulate_once(scenario, stream) == simulate_once(scenario, stream, options=ORACLE)

@@ -70,20 +70,39 @@ def activate(world: World, actor: ActorSpec, workspace: str, now: float) -> floa
     return held
 
 
-def _setter(world: World, names: Iterator[str]) -> tuple[Callable[[float], None], Callable[[list[float]], None]]:
-    """``activate`` of an actor without lookups, untraced: set the global to the next name, count
-    it; and the same at each of a list of times, in one call (``Registry.set_many``)."""
+Setter = tuple[Callable[[float], None], Callable[[list[float]], None], Callable[[int], list[str]], Callable[[], str]]
+
+
+def _setter(world: World, names: Iterator[str]) -> Setter:
+    """``activate`` of an actor without lookups, untraced: ``fire(now)`` sets the global to the
+    next name and counts it; ``fire_many(times)`` does that at each of a list of times, in one
+    call (``Registry.set_many``); ``ahead(n)`` gives the next ``n`` names it will set, drawn now
+    (from the copy's stream, if drawn: the same draws in the same order); ``take()`` is the next
+    name, for the actor's task when the loop resumes it. Names drawn ahead come first in all."""
     registry, stats = world.registry, world.stats
+    drawn: list[str] = []  # names taken from ``names`` ahead, not set yet
+
+    def take() -> str:
+        return drawn.pop(0) if drawn else next(names)
 
     def fire(now: float) -> None:
-        registry.set(next(names), now)
+        registry.set(drawn.pop(0) if drawn else next(names), now)
         stats.actor_activations += 1
 
     def fire_many(times: list[float]) -> None:
-        registry.set_many(list(itertools.islice(names, len(times))), times)
-        stats.actor_activations += len(times)
+        count = len(times)
+        if len(drawn) < count:
+            drawn.extend(itertools.islice(names, count - len(drawn)))
+        registry.set_many(drawn[:count], times)
+        del drawn[:count]
+        stats.actor_activations += count
 
-    return fire, fire_many
+    def ahead(count: int) -> list[str]:
+        if len(drawn) < count:
+            drawn.extend(itertools.islice(names, count - len(drawn)))
+        return drawn[:count]
+
+    return fire, fire_many, ahead, take
 
 
 def activation(world: World, actor: ActorSpec, names: Iterator[str]) -> Task:
@@ -106,20 +125,23 @@ def start_actor(world: World, actor: ActorSpec, copy: int, stream: Stream) -> No
                 loop.arrivals.add(source)
         case ImmediateActor():
             names = copy_names()
+            # each resume is one activation that sets the global and holds work_ms: say so
+            setter = None if actor.lookups or actor.start_ms or world.tracer is not None else _setter(world, names)
+            take = names.__next__ if setter is None else setter[3]  # (names drawn ahead come first)
 
             def reflipper() -> Task:  # the PR's flipper: re-arms with setImmediate
                 if actor.start_ms:
                     yield Sleep(actor.start_ms)
                 while True:  # activation's one step, inline: this runs on every loop iteration
-                    yield Work(activate(world, actor, next(names), loop.now))
+                    yield Work(activate(world, actor, take(), loop.now))
                     yield IMMEDIATE
 
             task = reflipper()
-            if actor.lookups or actor.start_ms or world.tracer is not None:
+            if setter is None:
                 loop.set_immediate(task)
-            else:  # each resume is one activation that sets the global and holds work_ms: say so
-                fire, fire_many = _setter(world, names)
-                loop.set_activation(task, fire, actor.work_ms, fire_many)
+            else:
+                fire, fire_many, ahead, _ = setter
+                loop.set_activation(task, fire, actor.work_ms, fire_many, ahead)
         case IntervalActor(period_ms=period_ms):
             names = copy_names()
             loop.set_interval(period_ms, lambda: activation(world, actor, names), start_ms=actor.start_ms)

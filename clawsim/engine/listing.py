@@ -167,6 +167,10 @@ def _in_place(
     if after_yield[k] and context.pinned is None and world.loop.activations_queued():
         # immediate actors set the global before each batch: each batch reads it and looks its rows up
         fresh = _fresh_rules(world, lookups)
+        chained = _fresh_batches(world, stats, after_yield, k, lookups, row_cost_ms) if fresh else None
+        if chained is not None:
+            stats.yields += chained[0]
+            return 2 * chained[0], chained[1]
         rows_at = functools.partial(_rows_at, world, stats, lookups, row_cost_ms, fresh)
         done, left = world.loop.batches_in_place(after_yield, k, rows_at)
         stats.yields += done
@@ -217,6 +221,65 @@ def _rows_at(
     end = _rows_end(world, stats, workspace, rows, lookups, row_cost_ms, None, t)
     stats.scan_batches += stats.scans > scans
     return end
+
+
+def _fresh_batches(
+    world: World, stats: ListStats, rows: list[int], first: int, lookups: int, row_cost_ms: float
+) -> tuple[int, float] | None:
+    """``batches_in_place`` from the yield at ``first`` when one immediate actor alone shares its
+    check phases (``EventLoop.activation_alone``) and the workspaces it sets next, one a batch
+    (its ``ahead``), are new to the memo (``MetadataCache.holds_none_of``); ``_fresh_rules`` must
+    hold. Each batch's first row scans every key, the rest hit what it stored (``_rows_at``'s
+    ``_fresh_row`` then ``_fresh_hits``): the batches' ends are computed one by one, the same
+    floats, and the rest once at the end, for the batches done, as step by step: the actor's
+    setter calls (``fire_many``), the counters, the scan total (summed in scan order), the
+    memo's stores (``stored_fresh``). None (nothing changed but names drawn ahead): not this case.
+    Else (batches done, ms of the last one's work left to hold), as ``batches_in_place``."""
+    cache, activation = world.cache, world.loop.activation_alone()
+    if activation is None:
+        return None
+    chain = rows[first::2]  # the batches from here, up to the first 0 (the end of the chain)
+    workspaces = activation[3](chain.index(0) if 0 in chain else len(chain))
+    if not cache.holds_none_of(workspaces):
+        return None
+    hit_ms, draws = cache.hit_ms, cache.scan_draws or cache.scan_costs
+    costs: list[float] = []  # every scan's cost, in scan order
+    ends: list[float] = []  # when each scan ended (its entry's time)
+    hit_lookups = range(lookups)
+
+    def batch_end(t: float, batch: int) -> float:
+        drawn = draws(lookups)
+        inner = t
+        for cost in drawn:  # _fresh_row
+            inner += cost
+            ends.append(inner)
+        costs.extend(drawn)
+        t = t + ((inner - t) + row_cost_ms)
+        if batch > 1:  # _fresh_hits of the batch's other rows
+            inner = t
+            for _ in hit_lookups:
+                inner += hit_ms
+            row_ms = (inner - t) + row_cost_ms
+            t = (t + row_ms) + (batch - 2) * row_ms
+        return t
+
+    done, left = world.loop.batches_in_place(rows, first, batch_end, False)  # (names given ahead)
+    if done:
+        _fresh_counted(stats, workspaces[:done], sum(chain[:done]), lookups, costs)
+        cache.stored_fresh(workspaces[:done], lookups, ends)
+    return done, left
+
+
+def _fresh_counted(stats: ListStats, read: list[str], rows: int, lookups: int, costs: list[float]) -> None:
+    """The counters after ``rows`` rows of batches that read ``read`` in turn, each scanning every
+    key on its first row and hitting on the others; ``costs``: their scans' costs, in order
+    (summed left to right into the total, as one by one)."""
+    stats.workspaces.update(read)
+    stats.scans += len(read) * lookups
+    stats.hits += (rows - len(read)) * lookups
+    stats.lookups += rows * lookups
+    stats.scan_batches += len(read)
+    stats.scan_ms_total = reduce(add, costs, stats.scan_ms_total)
 
 
 def _fresh_rules(world: World, lookups: int) -> bool:

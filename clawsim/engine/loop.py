@@ -92,8 +92,8 @@ IMMEDIATE = _Immediate()
 
 Task = Generator[Any, None, None]
 # An immediate actor's resume, run in place (``EventLoop.set_activation``): (fire(now), ms held,
-# fire_many(times)).
-Activation = tuple[Callable[[float], object], float, Callable[[list[float]], object]]
+# fire_many(times), ahead(n)).
+Activation = tuple[Callable[[float], object], float, Callable[[list[float]], object], Callable[[int], list[str]]]
 
 
 class Interval:
@@ -272,6 +272,7 @@ class EventLoop:
         fire: Callable[[float], object],
         hold_ms: float,
         fire_many: Callable[[list[float]], object],
+        ahead: Callable[[int], list[str]],
     ) -> None:
         """Queue ``task`` for a check phase as ``set_immediate``, and say what each resume of it
         does, now and every time it is queued again: ``fire(now)`` (its synchronous effects), then
@@ -279,8 +280,9 @@ class EventLoop:
         ``setImmediate`` (an immediate actor without lookups). ``batches_in_place`` may then run
         its resumes in place, by calling ``fire``, and leave the task suspended where it is;
         ``fire_many(times)`` is ``fire`` at each of ``times`` in order, in one call (for resumes
-        whose effects nothing reads before the last one)."""
-        self._activations[task] = (fire, hold_ms, fire_many)
+        whose effects nothing reads before the last one); ``ahead(n)``: the workspaces its next
+        ``n`` resumes set, in order (``activation_alone``)."""
+        self._activations[task] = (fire, hold_ms, fire_many, ahead)
         self._immediates.append(task)
 
     def activations_queued(self) -> bool:
@@ -292,6 +294,12 @@ class EventLoop:
             if task not in activations:
                 return False
         return True
+
+    def activation_alone(self) -> Activation | None:
+        """The one task the check queue holds, if it is a ``set_activation``'s: what it does at
+        each resume (None: the queue holds another task, or more than one, or none)."""
+        immediates = self._immediates
+        return self._activations.get(immediates[0]) if len(immediates) == 1 else None
 
     def set_timeout(self, ms: float, task: Task) -> None:
         """Run ``task`` in the first timers phase at or after ``timer_due(now, ms)``."""
@@ -557,7 +565,9 @@ class EventLoop:
         callback is the last of a check phase (the loop then skips the check phase of the
         iteration it started in, which these steps ran). ``reads_global`` False: the batches do
         not read what the actors set (a pinned list, hits only), so one actor's activations are
-        counted in one call at the end (``fire_many``), as aggregated arrivals are collapsed.
+        counted in one call at the end (``fire_many``), as aggregated arrivals are collapsed; or
+        the batches read the workspaces it sets from its ``ahead`` names, drawn before the first
+        (``listing._fresh_batches``).
         """
         polled = self._last_polled  # (the last of a poll phase; else the last of a check phase)
         if not ((self._last_callback or polled) and self.in_place) or self._arrived or self.stopped:
@@ -588,7 +598,7 @@ class EventLoop:
                 break
             if fired:  # the actors' holds, each held in place (_skip) before the list resumes
                 t = end
-                for _, hold_ms, _ in fired:
+                for _, hold_ms, _, _ in fired:
                     if hold_ms > 0:
                         t = t + hold_ms
                 if t >= held_below:
@@ -610,7 +620,7 @@ class EventLoop:
                 if one_hold_ms > 0:
                     now = now + one_hold_ms
             else:
-                for fire, hold_ms, _ in fired:  # the check phase: the actors in queue order, then the list
+                for fire, hold_ms, _, _ in fired:  # the check phase: the actors in queue order, then the list
                     fire(now)
                     if hold_ms > 0:
                         now = now + hold_ms

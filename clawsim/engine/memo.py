@@ -252,6 +252,36 @@ class MetadataCache:
                 return False
         return True
 
+    def holds_none_of(self, workspaces: list[str]) -> bool:
+        """Whether rows reading ``workspaces`` in turn, each storing its keys, each find the memo
+        holding none of its keys (``holds_none`` at every one): the memo is keyed by workspace
+        (its keys are (workspace, j); an unkeyed memo holds a row's keys once the row before
+        stored them), the workspaces are distinct, no snapshot serves any, and the memo holds
+        no key of any of them."""
+        distinct = set(workspaces)
+        if not self.keyed or len(distinct) < len(workspaces) or self.current_snapshot in distinct:
+            return False
+        for key in self.memo.entries:  # a loop, not any(): a few entries
+            if key[0] in distinct:  # type: ignore[index]
+                return False
+        return True
+
+    def stored_fresh(self, workspaces: list[str], lookups: int, ends_ms: list[float]) -> None:
+        """The memo after rows of ``workspaces`` in turn whose first row scanned every one of
+        its ``lookups`` keys (``holds_none_of``: none held, so each goes in last) and whose other
+        rows hit them (which leaves them in that order): key j of the i-th workspace stored at
+        ``ends_ms[i * lookups + j]``. Only the last ``slots`` keys can be held after them: those
+        are stored, then the oldest entries evicted past capacity, as storing every key and
+        evicting after each row would leave the memo."""
+        entries, slots = self.memo.entries, self.memo.slots
+        count = len(workspaces) * lookups
+        for i in range(0 if slots is None else max(0, count - slots), count):
+            workspace = workspaces[i // lookups]
+            entries[self.keys(workspace, lookups)[i % lookups]] = (ends_ms[i], workspace)
+        if slots is not None:
+            while len(entries) > slots:
+                entries.popitem(False)  # the oldest
+
     def scan_costs(self, count: int) -> list[float]:
         """The next ``count`` scan costs in ms, the same numbers in the same order as ``count``
         calls of ``scan_cost`` (one numpy call pays off from a few draws on)."""
