@@ -74,11 +74,15 @@ class ListStats:
     def list_ms(self) -> float:
         return (self.start_ms if self.end_ms is None else self.end_ms) - self.start_ms
 
-    def record(self) -> dict[str, Any]:
-        """``list_index`` and the ``LIST_METRICS``, in that order (fields read directly, by one
-        ``attrgetter``: a run makes one record per list, and a generic deep copy would cost
-        more than a small run)."""
-        return dict(zip(_RECORD_KEYS, _recorded(self), strict=True))
+    def record(
+        self, keys: tuple[str, ...] = (), key_values: tuple[Any, ...] = (), run_values: tuple[Any, ...] = ()
+    ) -> dict[str, Any]:
+        """``keys`` (valued ``key_values``), ``list_index``, the ``LIST_METRICS`` and as many
+        ``RUN_METRICS`` as ``run_values`` gives, in that order, in one dict (fields read directly,
+        by one ``attrgetter``: a run makes one record per list, and a generic deep copy, or one
+        dict merged into another, would cost more than a small run)."""
+        names = (*keys, *_RECORD_KEYS, *RUN_METRICS[: len(run_values)])
+        return dict(zip(names, (*key_values, *_recorded(self), *run_values), strict=True))
 
 
 class Numbered(NamedTuple):

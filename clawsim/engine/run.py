@@ -7,6 +7,8 @@ close what is still open, then copy the run-level figures onto every list's reco
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -153,6 +155,9 @@ def _drawn(cost: Sampler | Cost | None, stream: Stream) -> Sampler | None:
     return cost.sampler(stream())
 
 
+_NO_KEYS: Mapping[str, Any] = {}
+
+
 def simulate_once(
     scenario: Scenario,
     stream: int = 0,
@@ -161,8 +166,9 @@ def simulate_once(
     chooser: Chooser = SEEDED,
     options: EngineOptions = DEFAULT_OPTIONS,
     lists: list[ListStats] | None = None,
+    keys: Mapping[str, Any] = _NO_KEYS,
 ) -> list[dict[str, Any]]:
-    """Simulate one run of a resolved scenario; one record (a dict) per list.
+    """Simulate one run of a resolved scenario; one record (a dict) per list, ``keys`` first.
 
     ``stream`` picks the random streams (``run_streams``): stream 0 draws scan costs; stream k (k >= 1) drives the k-th actor copy, in the
     order the actors are listed. The run ends when the last list returns, or at
@@ -174,7 +180,8 @@ def simulate_once(
     records its events there (see ``tracer.py``). ``chooser`` makes the run's open decisions
     (``choices.py``): the seeded draws by default, or a schedule to replay. ``lists``, if given,
     receives each list's counters (``ListStats``: also what no results column holds, e.g. the
-    batches that scanned).
+    batches that scanned). ``keys``: what each record starts with (``simulate_run``'s run, point,
+    replication and swept values), made part of it as it is built.
     """
     streams = run_streams(scenario.seed, stream)
     world = build_world(scenario, streams.stream(0), tracer, streams, options=options)
@@ -209,8 +216,11 @@ def simulate_once(
     }
     if lists is not None:
         lists.extend(world.stats.lists)
-    run_record = {k: run_values[k] for k in RUN_METRICS}
-    return [stats.record() | run_record for stats in world.stats.lists]
+    names, values, run_record = tuple(keys), tuple(keys.values()), _run_metrics(run_values)
+    return [stats.record(names, values, run_record) for stats in world.stats.lists]
+
+
+_run_metrics = operator.itemgetter(*RUN_METRICS)  # the run's values in RUN_METRICS' order
 
 
 def _first_of(env: simpy.Environment, events: tuple[simpy.Event, ...]) -> simpy.Event:
@@ -242,4 +252,4 @@ def _first_of(env: simpy.Environment, events: tuple[simpy.Event, ...]) -> simpy.
 def simulate_run(spec: RunSpec, options: EngineOptions = DEFAULT_OPTIONS) -> list[dict[str, Any]]:
     """Records of one planned run, keyed by run, point, replication and swept values."""
     keys = {"run": spec.run, "point": spec.point, "replication": spec.replication, **dict(spec.params)}
-    return [{**keys, **record} for record in simulate_once(spec.scenario, spec.stream, options=options)]
+    return simulate_once(spec.scenario, spec.stream, options=options, keys=keys)

@@ -56,6 +56,14 @@ class Plan:
         self.replications = scenario.replications
         self.runs = self.points * self.replications
         self._paired = frozenset(scenario.paired_dimensions)
+        # (stride, size) of each paired dimension in a point's index (the last key varies fastest)
+        strides = [math.prod(self.radix[i + 1 :]) for i in range(len(self.radix))]
+        names = ("variant", *self.paths)
+        self._paired_strides = tuple(
+            (stride, size)
+            for name, size, stride in zip(names, self.radix, strides, strict=True)
+            if name in self._paired
+        )
         self._resolved = _resolved_of(scenario)
 
     def __len__(self) -> int:
@@ -94,11 +102,9 @@ class Plan:
         variants of a point thus share their arrivals and costs (common random numbers); without
         paired dimensions it is the run index itself."""
         point, rep = divmod(run, self.replications)
-        digits = self.digits(point)
-        names = ("variant", *self.paths)
-        base = 0
-        for name, size, digit in zip(names, self.radix, digits, strict=True):
-            base = base * size + (0 if name in self._paired else digit)
+        base = point
+        for stride, size in self._paired_strides:  # that dimension's digit set to 0
+            base -= point // stride % size * stride
         return base * self.replications + rep
 
     def assignment(self, point: int) -> tuple[tuple[tuple[str, Any], ...], dict[str, Any]]:
