@@ -34,7 +34,7 @@ def workspace_names(actor: ActorSpec, copy: int, rng: np.random.Generator | None
     form, arg = actor.workspaces.form, actor.workspaces.arg
     k = arg if isinstance(arg, int) else 1  # K of cycle:K and random:K
     if form == "unique":
-        return map(f"{actor.name}#{copy}/".__add__, map(str, itertools.count()))
+        return _unique_names(f"{actor.name}#{copy}/")
     if form == "cycle":
         return itertools.cycle([f"{actor.name}/{n}" for n in range(k)])
     if form == "random":
@@ -43,6 +43,22 @@ def workspace_names(actor: ActorSpec, copy: int, rng: np.random.Generator | None
     if form == "fixed":
         return itertools.repeat(str(arg))
     assert_never(form)  # a new form is named here, not run as a fixed name
+
+
+FIRST_NAMES = 64  # a unique copy's first names, made once and shared by every run (strings do not change)
+_first_names: dict[str, tuple[str, ...]] = {}  # by prefix; emptied past 256 prefixes
+
+
+def _unique_names(prefix: str) -> Iterator[str]:
+    """``prefix`` + n for n = 0, 1, ...: the first ``FIRST_NAMES`` from a tuple made once per
+    prefix (a run of a short list takes a few dozen, and building each name cost more than the
+    rest of an activation), the rest built as they are taken."""
+    first = _first_names.get(prefix)
+    if first is None:
+        if len(_first_names) >= 256:
+            _first_names.clear()
+        first = _first_names[prefix] = tuple([prefix + str(n) for n in range(FIRST_NAMES)])
+    return itertools.chain(first, map(prefix.__add__, map(str, itertools.count(FIRST_NAMES))))
 
 
 def _random_names(name: str, k: int, rng: np.random.Generator) -> Iterator[str]:
