@@ -132,10 +132,13 @@ def _hits_end(lookups: int, hit_ms: float, row_cost_ms: float, t: float, rows: i
     """When ``rows`` rows from ``t`` end whose ``lookups`` lookups all hit at ``hit_ms``: the
     first row's lookups summed one by one, the rest repeating it (as ``steady`` rows). The
     row's terms come first, so that ``partial`` binds them for a chain of batches."""
-    inner = t
-    for _ in range(lookups):
-        inner += hit_ms
-    row_ms = (inner - t) + row_cost_ms
+    if hit_ms:
+        inner = t
+        for _ in range(lookups):
+            inner += hit_ms
+        row_ms = (inner - t) + row_cost_ms
+    else:  # hits that cost 0 (t finite): ((t + 0.0 ...) - t) is 0.0
+        row_ms = 0.0 + row_cost_ms
     end = t + row_ms
     if rows > 1:
         end += (rows - 1) * row_ms
@@ -246,6 +249,7 @@ def _fresh_batches(
     costs: list[float] = []  # every scan's cost, in scan order
     ends: list[float] = []  # when each scan ended (its entry's time)
     hit_lookups = range(lookups)
+    free_row_ms = None if hit_ms else 0.0 + row_cost_ms  # hits that cost 0: ((t + 0.0 ...) - t) + row_cost_ms
 
     def batch_end(t: float, batch: int) -> float:
         drawn = draws(lookups)
@@ -256,10 +260,12 @@ def _fresh_batches(
         costs.extend(drawn)
         t = t + ((inner - t) + row_cost_ms)
         if batch > 1:  # _fresh_hits of the batch's other rows
-            inner = t
-            for _ in hit_lookups:
-                inner += hit_ms
-            row_ms = (inner - t) + row_cost_ms
+            row_ms = free_row_ms
+            if row_ms is None:
+                inner = t
+                for _ in hit_lookups:
+                    inner += hit_ms
+                row_ms = (inner - t) + row_cost_ms
             t = (t + row_ms) + (batch - 2) * row_ms
         return t
 

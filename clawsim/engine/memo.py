@@ -275,9 +275,15 @@ class MetadataCache:
         evicting after each row would leave the memo."""
         entries, slots = self.memo.entries, self.memo.slots
         count = len(workspaces) * lookups
-        for i in range(0 if slots is None else max(0, count - slots), count):
-            workspace = workspaces[i // lookups]
-            entries[self.keys(workspace, lookups)[i % lookups]] = (ends_ms[i], workspace)
+        kept = count if slots is None else min(slots, count)
+        if kept == slots:  # as many new keys as the memo holds: none it held stays
+            entries.clear()
+        i = count - kept
+        for workspace in workspaces[i // lookups :]:
+            keys = self.keys(workspace, lookups)
+            for j in range(i % lookups, lookups):
+                entries[keys[j]] = (ends_ms[i], workspace)
+                i += 1
         if slots is not None:
             while len(entries) > slots:
                 entries.popitem(False)  # the oldest
