@@ -580,6 +580,7 @@ class EventLoop:
         times: list[float] | None = None  # one actor's activation times, fired at the end
         if len(fired) == 1 and not reads_global:
             times, one_hold_ms = [], fired[0][1]
+        holds = [hold_ms for _, hold_ms, _, _ in fired if hold_ms > 0]  # the actors' holds, in queue order
         env, probe, iteration_ms = self.env, self.probe, self.iteration_ms
         queue, io, timers = env._queue, self._io, self._timers
         held_below = min(queue[0][0] if queue else math.inf, io[0][0] if io else math.inf)
@@ -589,21 +590,26 @@ class EventLoop:
         now, still, began, iterations = env._now, self._still, self._began, self.iterations
         due, max_ms, sample = probe.due, probe.max_ms, probe.samples.append  # the probe's, written back
         done, left = 0, 0.0
-        for k in range(first, len(rows), 2):
-            batch = rows[k]
+        for batch in itertools.islice(rows, first, None, 2):
             if not batch:
                 break
-            end = now if polled else now + iteration_ms  # resume_in_place (from a poll phase: at once)
-            if end >= resumed_below and not polled:
-                break
-            if fired:  # the actors' holds, each held in place (_skip) before the list resumes
-                t = end
-                for _, hold_ms, _, _ in fired:
-                    if hold_ms > 0:
+            if polled:  # resume_in_place from a poll phase: at once, in this iteration's check phase
+                if fired:  # the actors' holds, each held in place (_skip) before the list resumes
+                    t = now
+                    for hold_ms in holds:
                         t = t + hold_ms
-                if t >= held_below:
+                    if t >= held_below:
+                        break
+            else:  # resume_in_place: the iteration ends, the next begins
+                end = now + iteration_ms
+                if end >= resumed_below:  # (then below held_below too: only holds can reach it)
                     break
-            if not polled:  # the iteration ends, the next begins
+                if holds:
+                    t = end
+                    for hold_ms in holds:
+                        t = t + hold_ms
+                    if t >= held_below:
+                        break
                 still = still + 1 if end == began else 0
                 if still >= STALL_ITERATIONS or iterations >= MAX_ITERATIONS:
                     break
