@@ -474,7 +474,7 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
     steps = list_steps(spec, world.pin)
     steady = tracer is None and chooser is None and world.fast_rows
     chains = _chains(steps) if steady and isinstance(steps, tuple) else None  # for _in_place
-    stretches = chains is not None and runs_stretches(world, spec.row_lookups)
+    stretches = None if chains is not None else False  # runs_stretches, asked when a yield first needs it
     io_ms = spec.per_row_io.latency_ms if spec.per_row_io else None
     walk = enumerate(steps)
     for k, step in walk:
@@ -499,6 +499,8 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
             case Yield(row=row):
                 if chains and chains[0][k]:
                     done, left = _in_place(world, stats, chains, k, context, spec.row_lookups, spec.row_cost_ms, io_ms)
+                    if not done and stretches is None:
+                        stretches = runs_stretches(world, spec.row_lookups)
                     if not done and stretches:  # batches under arrivals, or reading new workspaces
                         done, left = batches_through_arrivals(
                             world, stats, chains[0], k, context, spec.row_lookups, spec.row_cost_ms, _scanned_rows

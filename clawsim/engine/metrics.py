@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -75,13 +76,12 @@ class ListStats:
         return (self.start_ms if self.end_ms is None else self.end_ms) - self.start_ms
 
     def record(
-        self, keys: tuple[str, ...] = (), key_values: tuple[Any, ...] = (), run_values: tuple[Any, ...] = ()
+        self, names: tuple[str, ...], key_values: tuple[Any, ...], run_values: tuple[Any, ...]
     ) -> dict[str, Any]:
-        """``keys`` (valued ``key_values``), ``list_index``, the ``LIST_METRICS`` and as many
-        ``RUN_METRICS`` as ``run_values`` gives, in that order, in one dict (fields read directly,
-        by one ``attrgetter``: a run makes one record per list, and a generic deep copy, or one
-        dict merged into another, would cost more than a small run)."""
-        names = (*keys, *_RECORD_KEYS, *RUN_METRICS[: len(run_values)])
+        """This list's record, one dict: ``names`` (``record_names``) valued ``key_values``, then
+        ``list_index`` and the ``LIST_METRICS`` (fields read directly, by one ``attrgetter``),
+        then ``run_values`` (the ``RUN_METRICS``): a run makes one record per list, and a generic
+        deep copy, or one dict merged into another, would cost more than a small run."""
         return dict(zip(names, (*key_values, *_recorded(self), *run_values), strict=True))
 
 
@@ -117,6 +117,13 @@ def unnamed(workspaces: set[str], numbered: list[Numbered]) -> int:
         named = [n for n in (spelled_number(w, prefix, copies) for w in workspaces) if n is not None]
         count += len(numbers) - (int(np.isin(numbers, named).sum()) if named else 0)
     return count
+
+
+@functools.lru_cache(maxsize=64)
+def record_names(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns of a record that starts with ``keys``: ``keys``, ``list_index``, the
+    ``LIST_METRICS``, the ``RUN_METRICS`` (made once per ``keys``: a plan's runs share them)."""
+    return (*keys, *_RECORD_KEYS, *RUN_METRICS)
 
 
 _RECORD_KEYS = ("list_index", *LIST_METRICS)

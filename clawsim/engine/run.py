@@ -7,7 +7,6 @@ close what is still open, then copy the run-level figures onto every list's reco
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +22,7 @@ from .identity import ByIdentity
 from .listing import start_lists
 from .loop import EventLoop
 from .memo import DrawnAhead, MemoRules, MetadataCache
-from .metrics import RUN_METRICS, ListStats, RunStats
+from .metrics import RUN_METRICS, ListStats, RunStats, record_names
 from .options import DEFAULT_OPTIONS, EngineOptions
 from .registry import Registry
 from .tracer import Tracer
@@ -207,20 +206,16 @@ def simulate_once(
         stats.loop_delay_p50_ms, stats.loop_delay_p99_ms = loop.probe.percentiles(stats.start_ms, until, (50, 99))
     if tracer is not None:
         tracer.close_all(env.now)
-    run_values = {
-        "loop_delay_max_ms": loop.probe.max_ms,
-        "actor_activations": world.stats.actor_activations,
-        "actor_scans": world.stats.actor_scans,
-        "sim_ms": env.now,
-        "loop_iterations": loop.iterations,
-    }
+    # the RUN_METRICS, in that order (_RUN_VALUES)
+    run_values = (loop.probe.max_ms, world.stats.actor_activations, world.stats.actor_scans, env.now, loop.iterations)
     if lists is not None:
         lists.extend(world.stats.lists)
-    names, values, run_record = tuple(keys), tuple(keys.values()), _run_metrics(run_values)
-    return [stats.record(names, values, run_record) for stats in world.stats.lists]
+    names, values = record_names(tuple(keys)), tuple(keys.values())
+    return [stats.record(names, values, run_values) for stats in world.stats.lists]
 
 
-_run_metrics = operator.itemgetter(*RUN_METRICS)  # the run's values in RUN_METRICS' order
+_RUN_VALUES = ("loop_delay_max_ms", "actor_activations", "actor_scans", "sim_ms", "loop_iterations")
+assert _RUN_VALUES == RUN_METRICS, "simulate_once's run_values follow RUN_METRICS"
 
 
 def _first_of(env: simpy.Environment, events: tuple[simpy.Event, ...]) -> simpy.Event:
