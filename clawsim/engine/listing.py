@@ -239,31 +239,30 @@ def _fresh_batches(
     memo's stores (``stored_fresh``). None (nothing changed but names drawn ahead): not this case.
     Else (batches done, ms of the last one's work left to hold), as ``batches_in_place``."""
     cache, activation = world.cache, world.loop.activation_alone()
-    if activation is None:
+    if activation is None or cache.scan_ahead is None:
         return None
     chain = rows[first::2]  # the batches from here, up to the first 0 (the end of the chain)
-    workspaces = activation[3](chain.index(0) if 0 in chain else len(chain))
+    most = chain.index(0) if 0 in chain else len(chain)
+    workspaces = activation[3](most)
     if not cache.holds_none_of(workspaces):
         return None
-    hit_ms, draws = cache.hit_ms, cache.scan_draws or cache.scan_costs
-    costs: list[float] = []  # every scan's cost, in scan order
-    ends: list[float] = []  # when each scan ended (its entry's time)
-    hit_lookups = range(lookups)
+    peek, drop = cache.scan_ahead
+    costs = peek(most * lookups)  # every scan's cost, in scan order: those of the batches done are taken
+    next_cost, ends = iter(costs).__next__, []  # (ends: when each scan ended, its entry's time)
+    hit_ms, lookup_range = cache.hit_ms, range(lookups)
     free_row_ms = None if hit_ms else 0.0 + row_cost_ms  # hits that cost 0: ((t + 0.0 ...) - t) + row_cost_ms
 
     def batch_end(t: float, batch: int) -> float:
-        drawn = draws(lookups)
         inner = t
-        for cost in drawn:  # _fresh_row
-            inner += cost
+        for _ in lookup_range:  # _fresh_row
+            inner += next_cost()
             ends.append(inner)
-        costs.extend(drawn)
         t = t + ((inner - t) + row_cost_ms)
         if batch > 1:  # _fresh_hits of the batch's other rows
             row_ms = free_row_ms
             if row_ms is None:
                 inner = t
-                for _ in hit_lookups:
+                for _ in lookup_range:
                     inner += hit_ms
                 row_ms = (inner - t) + row_cost_ms
             t = (t + row_ms) + (batch - 2) * row_ms
@@ -271,7 +270,8 @@ def _fresh_batches(
 
     done, left = world.loop.batches_in_place(rows, first, batch_end, False)  # (names given ahead)
     if done:
-        _fresh_counted(stats, workspaces[:done], sum(chain[:done]), lookups, costs)
+        drop(done * lookups)
+        _fresh_counted(stats, workspaces[:done], sum(chain[:done]), lookups, costs[: done * lookups])
         cache.stored_fresh(workspaces[:done], lookups, ends)
     return done, left
 

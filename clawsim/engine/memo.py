@@ -15,8 +15,9 @@ metadata.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from ..scenario import MemoSpec
@@ -99,6 +100,7 @@ class MetadataCache:
         "made_keys",
         "miss_overhead",
         "pre_miss",
+        "scan_ahead",
     )
 
     def __init__(
@@ -131,6 +133,9 @@ class MetadataCache:
         self.miss_overhead: Sampler | None = None
         # memo.pre_miss_ms: work right before a batch's first full scan, outside its span (None: none).
         self.pre_miss: Sampler | None = None
+        # (peek(n), drop(n)): the next n scan costs shown without taking them, then the first n taken
+        # (``DrawnAhead.peek`` / ``drop``, or a constant's draws and nothing to take); None: not known.
+        self.scan_ahead: tuple[Draws, Callable[[int], None]] | None = None
 
     @property
     def scans_alone(self) -> bool:
@@ -147,9 +152,16 @@ class MetadataCache:
             return ()
         made = self.made_keys.get((workspace, lookups))
         if made is None:
-            made = tuple([(workspace, j) for j in range(lookups)]) if self.keyed else tuple(zip(range(lookups)))
-            self.made_keys[(workspace, lookups)] = made
+            made = self.made_keys[(workspace, lookups)] = self._new_keys(workspace, lookups)
         return made
+
+    def _new_keys(self, workspace: str, lookups: int) -> tuple[Hashable, ...]:
+        """``keys``, made now (not kept)."""
+        return (
+            tuple(zip(itertools.repeat(workspace, lookups), range(lookups), strict=True))
+            if self.keyed
+            else tuple(zip(range(lookups)))
+        )
 
     def lookup(
         self, workspace: str, key: Hashable, now: float, first_scan: bool = False
@@ -280,7 +292,7 @@ class MetadataCache:
             entries.clear()
         i = count - kept
         for workspace in workspaces[i // lookups :]:
-            keys = self.keys(workspace, lookups)
+            keys = self._new_keys(workspace, lookups)  # (not kept: most workspaces are not read again)
             for j in range(i % lookups, lookups):
                 entries[keys[j]] = (ends_ms[i], workspace)
                 i += 1

@@ -118,14 +118,16 @@ def build_world(
     env = options.environment()
     ready = prepared(scenario)
     registry = Registry(scenario.registry.initial_workspace, tracer)
+    scan_ahead = None  # MetadataCache.scan_ahead
     if ready.scan_constant is not None:  # a constant draws nothing: no stream is made
         sampler, draws = ready.scan_constant
+        scan_ahead = (draws, _take_nothing)
     else:
         rng = scan_stream()
         sampler, draws = ready.scan_ms.sampler(rng), ready.scan_ms.draws(rng)
         if options.fast_rows:  # the stream draws only scan costs: draw them ahead
             ahead = DrawnAhead(draws)
-            sampler, draws = ahead.one, ahead.many
+            sampler, draws, scan_ahead = ahead.one, ahead.many, (ahead.peek, ahead.drop)
     stats = RunStats()
     arrivals = None
     if options.engine_for(scenario.loop.engine) == "aggregated":
@@ -139,12 +141,17 @@ def build_world(
         tracer=tracer,
         fast_rows=options.fast_rows,
     )
+    world.cache.scan_ahead = scan_ahead
     if ready.setup is not None or ready.miss_overhead is not None or ready.pre_miss is not None:
         own = streams if streams is not None else run_streams(scenario.seed, 0)
         world.setup_cost = _drawn(ready.setup, own.stream(SETUP_STREAM))
         world.cache.miss_overhead = _drawn(ready.miss_overhead, own.stream(MISS_OVERHEAD_STREAM))
         world.cache.pre_miss = _drawn(ready.pre_miss, own.stream(PRE_MISS_STREAM))
     return world
+
+
+def _take_nothing(count: int) -> None:
+    """A constant's draws, taken: nothing to take."""
 
 
 def _drawn(cost: Sampler | Cost | None, stream: Stream) -> Sampler | None:
