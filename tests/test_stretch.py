@@ -192,7 +192,7 @@ FRESH_BRANCHES = [  # fresh.py, and what it counts on in metrics.py and sources.
     "self.cleared.add(workspace)",
 ]
 ELSEWHERE = {
-    metrics: ["count += len(numbers) - (int(np.isin(numbers, named).sum()) if named else 0)", "return q * copies + c"],
+    metrics: ["count -= at < len(numbers) and int(numbers[at]) == number", "return q * copies + c"],
     sources: ["parts.append(self._gap_times(min(expected, (most - waiting) // BLOCK + 1)))"],
 }
 

@@ -110,12 +110,16 @@ def spelled_number(workspace: str, prefix: str, copies: int) -> int | None:
 
 
 def unnamed(workspaces: set[str], numbered: list[Numbered]) -> int:
-    """How many workspaces ``numbered`` holds that ``workspaces`` does not name."""
+    """How many workspaces ``numbered`` holds that ``workspaces`` does not name (a list's
+    ``Numbered`` of one prefix come in increasing order: their numbers, joined, increase)."""
     count = 0
     for prefix, copies in dict.fromkeys((chunk.prefix, chunk.copies) for chunk in numbered):
         numbers = np.concatenate([chunk.numbers for chunk in numbered if chunk[:2] == (prefix, copies)])
-        named = [n for n in (spelled_number(w, prefix, copies) for w in workspaces) if n is not None]
-        count += len(numbers) - (int(np.isin(numbers, named).sum()) if named else 0)
+        count += len(numbers)
+        for number in (spelled_number(w, prefix, copies) for w in workspaces):
+            if number is not None:
+                at = int(numbers.searchsorted(number))
+                count -= at < len(numbers) and int(numbers[at]) == number
     return count
 
 

@@ -130,6 +130,7 @@ def batches_through_arrivals(
 
     # runs of fresh batches at once (fresh.py), where every batch meets an arrival
     runs = fresh_runs(source, drawn, pinned is None and not hit_ms, slots, lookups, iteration_ms, row_cost_ms)
+    busy_ms = runs.busy_ms if runs is not None else math.inf
 
     batches = half = fresh = hit_rows = 0
     left = 0.0
@@ -138,29 +139,6 @@ def batches_through_arrivals(
         batch = rows[k]
         if not batch:
             break
-        if runs is not None and ours and k >= runs.next_k and now - began >= runs.busy_ms:
-            got = runs.take(
-                k,
-                rows,
-                stop,
-                now,
-                (resumed_below, held_below),
-                (due, max_ms, probe.samples),
-                head,
-                serial,
-                total,
-                (known, log, recent, snapshot),
-                stats,
-            )
-            times, head, last_ms = runs.source.times, runs.source.head, runs.source.last_ms
-            if got is not None:  # its batches done: the locals as the steps would leave them
-                now, began, still, due, max_ms = got.now, got.began, 0, got.due, got.max_ms
-                head, next_ms, serial, total = got.head, got.next_ms, got.serial, got.total
-                workspace_now = recent = got.workspace
-                flips, changes, changed = flips + got.arrived, changes + got.arrived, (got.began, got.last_n - 1)
-                batches, fresh, hit_rows, half = batches + got.batches, fresh + got.batches, hit_rows + got.hit_rows, 0
-                next(islice(ks, got.batches - 1, got.batches - 1), None)  # skip the batches it did
-                continue
         end = now + iteration_ms  # resume_in_place: the iteration's overhead
         if end >= resumed_below:
             break
@@ -171,6 +149,35 @@ def batches_through_arrivals(
         else:
             still = 0
         if next_ms <= end:  # its poll phase runs the arrivals since the last one (poll_alone)
+            # a run of fresh batches from this one's start (only its clock and stall count are read yet)
+            if now - began >= busy_ms and ours and runs is not None and k >= runs.next_k:
+                got = runs.take(
+                    k,
+                    rows,
+                    stop,
+                    now,
+                    (resumed_below, held_below),
+                    (due, max_ms, probe.samples),
+                    head,
+                    serial,
+                    total,
+                    (known, log, recent, snapshot),
+                    stats,
+                )
+                times, head, last_ms = runs.source.times, runs.source.head, runs.source.last_ms
+                if got is not None:  # its batches done: the locals as the steps would leave them
+                    now, began, still, due, max_ms = got.now, got.began, 0, got.due, got.max_ms
+                    head, next_ms, serial, total = got.head, got.next_ms, got.serial, got.total
+                    workspace_now = recent = got.workspace
+                    flips, changes, changed = flips + got.arrived, changes + got.arrived, (got.began, got.last_n - 1)
+                    batches, fresh, hit_rows, half = (
+                        batches + got.batches,
+                        fresh + got.batches,
+                        hit_rows + got.hit_rows,
+                        0,
+                    )
+                    next(islice(ks, got.batches - 1, got.batches - 1), None)  # skip the batches it did
+                    continue
             if last_ms <= end:  # more to draw first (arrivals_until)
                 times, head, last_ms = _drawn_past(source, head, end)
             cut = int(times.searchsorted(end, "right"))  # as arrivals_until counts them
