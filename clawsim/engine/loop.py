@@ -572,15 +572,18 @@ class EventLoop:
         polled = self._last_polled  # (the last of a poll phase; else the last of a check phase)
         if not ((self._last_callback or polled) and self.in_place) or self._arrived or self.stopped:
             return 0, 0.0
-        fired: list[Activation] = []
-        if self._immediates:
-            if not self.activations_queued():
+        fired: list[Activation] = []  # the actors queued, in queue order (activations_queued)
+        holds: list[float] = []  # their holds, in that order
+        for task in self._immediates:
+            activation = self._activations.get(task)
+            if activation is None:
                 return 0, 0.0
-            fired = [self._activations[task] for task in self._immediates]
+            fired.append(activation)
+            if activation[1] > 0:
+                holds.append(activation[1])
         times: list[float] | None = None  # one actor's activation times, fired at the end
         if len(fired) == 1 and not reads_global:
             times, one_hold_ms = [], fired[0][1]
-        holds = [hold_ms for _, hold_ms, _, _ in fired if hold_ms > 0]  # the actors' holds, in queue order
         env, probe, iteration_ms = self.env, self.probe, self.iteration_ms
         queue, io, timers = env._queue, self._io, self._timers
         held_below = min(queue[0][0] if queue else math.inf, io[0][0] if io else math.inf)
