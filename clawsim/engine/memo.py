@@ -15,7 +15,6 @@ metadata.
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -157,11 +156,7 @@ class MetadataCache:
 
     def _new_keys(self, workspace: str, lookups: int) -> tuple[Hashable, ...]:
         """``keys``, made now (not kept)."""
-        return (
-            tuple(zip(itertools.repeat(workspace, lookups), range(lookups), strict=True))
-            if self.keyed
-            else tuple(zip(range(lookups)))
-        )
+        return tuple([(workspace, j) for j in range(lookups)]) if self.keyed else tuple(zip(range(lookups)))
 
     def lookup(
         self, workspace: str, key: Hashable, now: float, first_scan: bool = False
@@ -290,12 +285,13 @@ class MetadataCache:
         kept = count if slots is None else min(slots, count)
         if kept == slots:  # as many new keys as the memo holds: none it held stays
             entries.clear()
-        i = count - kept
+        i = count - kept  # the first key stored
         for workspace in workspaces[i // lookups :]:
             keys = self._new_keys(workspace, lookups)  # (not kept: most workspaces are not read again)
-            for j in range(i % lookups, lookups):
-                entries[keys[j]] = (ends_ms[i], workspace)
-                i += 1
+            j = i % lookups
+            for key, at in zip(keys[j:], ends_ms[i : i + lookups - j], strict=True):
+                entries[key] = (at, workspace)
+            i += lookups - j
         if slots is not None:
             while len(entries) > slots:
                 entries.popitem(False)  # the oldest
