@@ -18,6 +18,7 @@ the step-by-step oracle and checks that these lines run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import reduce
 from itertools import accumulate, repeat
@@ -71,7 +72,7 @@ class FreshRuns:
         self.iteration_ms, self.row_cost_ms, self.free_row_ms = iteration_ms, row_cost_ms, 0.0 + row_cost_ms
         self.keep = -(-slots // lookups)  # the last batches whose keys may survive a store
         self.busy_ms = BUSY_GAPS * source.mean_gap_ms
-        self.size, self.backoff, self.next_k = MIN_RUN, 0, 0
+        self.size, self.backoff, self.next_k = 0, 0, 0  # size: set by the first take
         self.prefix = f"{source.actor.name}#"  # of its names (as ``Numbered`` spells them)
         self.cleared: set[object] = set()  # workspaces that spell none of its next names (_clash)
 
@@ -81,6 +82,7 @@ class FreshRuns:
         rows: Sequence[int],
         stop: int,
         now: float,
+        lasted: float,
         bounds: tuple[float, float],
         probe: tuple[float, float, list[tuple[float, float, int]]],
         head: int,
@@ -90,13 +92,16 @@ class FreshRuns:
         stats: ListStats,
     ) -> Taken | None:
         """The batches ``rows[k]``, ``rows[k + 2]``, ... (before ``stop``) from ``now``, as many
-        as are fresh, each meeting an arrival; None if the first is not. ``bounds``: (resumed
+        as are fresh, each meeting an arrival; None if the first is not. ``lasted``: how long the
+        last batch took (the first take tries as many batches as that suggests). ``bounds``: (resumed
         below, held below) as in the stretch; ``probe``: (due, max_ms, samples); ``memo``:
         (known, log, recent, snapshot) as in the stretch; ``head`` and ``serial``: the source's, as
         the stretch has them. The probe's samples, the log, the known names and the list's
         workspaces are added to; the source's head is set to ``head`` and its arrivals may be
         drawn further (the caller reads its times and head again)."""
         self.source.head = head  # (the caller reads it again, and the source's times)
+        if not self.size:
+            self.size = _first_size(lasted / self.source.mean_gap_ms)
         batches = _even(rows[k : min(stop, k + 2 * self.size) : 2])
         if not batches:
             self._adapt(k, 0, 1)
@@ -229,6 +234,12 @@ def fresh_runs(
     if slots is None or slots < lookups or not isinstance(drawn, DrawnAhead):
         return None
     return FreshRuns(source, drawn, iteration_ms, row_cost_ms, lookups, slots)
+
+
+def _first_size(arrivals: float) -> int:
+    """Batches a first run tries when batches meet ``arrivals`` arrivals on average: a quarter of
+    the batches expected in a row before one meets none (e ** arrivals), within MIN_RUN .. MAX_RUN."""
+    return int(min(MAX_RUN, max(MIN_RUN, 0.25 * math.exp(min(arrivals, 20.0)))))
 
 
 def _even(batches: Sequence[int]) -> Sequence[int]:

@@ -156,6 +156,7 @@ def batches_through_arrivals(
                     rows,
                     stop,
                     now,
+                    now - began,
                     (resumed_below, held_below),
                     (due, max_ms, probe.samples),
                     head,
