@@ -350,6 +350,23 @@ class EventLoop:
     def stop(self) -> None:
         self.stopped = True
 
+    def close(self) -> None:
+        """After the run: let go of what the loop and SimPy still hold (queued tasks, timers,
+        arrivals, reads, the schedule), which refer back to the run's world, so that the run's
+        objects are freed as soon as it is done instead of by the cyclic garbage collector."""
+        self._immediates.clear()
+        self._activations.clear()
+        self._timers.clear()
+        self._arrived.clear()
+        self._io.clear()
+        self.process = None
+        for *_, event in self.env._queue:  # their callbacks resume the processes that wait on them
+            if event.callbacks:
+                event.callbacks.clear()
+        self.env._queue.clear()
+        if self.arrivals is not None:
+            self.arrivals.sources.clear()
+
     def halt(self, reason: str) -> None:
         """End the run now (the running callback is not resumed); the first reason is kept."""
         self.stopped = True

@@ -218,7 +218,9 @@ def simulate_once(
     if lists is not None:
         lists.extend(world.stats.lists)
     names, values = record_names(tuple(keys)), tuple(keys.values())
-    return [stats.record(names, values, run_values) for stats in world.stats.lists]
+    records = [stats.record(names, values, run_values) for stats in world.stats.lists]
+    loop.close()
+    return records
 
 
 _RUN_VALUES = ("loop_delay_max_ms", "actor_activations", "actor_scans", "sim_ms", "loop_iterations")
