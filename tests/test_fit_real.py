@@ -149,6 +149,27 @@ def test_a_cycle_the_memo_holds_is_predicted_from_lists_that_miss_in_the_same_se
         assert 0 < err <= 0.35, (rows, median, err)
 
 
+def test_the_transfer_cells_from_one_list_are_the_capture_cells_less_in_sample():
+    """validation/openclaw/transfer.py's one-list cells: per flipper-on source of 2026.6.8, one fit
+    per process (its measured list) and the same settings as the capture's fit but its own."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "validation" / "openclaw"))
+    import transfer
+
+    path = CAPTURES / "cycle-2" / "2026.6.8-rows60-flipperon.jsonl.gz"
+    settings = transfer._settings(path, transfer.row_counts())
+    assert [kind for kind, _, _ in settings] == ["cycle"] * 6 and all(t.is_file() for _, _, t in settings)
+    indices = transfer._measured_indices(path)
+    lists = transfer._lists(path)
+    assert len(indices) == 5 and len({lists[i].pid for i in indices}) == 5
+    assert all(
+        lists[i].start_ms > e.start_ms for i in indices for e in lists if e.pid == lists[i].pid and e is not lists[i]
+    )
+    one = fit(path, list_index=indices[0], replications=2, check=False)
+    assert len(one.terms.counts) == 1  # one list fitted, not the capture's five
+
+
 def test_a_prediction_where_the_list_does_not_finish_is_refused():
     """A list cut at loop.max_sim_ms has no list time: its counts and max_sim_ms are not averaged
     into a prediction; the user is told the install is overloaded there."""

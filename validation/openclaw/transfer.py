@@ -33,6 +33,7 @@ for a list that misses nowhere rests on).
 from __future__ import annotations
 
 import statistics
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -63,10 +64,22 @@ def row_counts() -> list[int]:
 
 def measured(path: Path) -> list[ListEvidence]:
     """The measured (last) list of every process in a capture file."""
-    last: dict[int, ListEvidence] = {}
-    for e in list_evidence(read_timeline(path)):
-        if e.rows and (e.pid not in last or e.start_ms > last[e.pid].start_ms):
-            last[e.pid] = e
+    lists = _lists(path)
+    return [lists[i] for i in _measured_indices(path)]
+
+
+@cache
+def _lists(path: Path) -> tuple[ListEvidence, ...]:
+    """Every list of a capture file, in the order ``clawsim.fit`` numbers them (read once)."""
+    return tuple(list_evidence(read_timeline(path)))
+
+
+def _measured_indices(path: Path) -> list[int]:
+    """The index of the measured (last) list of every process, in the order the processes came."""
+    lists, last = _lists(path), {}
+    for i, e in enumerate(lists):
+        if e.rows and (e.pid not in last or e.start_ms > lists[last[e.pid]].start_ms):
+            last[e.pid] = i
     return list(last.values())
 
 
@@ -103,53 +116,60 @@ def _cell(kind: str, source: str, fitted: FitResult, setting: str, target: Path)
     }  # fmt: skip
 
 
+def _settings(path: Path, counts: list[int]) -> list[tuple[str, str, Path]]:
+    """What a capture file, as a source, predicts: ``(kind, setting, target file)`` per cell.
+    Every capture predicts its own release and flipper at every row count; a flipper-on capture of
+    2026.6.8 also the idle install and the pinned release; a cycle session's flipper-on capture
+    that session's cycles (its cycle captures predict nothing)."""
+    release, rest = path.name.removesuffix(".jsonl.gz").split("-rows")
+    flipper = rest.split("-flipper")[1]
+    if path.parent != CAPTURES:
+        if flipper != "on":
+            return []
+        return [("cycle", f"rows={n},actors.0.workspaces=cycle:{k}",
+                 path.parent / capture_file(SOURCE, n, f"cycle{k}").name) for n in counts for k in CYCLES]  # fmt: skip
+    out = [("rows", f"rows={n}", capture_file(release, n, flipper)) for n in counts]
+    if release == SOURCE and flipper == "on":
+        for n in counts:
+            out += [("idle", f"rows={n},actors=none", capture_file(SOURCE, n, "off")),
+                    ("pin", f"rows={n},fix=pin", capture_file(PINNED, n, "on"))]  # fmt: skip
+    return [cell for cell in out if cell[2].is_file()]
+
+
+def _sources() -> list[Path]:
+    """Every capture file in the table's order: transfer/ by release, flipper and rows, then each
+    cycle session's flipper-on captures and its cycles (whose terms go beside their sources')."""
+    counts = row_counts()
+    main = [capture_file(r, n, f) for r in (SOURCE, PINNED) for f in ("on", "off") for n in counts]
+    cycles = [s / capture_file(SOURCE, n, f).name for s in SESSIONS
+              for n, f in [*((n, "on") for n in counts), *((n, f"cycle{k}") for n in counts for k in CYCLES)]]  # fmt: skip
+    return [p for p in (*main, *cycles) if p.is_file()]
+
+
 def transfer_frame() -> tuple[pd.DataFrame, pd.DataFrame]:
     """The cells and the terms fitted from every capture file."""
     cells, terms = [], []
     counts = row_counts()
-    for release in (SOURCE, PINNED):
-        for flipper in ("on", "off"):
-            for rows in counts:
-                path = capture_file(release, rows, flipper)
-                if not path.is_file():
-                    continue
-                fitted = fit(path, replications=REPLICATIONS)
-                terms.append(_terms_row(path, fitted))
-                name = path.name.removesuffix(".jsonl.gz")
-                for other in counts:
-                    cells.append(_cell("rows", name, fitted, f"rows={other}", capture_file(release, other, flipper)))
-                if release != SOURCE or flipper != "on":
-                    continue
-                for other in counts:
-                    cells.append(
-                        _cell("idle", name, fitted, f"rows={other},actors=none", capture_file(SOURCE, other, "off"))
-                    )
-                    cells.append(_cell("pin", name, fitted, f"rows={other},fix=pin", capture_file(PINNED, other, "on")))
-    for session in SESSIONS:
-        cells += _cycle_cells(session, counts, terms)
+    for path in _sources():
+        settings = _settings(path, counts)
+        fitted = fit(path, replications=REPLICATIONS, check=bool(settings))
+        terms.append(_terms_row(path, fitted))
+        cells += [_cell(kind, _name(path), fitted, setting, target) for kind, setting, target in settings]
     return pd.DataFrame(cells), pd.DataFrame(terms)
 
 
-def _cycle_cells(session: Path, counts: list[int], terms: list[dict]) -> list[dict]:
-    """One cycle session's cells: each of its flipper-on fits predicts its cycles at every row
-    count; the terms of every capture of the session go to ``terms``."""
+def one_list_frame() -> pd.DataFrame:
+    """The same cells out of sample, each flipper-on source of 2026.6.8 fitted from one measured
+    list at a time (``fit(..., list_index=i)``): how far one list of one process carries."""
     cells = []
-    for rows in counts:
-        path = session / capture_file(SOURCE, rows, "on").name
-        if not path.is_file():
-            continue
-        fitted = fit(path, replications=REPLICATIONS)
-        terms.append(_terms_row(path, fitted))
-        for other, k in ((o, k) for o in counts for k in CYCLES):
-            target = session / capture_file(SOURCE, other, f"cycle{k}").name
-            if target.is_file():
-                setting = f"rows={other},actors.0.workspaces=cycle:{k}"
-                cells.append(_cell("cycle", _name(path), fitted, setting, target))
-    for rows, k in ((n, k) for n in counts for k in CYCLES):  # their own terms, beside their sources'
-        path = session / capture_file(SOURCE, rows, f"cycle{k}").name
-        if path.is_file():
-            terms.append(_terms_row(path, fit(path, replications=REPLICATIONS, check=False)))
-    return cells
+    counts = row_counts()
+    for path in (p for p in _sources() if p.name.startswith(SOURCE) and p.name.endswith("-flipperon.jsonl.gz")):
+        settings = [c for c in _settings(path, counts) if c[2] != path]
+        for rep, index in enumerate(_measured_indices(path)):
+            fitted = fit(path, list_index=index, replications=REPLICATIONS, check=False)
+            cells += [{**_cell(kind, _name(path), fitted, setting, target), "list": rep}
+                      for kind, setting, target in settings]  # fmt: skip
+    return pd.DataFrame(cells)
 
 
 def _terms_row(path: Path, fitted: FitResult) -> dict:
@@ -446,11 +466,42 @@ def _term(row: dict, col: str) -> str:
     return f"{value:.2f} ({row[f'{col} lo']:.2f} .. {row[f'{col} hi']:.2f})"
 
 
+def _session(name: str) -> str:
+    """The folder a capture's name is in: ``transfer/`` or a cycle session's (``transfer/cycle-2/``)."""
+    folder, _, _ = name.rpartition("/")
+    return f"transfer/{folder}/" if folder else "transfer/"
+
+
+def one_list_markdown(one: pd.DataFrame) -> str:
+    """The one-list section: per kind and session, how many cells each single list got within the
+    kind's limit, and which lists missed."""
+    if one.empty:
+        return ""
+    one = one.assign(session=one.source.map(_session),
+                     inside=one.err.abs() <= one.kind.map(LIMITS))  # fmt: skip
+    lines = ["", "## From one list (each source's processes fitted one measured list at a time)", "",
+             "The same cells out of sample, the source fitted from one process's measured list instead of its",
+             "capture's five (`fit(path, list_index=i)`): each prediction carries that one process's speed.", ""]  # fmt: skip
+    groups = [*one.groupby(["kind", "session"], sort=False), (("idle + cycle + pin", "all"), one[one.kind != "rows"])]
+    body = [[kind, session, str(len(p)), str(int(p.inside.sum())), f"{p.inside.mean():.0%}",
+             f"{p.err.abs().median():.1%}", f"{_pct(p.err.min())} .. {_pct(p.err.max())}"]
+            for (kind, session), p in groups]  # fmt: skip
+    lines += _table(["cells", "session", "n", "within the limit", "share", "median \\|err\\|", "errors"], body)
+    missed = one[~one.inside].groupby(["source", "list"]).size()
+    if len(missed):
+        lines += ["", "Lists with cells outside their limit (source, list: cells): "
+                  + "; ".join(f"{src} {rep}: {n}" for (src, rep), n in missed.items()) + "."]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 def write_transfer() -> str:
-    """transfer.csv, transfer-terms.csv and transfer.md from the committed captures."""
+    """transfer.csv, transfer-one-list.csv, transfer-terms.csv and transfer.md from the committed
+    captures."""
     cells, terms = transfer_frame()
+    one = one_list_frame()
     cells.to_csv(HERE / "transfer.csv", index=False, lineterminator="\n")
+    one.to_csv(HERE / "transfer-one-list.csv", index=False, lineterminator="\n")
     terms.to_csv(HERE / "transfer-terms.csv", index=False, lineterminator="\n")
-    text = markdown(cells, terms)
+    text = markdown(cells, terms) + one_list_markdown(one)
     (HERE / "transfer.md").write_text(text, encoding="utf-8")
     return text
