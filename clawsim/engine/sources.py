@@ -96,11 +96,15 @@ class PoissonSource:
     def _gap_times(self, blocks: int) -> np.ndarray:
         """The next ``blocks`` blocks' times (a source that draws only gaps), as one block at a
         time draws them: each block's gaps summed in order from its start, each start the last
-        block's end plus its sum, added in order (accumulate is sequential). ``exponential(scale)``
-        is ``scale * standard_exponential()`` draw by draw: the same gaps."""
-        sums = self.rng.standard_exponential((blocks, BLOCK))
-        sums *= self.mean_gap_ms
-        np.cumsum(sums, axis=1, out=sums)
+        block's end plus its sum, added in order (accumulate is sequential). More than ``AHEAD``
+        blocks (``draw_past``) are drawn as ``standard_exponential`` scaled in place: the same
+        gaps (``exponential(scale)`` is ``scale * standard_exponential()`` draw by draw), faster."""
+        if blocks > AHEAD:
+            sums = self.rng.standard_exponential((blocks, BLOCK))
+            sums *= self.mean_gap_ms
+        else:
+            sums = self.rng.exponential(self.mean_gap_ms, (blocks, BLOCK))
+        sums.cumsum(axis=1, out=sums)
         starts = np.add.accumulate(np.concatenate(([self.last_ms], sums[:, -1])))
         sums += starts[:-1, None]
         times = sums.ravel()

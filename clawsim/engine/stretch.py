@@ -150,7 +150,7 @@ def batches_through_arrivals(
             still = 0
         if next_ms <= end:  # its poll phase runs the arrivals since the last one (poll_alone)
             # a run of fresh batches from this one's start (only its clock and stall count are read yet)
-            if now - began >= busy_ms and ours and runs is not None and k >= runs.next_k:
+            if runs is not None and now - began >= busy_ms and ours and k >= runs.next_k:
                 got = runs.take(
                     k,
                     rows,
