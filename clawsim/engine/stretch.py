@@ -8,9 +8,11 @@ SimPy event, read or timer) decides every step, as for ``EventLoop.batches_in_pl
 also takes the arrivals and rows that read a new workspace: the rows hit in place (the current
 snapshot or the memo's most recent entries), or scan a workspace none of whose keys the memo
 holds (its first row scans every key, the rest hit), or miss on every lookup (more keys than
-slots: ``listing._scanned_rows``). The clock, the counters, the delay probe, the memo, the
-registry, the random draws and every float are those of the steps one by one (the oracle tests:
-tests/test_in_place.py, tests/test_rows_fast_path.py).
+slots: ``listing._scanned_rows``); runs of fresh batches that each meet arrivals of a unique
+source are done at once and checked afterwards (``fresh.FreshRuns``). The clock, the counters,
+the delay probe, the memo, the registry, the random draws and every float are those of the
+steps one by one (the oracle tests: tests/test_in_place.py, tests/test_rows_fast_path.py,
+tests/test_stretch.py).
 """
 
 from __future__ import annotations
