@@ -114,7 +114,8 @@ class FreshRuns:
         if not m:
             return None  # the first batch is not one: the steps run it
         self.drawn.drop(m * self.lookups)
-        ends_m, lates = ends[:m].tolist(), (ends[:m] - dues[:m]).tolist()
+        late = ends[:m] - dues[:m]
+        ends_m, lates = ends[:m].tolist(), late.tolist()
         probe[2].extend(zip(ends_m, lates, repeat(1)))
         last = self._named(numbers[:m], costs, ends_m, memo, stats)
         head, serial_after = int(cuts[m - 1]), int(numbers[m - 1]) + 1
@@ -124,7 +125,7 @@ class FreshRuns:
             float(afters[m - 1]),
             ends_m[-1],
             ends_m[-1] + PROBE_RESOLUTION_MS,
-            max(probe[1], max(lates)),
+            max(probe[1], float(late.max())),
             head,
             float(self.source.times[head]),
             serial_after,
@@ -266,7 +267,8 @@ def _afters(
     append = afters.append
     tail = (rows - 2) * row_ms
     if lookups == 2:
-        for first, second in zip(costs[::2], costs[1::2], strict=True):
+        pairs = iter(costs)
+        for first, second in zip(pairs, pairs, strict=True):
             end = now + iteration_ms
             t = end + ((((end + first) + second) - end) + row_cost_ms)  # the first row: its scans, its work
             now = end + (((t + row_ms) + tail) - end)  # the rows that hit
