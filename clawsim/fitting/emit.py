@@ -14,7 +14,7 @@ from ..scenario.schema import LoopSpec
 from ..timeline.evidence import SESSIONS_LIST_YIELD_BATCH_SIZE, ListEvidence
 from ..timeline.names import BATCH
 from .estimate import Rate, Structure, busy_ms
-from .terms import Terms
+from .terms import Terms, t975
 
 MAX_EMPIRICAL = 64  # scan durations kept in the fitted distribution (quantiles beyond this)
 MIN_EMPIRICAL = 8  # fewer full scans than this: a constant at their mean
@@ -167,10 +167,12 @@ def fitted_scenario(
 
 def _median_ci(values: list[float]) -> tuple[float, float, float]:
     """Median with a distribution-free 95 % interval from order statistics."""
-    from scipy.stats import binom
+    import numpy as np
+    from scipy.special import bdtr
 
     n = len(values)
-    lo_i, hi_i = int(binom.ppf(0.025, n, 0.5)), int(binom.ppf(0.975, n, 0.5))
+    cdf = bdtr(np.arange(n + 1), n, 0.5)  # binom(n, 0.5).cdf; its ppf(q) is the first k with cdf(k) >= q
+    lo_i, hi_i = (int(k) for k in np.searchsorted(cdf, (0.025, 0.975)))
     return (
         values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2,
         values[max(lo_i - 1, 0)],
@@ -179,13 +181,11 @@ def _median_ci(values: list[float]) -> tuple[float, float, float]:
 
 
 def _mean_ci(values: list[float]) -> tuple[float, float | None, float | None]:
-    from scipy.stats import t
-
     if len(values) < 2:
         return (values[0] if values else math.nan), None, None
     mean = fmean(values)
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
-    half = t.ppf(0.975, len(values) - 1) * sd / math.sqrt(len(values))
+    half = t975(len(values) - 1) * sd / math.sqrt(len(values))
     return mean, max(mean - half, 0.0), mean + half  # a duration is never negative
 
 
