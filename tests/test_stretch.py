@@ -193,7 +193,7 @@ FRESH_BRANCHES = [  # fresh.py, and what it counts on in metrics.py and sources.
 ]
 ELSEWHERE = {
     metrics: ["count -= at < len(numbers) and int(numbers[at]) == number", "return q * copies + c"],
-    sources: ["parts.append(self._gap_times(min(expected, (most - waiting) // BLOCK + 1)))"],
+    sources: ["self._gap_times(blocks, times[waiting:].reshape(blocks, BLOCK))"],
 }
 
 

@@ -93,14 +93,16 @@ class PoissonSource:
             self.codes = np.concatenate((self.codes[cut:], self.rng.integers(bound, size=BLOCK, dtype=np.int64)))
         self.head, self.used = self.head - cut, 0
 
-    def _gap_times(self, blocks: int) -> np.ndarray:
+    def _gap_times(self, blocks: int, into: np.ndarray | None = None) -> np.ndarray:
         """The next ``blocks`` blocks' times (a source that draws only gaps), as one block at a
         time draws them: each block's gaps summed in order from its start, each start the last
-        block's end plus its sum, added in order (accumulate is sequential). More than ``AHEAD``
-        blocks (``draw_past``) are drawn as ``standard_exponential`` scaled in place: the same
-        gaps (``exponential(scale)`` is ``scale * standard_exponential()`` draw by draw), faster."""
-        if blocks > AHEAD:
-            sums = self.rng.standard_exponential((blocks, BLOCK))
+        block's end plus its sum, added in order (accumulate is sequential). Drawn ``into`` a
+        (blocks, BLOCK) C-ordered array if given (``draw_past``), as ``standard_exponential``
+        scaled in place: the same gaps (``exponential(scale)`` is ``scale * standard_exponential()``
+        draw by draw, and a C-ordered ``out`` is filled in draw order)."""
+        if into is not None:
+            sums = into
+            self.rng.standard_exponential(out=sums)
             sums *= self.mean_gap_ms
         else:
             sums = self.rng.exponential(self.mean_gap_ms, (blocks, BLOCK))
@@ -114,18 +116,18 @@ class PoissonSource:
     def draw_past(self, end: float, most: int) -> None:
         """Draw blocks until an arrival after ``end`` is drawn or more than ``most`` are drawn and
         not delivered (``head`` told first). The times are the same whenever they are drawn; a
-        source that draws only gaps draws the blocks it expects to need at once."""
+        source that draws only gaps draws the blocks it expects to need at once, into one array
+        with the times not yet delivered."""
         if self.coded:
             while self.last_ms <= end and len(self.times) - self.head <= most:
                 self._draw_block()
             return
-        parts, waiting = [self.times[self.head :]], len(self.times) - self.head
-        while self.last_ms <= end and waiting <= most:
-            expected = int((end - self.last_ms) / (self.mean_gap_ms * BLOCK)) + 2
-            parts.append(self._gap_times(min(expected, (most - waiting) // BLOCK + 1)))
-            waiting += len(parts[-1])
-        if len(parts) > 1:
-            self.times, self.head = np.concatenate(parts), 0
+        while self.last_ms <= end and (waiting := len(self.times) - self.head) <= most:
+            blocks = min(int((end - self.last_ms) / (self.mean_gap_ms * BLOCK)) + 2, (most - waiting) // BLOCK + 1)
+            times = np.empty(waiting + blocks * BLOCK)
+            times[:waiting] = self.times[self.head :]
+            self._gap_times(blocks, times[waiting:].reshape(blocks, BLOCK))
+            self.times, self.head = times, 0
 
     def arrivals_until(self, now: float) -> np.ndarray:
         """Deliver what arrived by ``now`` (>= ``next_ms``): their times, in order. More than
