@@ -228,9 +228,13 @@ def _ols(design: np.ndarray, gap: np.ndarray, lists: np.ndarray) -> tuple[np.nda
     resid = gap - x @ beta
     bread = np.linalg.pinv(x.T @ x)
     n, k = x.shape
-    groups = np.unique(lists)
+    groups, inverse = np.unique(lists, return_inverse=True)
     if len(groups) > 1:
-        scores = np.array([(x[lists == g] * resid[lists == g, None]).sum(axis=0) for g in groups])
+        # Each list's rows in their order (a stable sort), summed as x[lists == g].sum(axis=0) would:
+        # the same floats without a mask over every row per list (1,000 lists of a day: ~1 s).
+        order = np.argsort(inverse, kind="stable")
+        parts = np.split(x[order] * resid[order, None], np.flatnonzero(np.diff(inverse[order])) + 1)
+        scores = np.array([part.sum(axis=0) for part in parts])
         g = len(groups)
         sandwich = bread @ (scores.T @ scores) @ bread * (g / (g - 1)) * ((n - 1) / (n - k))
     else:
