@@ -174,3 +174,16 @@ def test_every_swept_path_is_a_column_of_the_tables_even_one_without_a_dot(tmp_p
     per_list, saved = stdout.split("\n\n", 1)
     assert per_list.splitlines()[0].split(" ┃ ")[:3] == ["run", "registry.fix", "seed"]
     assert saved.splitlines()[1].split(" ┃ ")[:2] == ["seed", "registry.fix"]
+
+
+def test_a_saturation_warning_names_the_first_points_and_counts_the_rest():
+    """A sweep that saturates at dozens of points (benchmarks/sensitivity.yaml: 42) gets one short
+    line: the first few points, then how many more."""
+    from clawsim.cli.output import SATURATED_SHOWN, saturation_warning
+
+    points = [f"list.rows={n}: 4/4 runs did not finish the list" for n in range(SATURATED_SHOWN + 37)]
+    line = saturation_warning(points)
+    assert line.startswith("warning: saturated") and "\n" not in line
+    assert points[SATURATED_SHOWN - 1] in line and points[SATURATED_SHOWN] not in line
+    assert line.endswith("; and 37 more sweep points (each marked saturated in the summary table)")
+    assert saturation_warning(points[:2]) == "warning: saturated, the loop could not keep up: " + "; ".join(points[:2])

@@ -162,6 +162,17 @@ def saturated_points(frame: Any, scenario: Scenario) -> list[str]:
     ]
 
 
+SATURATED_SHOWN = 5  # sweep points a saturation warning names; a sweep of thousands names this many
+
+
+def saturation_warning(points: list[str]) -> str:
+    """One warning line for ``saturated_points``: the first few, then how many more (a sensitivity
+    sweep can saturate at dozens of points; the summary table marks every one)."""
+    more = len(points) - SATURATED_SHOWN
+    tail = f"; and {more} more sweep points (each marked saturated in the summary table)" if more > 0 else ""
+    return "warning: saturated, the loop could not keep up: " + "; ".join(points[:SATURATED_SHOWN]) + tail
+
+
 def _cell(column: str, value: Any, params: list[str]) -> str:
     """A parameter as the user wrote it in the scenario (``null``, ``0.28``); a metric as a number."""
     return yaml_value(value) if column in params else number(value)

@@ -14,7 +14,7 @@ from ..cluster import TIMEOUT_S
 from ..folder import DEFAULT_ROOT
 from . import app, elapsed_s
 from .options import ReplicationsOption, ScenarioFile, SeedOption, SetOption, SweepOption, note, overrides
-from .output import Format, print_records, saturated_points
+from .output import Format, print_records, saturated_points, saturation_warning
 
 if TYPE_CHECKING:  # the API (pandas, pyarrow) is imported when the command runs
     from ..api import RunOptions, RunResult
@@ -179,7 +179,7 @@ def run(
     print_records(result.frame, format, result.scenario, per_run)
     saturated = saturated_points(result.frame, result.scenario)
     if saturated:
-        note("warning: saturated, the loop could not keep up: " + "; ".join(saturated))
+        note(saturation_warning(saturated))
     if result.report:
         charts = sum(1 for p in result.report if p.suffix == ".png")
         note(f"report: {result.out / 'index.md'} ({charts} chart{'s' if charts != 1 else ''})")
