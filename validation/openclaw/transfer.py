@@ -356,6 +356,15 @@ def _pct(v: float) -> str:
     return f"{v * 100:+.1f}%"
 
 
+def _section(title: str, prose: list[str], rows: list[dict]) -> list[str]:
+    """A section of transfer.md: its title, its prose and a table of ``rows`` (one dict a row, the
+    first's keys the head); nothing when there are no rows."""
+    if not rows:
+        return []
+    text = ["## " + title, "", *prose] + ([""] if prose else [])
+    return text + _table(list(rows[0]), [[str(v) for v in d.values()] for d in rows]) + [""]
+
+
 def _table(head: list[str], body: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(r) + " |" for r in body)]
 
@@ -412,33 +421,25 @@ def markdown(cells: pd.DataFrame, terms: pd.DataFrame) -> str:
     lines += ["", "Intervals: cluster-robust over the capture's processes (Student t on processes - 1 degrees of",
               "freedom): a process's speed factor moves all of its list, so the spread between fresh processes,",
               "not between the stretches of one list, is what a term's uncertainty is made of.", ""]  # fmt: skip
-    stable = stability_rows(terms)
-    if stable:
-        lines += ["## The terms across row counts (do they agree within their intervals?)", ""]
-        lines += _table(list(stable[0]), [[str(v) for v in d.values()] for d in stable]) + [""]
-    crossing = yield_rows()
-    if crossing:
-        lines += ["## The stretch across a yield: the work before a batch's first scan", "",
-                  "Mean ms (stretches) between consecutive lookup spans of the measured lists, by kind. A yield",
-                  "followed by a hit costs what a row's stretch does (the flipper off, the pinned release, a cycle",
-                  "the memo holds), one followed by its batch's first scan 0.3 .. 1.2 ms more; the stretch into a row's",
-                  "second scan (within the row, after the first) is no longer than the one after the second: the",
-                  "work is before the batch's first scan only (`memo.pre_miss_ms`; with a flipper on every yield",
-                  "the yield's own cost cannot be told apart from it and is booked there, docs/fit.md).", ""]  # fmt: skip
-        lines += _table(list(crossing[0]), [[str(v) for v in d.values()] for d in crossing]) + [""]
-    rest = without_misses_rows()
-    if rest:
-        lines += ["## The lists without their misses (what a prediction for a list that misses nowhere rests on)", "",
-                  "Each measured list of 2026.6.8 less its scans, the stretch after each scan and the stretch into",
-                  "each batch's first scan (each replaced by the list's own hit span or stretch after a hit): the",
-                  "work a list that does not miss also does, as the processes that did miss ran it. Where a",
-                  "session's flipper-on lists took longer for it than the same session's lists that miss nowhere,",
-                  "no model fitted from the former can predict the latter closer than that.", ""]  # fmt: skip
-        lines += _table(list(rest[0]), [[str(v) for v in d.values()] for d in rest]) + [""]
-    after = after_miss_rows()
-    if after:
-        lines += ["## The stretch right after a miss (measured lists of the flipper-on captures)", ""]
-        lines += _table(list(after[0]), [[str(v) for v in d.values()] for d in after]) + [""]
+    lines += _section("The terms across row counts (do they agree within their intervals?)", [], stability_rows(terms))
+    lines += _section("The stretch across a yield: the work before a batch's first scan",
+                      ["Mean ms (stretches) between consecutive lookup spans of the measured lists, by kind. A yield",
+                       "followed by a hit costs what a row's stretch does (the flipper off, the pinned release, a cycle",
+                       "the memo holds), one followed by its batch's first scan 0.3 .. 1.2 ms more; the stretch into a row's",
+                       "second scan (within the row, after the first) is no longer than the one after the second: the",
+                       "work is before the batch's first scan only (`memo.pre_miss_ms`; with a flipper on every yield",
+                       "the yield's own cost cannot be told apart from it and is booked there, docs/fit.md)."],
+                      yield_rows())  # fmt: skip
+    lines += _section("The lists without their misses (what a prediction for a list that misses nowhere rests on)",
+                      ["Each measured list of 2026.6.8 less its scans, the stretch after each scan and the stretch into",
+                       "each batch's first scan (each replaced by the list's own hit span or stretch after a hit): the",
+                       "work a list that does not miss also does, as the processes that did miss ran it. Where a",
+                       "session's flipper-on lists took longer for it than the same session's lists that miss nowhere,",
+                       "no model fitted from the former can predict the latter closer than that."],
+                      without_misses_rows())  # fmt: skip
+    lines += _section(
+        "The stretch right after a miss (measured lists of the flipper-on captures)", [], after_miss_rows()
+    )
     return "\n".join(lines) + "\n" + per_process_markdown(per_process_frame())
 
 
