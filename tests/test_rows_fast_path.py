@@ -191,7 +191,11 @@ def test_memo_and_stats_end_the_same(monkeypatch: pytest.MonkeyPatch, name: str)
         world = build_world(scenario, lambda: np.random.default_rng(3), options=options)
         stats = ListStats(0, 0, 0.0, 0, 0, False)
         lookups = scenario.list.row_lookups
-        spent = [listing.build_rows(world, stats, ws, rows, max(0, lookups + d), 0.28) for ws, rows, d in WALK]
+        now = world.loop.now
+        spent = [
+            listing.build_rows(world, stats, ws, rows, max(0, lookups + d), 0.28, None, now) - now
+            for ws, rows, d in WALK
+        ]
         entries = list(world.cache.memo.entries.items())
         counters = (stats.scans, stats.hits, stats.stale_hits, stats.lookups, stats.scan_ms_total)
         return repr((spent, entries, counters, world.cache.scan_cost()))

@@ -34,9 +34,12 @@ def build_rows(
     n: int,
     lookups_per_row: int,
     row_cost_ms: float,
-    parent: str | None = None,
+    parent: str | None,
+    start: float,
 ) -> float:
-    """Synchronous cost in ms of ``n`` consecutive rows that all read ``workspace``.
+    """When ``n`` consecutive rows that all read ``workspace`` end if they start at ``start`` (ms
+    since the run began; their synchronous cost is this minus ``start``); a batch that scans is
+    counted in ``stats.scan_batches``.
 
     Once a row hits on every lookup and the cache guarantees those keys stay put, the
     remaining rows repeat that row exactly: they are counted in one step, so a batch
@@ -46,74 +49,61 @@ def build_rows(
     (the first row too when none of its keys survives to its lookup); after a row that scanned,
     rows that the cache guarantees to hit are ``_hit_rows``.
     """
-    start, scans = world.loop.now, stats.scans
-    end = _rows_end(world, stats, workspace, n, lookups_per_row, row_cost_ms, parent, start)
-    stats.scan_batches += stats.scans > scans
-    return end - start
-
-
-def _rows_end(
-    world: World,
-    stats: ListStats,
-    workspace: str,
-    n: int,
-    lookups_per_row: int,
-    row_cost_ms: float,
-    parent: str | None,
-    start: float,
-) -> float:
-    """When ``build_rows``' rows end if they start at ``start`` (its ms are this minus ``start``)."""
-    cache = world.cache
-    keys = cache.keys(workspace, lookups_per_row)
-    t = start
-    fast = world.fast_rows and world.tracer is None and len(keys) > 0 and cache.lru_order
-    # work around a scan is drawn lookup by lookup (look_up): no miss fast path with it
-    plain = cache.scans_alone
-    all_miss, first = False, 1
-    if fast and plain and cache.holds_none(workspace, keys):
-        # a workspace new to the memo (an actor just set it): the first row scans every key
-        slots = cache.memo.slots
-        if slots is not None and slots < len(keys):  # and so does every row after it (always_misses)
-            return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms)
-        t = _fresh_row(cache, stats, workspace, keys, t, row_cost_ms)
-        if n == 1:
-            return t
-        if cache.memo.ttl_ms is None and cache.fingerprinted:  # the rest hit what it stored
-            return _fresh_hits(cache.hit_ms, stats, len(keys), n - 1, t, row_cost_ms)
-        end = _hit_rows(world, stats, workspace, keys, n - 1, t, row_cost_ms)
-        if end is not None:
-            return end
-        first = 2
-    else:
-        all_miss = fast and plain and cache.always_misses(workspace, len(keys))
-        if all_miss and cache.first_row_misses(workspace, keys):
-            return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms)
-        if fast and cache.hits_in_place(workspace, keys):
-            return _repeated_hit_rows(cache, stats, workspace, len(keys), n, t, row_cost_ms)
-    first_scan = first == 1  # the batch has not scanned yet (memo.pre_miss_ms)
-    for done in range(first, n + 1):
-        before_hits, before_stale, before_scans = stats.hits, stats.stale_hits, stats.scans
-        row_ms = look_up(world, stats, workspace, keys, t, parent, first_scan) + row_cost_ms
-        first_scan = first_scan and stats.scans == before_scans
-        t += row_ms
-        rest = n - done
-        if rest and all_miss:
-            t = _scanned_rows(world, stats, workspace, keys, rest, t, row_cost_ms)
-            break
-        if rest and stats.hits - before_hits == len(keys) and cache.steady(workspace, keys, t, t + rest * row_ms):
-            stats.hits += rest * len(keys)
-            stats.lookups += rest * len(keys)
-            stats.stale_hits += rest * (stats.stale_hits - before_stale)
-            if world.tracer is not None:
-                _trace_repeated_rows(world, workspace, len(keys), rest, t, row_ms, parent)
-            t += rest * row_ms
-            break
-        if rest and fast:
-            end = _hit_rows(world, stats, workspace, keys, rest, t, row_cost_ms)
+    scans = stats.scans
+    try:  # (the batch's scans counted at whichever return)
+        cache = world.cache
+        keys = cache.keys(workspace, lookups_per_row)
+        t = start
+        fast = world.fast_rows and world.tracer is None and len(keys) > 0 and cache.lru_order
+        # work around a scan is drawn lookup by lookup (look_up): no miss fast path with it
+        plain = cache.scans_alone
+        all_miss, first = False, 1
+        if fast and plain and cache.holds_none(workspace, keys):
+            # a workspace new to the memo (an actor just set it): the first row scans every key
+            slots = cache.memo.slots
+            if slots is not None and slots < len(keys):  # and so does every row after it (always_misses)
+                return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms)
+            t = _fresh_row(cache, stats, workspace, keys, t, row_cost_ms)
+            if n == 1:
+                return t
+            if cache.memo.ttl_ms is None and cache.fingerprinted:  # the rest hit what it stored
+                return _fresh_hits(cache.hit_ms, stats, len(keys), n - 1, t, row_cost_ms)
+            end = _hit_rows(world, stats, workspace, keys, n - 1, t, row_cost_ms)
             if end is not None:
-                t = end
+                return end
+            first = 2
+        else:
+            all_miss = fast and plain and cache.always_misses(workspace, len(keys))
+            if all_miss and cache.first_row_misses(workspace, keys):
+                return _scanned_rows(world, stats, workspace, keys, n, t, row_cost_ms)
+            if fast and cache.hits_in_place(workspace, keys):
+                return _repeated_hit_rows(cache, stats, workspace, len(keys), n, t, row_cost_ms)
+        first_scan = first == 1  # the batch has not scanned yet (memo.pre_miss_ms)
+        for done in range(first, n + 1):
+            before_hits, before_stale, before_scans = stats.hits, stats.stale_hits, stats.scans
+            row_ms = look_up(world, stats, workspace, keys, t, parent, first_scan) + row_cost_ms
+            first_scan = first_scan and stats.scans == before_scans
+            t += row_ms
+            rest = n - done
+            if rest and all_miss:
+                t = _scanned_rows(world, stats, workspace, keys, rest, t, row_cost_ms)
                 break
-    return t
+            if rest and stats.hits - before_hits == len(keys) and cache.steady(workspace, keys, t, t + rest * row_ms):
+                stats.hits += rest * len(keys)
+                stats.lookups += rest * len(keys)
+                stats.stale_hits += rest * (stats.stale_hits - before_stale)
+                if world.tracer is not None:
+                    _trace_repeated_rows(world, workspace, len(keys), rest, t, row_ms, parent)
+                t += rest * row_ms
+                break
+            if rest and fast:
+                end = _hit_rows(world, stats, workspace, keys, rest, t, row_cost_ms)
+                if end is not None:
+                    t = end
+                    break
+        return t
+    finally:
+        stats.scan_batches += stats.scans > scans
 
 
 def _repeated_hit_rows(
@@ -208,7 +198,7 @@ def _rows_at(
     """When a batch of ``rows`` rows starting at ``t`` ends, as the ``Rows`` step of a list
     outside a pin runs it then (the live global read at ``t``, ``build_rows``); a
     ``batches_in_place`` batch under actors. ``fresh``: ``_fresh_rules`` hold, so a workspace
-    new to the memo (an actor just set it) goes where ``_rows_end`` would take it (``_fresh_row``
+    new to the memo (an actor just set it) goes where ``build_rows`` would take it (``_fresh_row``
     then ``_fresh_hits``) without its other checks."""
     workspace = world.registry.workspace  # registry.read outside a pin
     if lookups:
@@ -220,10 +210,7 @@ def _rows_at(
             t = _fresh_row(cache, stats, workspace, keys, t, row_cost_ms)
             stats.scan_batches += 1
             return _fresh_hits(cache.hit_ms, stats, lookups, rows - 1, t, row_cost_ms)
-    scans = stats.scans
-    end = _rows_end(world, stats, workspace, rows, lookups, row_cost_ms, None, t)
-    stats.scan_batches += stats.scans > scans
-    return end
+    return build_rows(world, stats, workspace, rows, lookups, row_cost_ms, None, t)
 
 
 def _fresh_batches(
@@ -289,7 +276,7 @@ def _fresh_counted(stats: ListStats, read: list[str], rows: int, lookups: int, c
 
 
 def _fresh_rules(world: World, lookups: int) -> bool:
-    """Whether ``_rows_end`` takes any row of ``lookups`` keys that the memo holds none of
+    """Whether ``build_rows`` takes any row of ``lookups`` keys that the memo holds none of
     (``holds_none``) to ``_fresh_row`` then ``_fresh_hits``: at least one key and no more than
     the memo holds, the fast paths on, untraced, LRU order, a scan all a miss costs
     (``scans_alone``), no TTL, fingerprinted."""
@@ -490,7 +477,7 @@ def session_list(world: World, spec: ListSpec, index: int, context: AsyncContext
                 workspace = registry.read(context)  # getActivePluginRegistryWorkspaceDirFromState()
                 if lookups:
                     stats.workspaces.add(workspace)
-                ms = build_rows(world, stats, workspace, rows, lookups, row_cost_ms, rows_id)
+                ms = build_rows(world, stats, workspace, rows, lookups, row_cost_ms, rows_id, loop.now) - loop.now
                 if tracer is not None:
                     tracer.span(names.BATCH, loop.now, ms, names.LOOP, rows_id, rows=rows, workspace=workspace)
                 if not loop.held(ms):
